@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PatchbayConfig(AppConfig):
+    name = "patchbay"
+    verbose_name = "Patchbay integrations"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from patchbay import checks  # noqa: F401  (registers the system checks)
+
+        post_migrate.connect(_ensure_service_rows, sender=self)
+
+
+def _ensure_service_rows(**kwargs: Any) -> None:
+    """Give every registered service a row, so the admin lists it from the start."""
+    from patchbay.core.registry import client_classes
+    from patchbay.models import ExternalService
+
+    using = kwargs.get("using", "default")
+    for client_class in client_classes():
+        ExternalService.objects.using(using).get_or_create(
+            provider=client_class.provider, defaults={"name": client_class.label()}
+        )

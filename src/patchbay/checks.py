@@ -1,0 +1,165 @@
+"""System checks. Errors are ``patchbay.E0xx``, warnings ``patchbay.W0xx``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.urls import NoReverseMatch, reverse
+
+from patchbay.conf import conf
+from patchbay.core import registry
+from patchbay.core.client import BaseClient
+from patchbay.core.simulation import should_simulate
+from patchbay.crypto import validate_keys
+
+_NUMERIC_SETTINGS = {
+    "PATCHBAY_TIMEOUT": "TIMEOUT",
+    "PATCHBAY_BREAKER_THRESHOLD": "BREAKER_THRESHOLD",
+    "PATCHBAY_BREAKER_COOLDOWN": "BREAKER_COOLDOWN",
+    "PATCHBAY_HEALTH_DOWN_THRESHOLD": "HEALTH_DOWN_THRESHOLD",
+    "PATCHBAY_LOG_RETENTION_DAYS": "LOG_RETENTION_DAYS",
+    "PATCHBAY_WEBHOOK_RETENTION_DAYS": "WEBHOOK_RETENTION_DAYS",
+    "PATCHBAY_WEBHOOK_MAX_BODY_SIZE": "WEBHOOK_MAX_BODY_SIZE",
+}
+_PROCESS_LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@register("patchbay")
+def check_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
+    raw = conf.get("PATCHBAY_ENCRYPTION_KEYS", None)
+    if raw is not None and not isinstance(raw, (list, tuple, str)):
+        return [Error("PATCHBAY_ENCRYPTION_KEYS must be a list of Fernet keys, newest first.",
+                      id="patchbay.E001")]
+    return [Error(problem, id="patchbay.E001") for problem in validate_keys(conf.ENCRYPTION_KEYS)]
+
+
+@register("patchbay")
+def check_settings_types(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    simulate = conf.get("PATCHBAY_SIMULATE", None)
+    if simulate is not None and not isinstance(simulate, bool):
+        messages.append(Error("PATCHBAY_SIMULATE must be None, True or False.", id="patchbay.E005"))
+    for setting, attribute in _NUMERIC_SETTINGS.items():
+        try:
+            valid = getattr(conf, attribute) > 0
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            messages.append(Error(f"{setting} must be a positive number.", id="patchbay.E005"))
+    return messages
+
+
+@register("patchbay")
+def check_simulation(**kwargs: Any) -> list[CheckMessage]:
+    if conf.SIMULATE is True and not settings.DEBUG:
+        return [Warning(
+            "PATCHBAY_SIMULATE is True while DEBUG is False: no payment, message or "
+            "email is really sent.",
+            hint="Remove PATCHBAY_SIMULATE in production settings.",
+            id="patchbay.W001",
+        )]
+    return []
+
+
+@register("patchbay")
+def check_public_url(**kwargs: Any) -> list[CheckMessage]:
+    url = conf.PUBLIC_URL
+    if not url:
+        return []
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return [Error(f"PATCHBAY_PUBLIC_URL {url!r} is not an absolute http(s) URL.",
+                      id="patchbay.E004")]
+    if parts.scheme != "https" and not settings.DEBUG:
+        return [Warning(
+            "PATCHBAY_PUBLIC_URL is not https while DEBUG is False: providers will call "
+            "back over plain HTTP and most refuse to.",
+            id="patchbay.W002",
+        )]
+    return []
+
+
+@register("patchbay")
+def check_cache(**kwargs: Any) -> list[CheckMessage]:
+    backend = settings.CACHES.get(conf.CACHE_ALIAS, {}).get("BACKEND", "")
+    if not backend:
+        return [Error(f"PATCHBAY_CACHE_ALIAS {conf.CACHE_ALIAS!r} is not in CACHES.",
+                      id="patchbay.E006")]
+    if backend in _PROCESS_LOCAL_CACHES and not settings.DEBUG and not should_simulate():
+        return [Warning(
+            f"The {conf.CACHE_ALIAS!r} cache is process-local: circuit breakers and rate "
+            "limits are not shared between worker processes.",
+            hint="Use Redis: CACHES = patchbay.cache.cache_settings(REDIS_URL).",
+            id="patchbay.W004",
+        )]
+    return []
+
+
+@register("patchbay")
+def check_services(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    live = not should_simulate()
+    for client_class in registry.client_classes():
+        messages.extend(_check_service(client_class, live))
+    return messages
+
+
+def _from_settings(client_class: type[BaseClient], name: str) -> Any:
+    setting = client_class.config_fields[name].setting
+    return conf.get(setting) if setting else None
+
+
+def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    fields = client_class.config_fields
+    required = [name for name, field in fields.items() if field.required]
+    configured = [name for name in required if _from_settings(client_class, name)]
+    enabled = bool(client_class.enabled_setting and conf.get(client_class.enabled_setting) is True)
+    label = client_class.label()
+
+    if (enabled or configured) and not client_class.sdk_installed():
+        messages.append(Warning(
+            f"{label} is configured but its SDK ({client_class.sdk_module}) is not installed.",
+            hint=f'pip install "django-patchbay[{client_class.extra}]"',
+            id="patchbay.W003",
+        ))
+    if not live:
+        return messages
+    missing = [name for name in required if name not in configured]
+    if enabled and missing:
+        settings_names = ", ".join(fields[name].setting or name for name in missing)
+        messages.append(Error(
+            f"{client_class.enabled_setting} is True but {label} has no {settings_names}.",
+            hint="Set them, or configure the service in the admin and silence patchbay.E002.",
+            id="patchbay.E002",
+        ))
+    secret_field = client_class.webhook_secret_field
+    if (
+        secret_field
+        and configured
+        and not _from_settings(client_class, secret_field)
+        and _webhook_mounted(client_class)
+    ):
+        messages.append(Error(
+            f"{label}'s webhook endpoint is mounted but "
+            f"{fields[secret_field].setting} is not set: every delivery would be refused.",
+            hint="Copy the signing secret from the provider's dashboard.",
+            id="patchbay.E003",
+        ))
+    return messages
+
+
+def _webhook_mounted(client_class: type[BaseClient]) -> bool:
+    for url_name in client_class.webhook_url_names:
+        try:
+            reverse(f"patchbay:{url_name}")
+        except NoReverseMatch:
+            continue
+        return True
+    return False

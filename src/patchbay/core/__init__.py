@@ -1,0 +1,1 @@
+"""The shared core every service client is built on."""

@@ -1,0 +1,99 @@
+"""A circuit breaker whose state lives in Django's cache.
+
+Keeping the state in the cache (django-redis in production) means every
+worker process and server agrees on whether a service is short-circuited.
+Only retryable failures (timeouts, connection errors, 5xx, 429) count: a
+declined card or a validation error means the service is answering fine.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.cache import caches
+
+from patchbay.conf import conf
+
+CLOSED = "closed"
+OPEN = "open"
+HALF_OPEN = "half_open"
+
+# Consecutive-failure counts older than this are forgotten.
+_FAILURE_MEMORY = 24 * 3600
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` consecutive retryable failures for ``cooldown`` seconds.
+
+    When the cool-down has passed one caller is let through as a trial: its
+    success closes the breaker, its failure opens it again.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        threshold: int | None = None,
+        cooldown: float | None = None,
+        cache: Any = None,
+    ) -> None:
+        self.name = name
+        self.threshold = threshold if threshold is not None else conf.BREAKER_THRESHOLD
+        self.cooldown = cooldown if cooldown is not None else conf.BREAKER_COOLDOWN
+        self.cache = cache if cache is not None else caches[conf.CACHE_ALIAS]
+        prefix = f"patchbay:breaker:{name}"
+        self._failures_key = f"{prefix}:failures"
+        self._open_until_key = f"{prefix}:open_until"
+        self._trial_key = f"{prefix}:trial"
+
+    def __repr__(self) -> str:
+        return f"<CircuitBreaker {self.name} {self.state}>"
+
+    @property
+    def state(self) -> str:
+        open_until = self.cache.get(self._open_until_key)
+        if open_until is None:
+            return CLOSED
+        return OPEN if time.time() < open_until else HALF_OPEN
+
+    @property
+    def failures(self) -> int:
+        return int(self.cache.get(self._failures_key) or 0)
+
+    def allow(self) -> bool:
+        """Whether a call may go out now."""
+        open_until = self.cache.get(self._open_until_key)
+        if open_until is None:
+            return True
+        if time.time() < open_until:
+            return False
+        # Half-open: cache.add is atomic, so exactly one caller wins the trial.
+        return bool(self.cache.add(self._trial_key, 1, timeout=max(1, int(self.cooldown))))
+
+    def record_success(self) -> None:
+        self.cache.delete_many([self._failures_key, self._open_until_key, self._trial_key])
+
+    def record_failure(self) -> None:
+        if self.state == HALF_OPEN:
+            self._open()
+            return
+        self.cache.add(self._failures_key, 0, timeout=_FAILURE_MEMORY)
+        try:
+            failures = self.cache.incr(self._failures_key)
+        except ValueError:  # expired between add and incr
+            self.cache.set(self._failures_key, 1, timeout=_FAILURE_MEMORY)
+            failures = 1
+        if failures >= self.threshold:
+            self._open()
+
+    def reset(self) -> None:
+        self.record_success()
+
+    def _open(self) -> None:
+        self.cache.set(
+            self._open_until_key,
+            time.time() + self.cooldown,
+            timeout=int(self.cooldown) + _FAILURE_MEMORY,
+        )
+        self.cache.delete(self._trial_key)

@@ -1,0 +1,215 @@
+"""The base class every service client extends.
+
+A client method describes one operation as two callables, ``live`` (talks to
+the service through its SDK) and ``simulate`` (answers offline), and hands
+them to :meth:`BaseClient.call`, which decides which to run and does
+everything else once for every service: the disabled switch, configuration
+checks, the circuit breaker, exception mapping, health bookkeeping, the
+simulated outbox, Python logging and the IntegrationLog row.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from patchbay.core import registry
+from patchbay.core.breaker import CircuitBreaker
+from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
+from patchbay.core.health import record_outcome
+from patchbay.core.recording import record_call
+from patchbay.core.sdk import import_sdk, sdk_available
+from patchbay.core.simulation import SimulatedCall, outbox, should_simulate
+from patchbay.exceptions import SDKNotInstalled, ServiceError
+from patchbay.redaction import Redactor
+from patchbay.results import Result, failure, success
+
+logger = logging.getLogger("patchbay")
+
+# Failures that say the service (or our access to it) is unwell, not the request.
+SERVICE_FAULT_CODES = frozenset({"authentication_error", "permission_error"})
+
+
+class BaseClient:
+    """Shared behaviour of every patchbay client; subclass it per provider.
+
+    Subclasses set ``provider`` (which registers them), ``config_fields`` and,
+    if they need one, ``sdk_module``/``extra``; they override
+    :meth:`translate_exception` to map their SDK's exceptions and
+    :meth:`probe` to check the service is reachable.
+    """
+
+    provider: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    sdk_module: ClassVar[str | None] = None
+    extra: ClassVar[str | None] = None
+    config_fields: ClassVar[Mapping[str, ConfigField]] = {}
+    enabled_setting: ClassVar[str | None] = None
+    #: Name of the config field holding the webhook signing secret, if any.
+    webhook_secret_field: ClassVar[str | None] = None
+    #: URL names (in the ``patchbay`` namespace) of this provider's webhook views.
+    webhook_url_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "provider" in cls.__dict__ and cls.provider:
+            registry.register(cls)
+
+    def __init__(self, debug_mode: bool | None = None, **overrides: Any) -> None:
+        self.config: ServiceConfig = resolve_config(
+            type(self), {name: value for name, value in overrides.items() if value is not None}
+        )
+        self.debug_mode: bool = should_simulate(debug_mode)
+        self.redactor = Redactor(self.config.secret_values())
+        self.breaker = CircuitBreaker(self.provider)
+
+    def __repr__(self) -> str:
+        mode = "simulated" if self.debug_mode else "live"
+        return f"<{type(self).__name__} provider={self.provider!r} {mode}>"
+
+    @classmethod
+    def label(cls) -> str:
+        return cls.display_name or cls.provider.title()
+
+    @classmethod
+    def sdk_installed(cls) -> bool:
+        return cls.sdk_module is None or sdk_available(cls.sdk_module)
+
+    def sdk(self) -> Any:
+        """The provider SDK module, imported on first use."""
+        assert self.sdk_module and self.extra
+        return import_sdk(self.sdk_module, self.extra)
+
+    # -- the one code path every operation goes through -----------------------------
+
+    def call(
+        self,
+        operation: str,
+        live: Callable[[], Mapping[str, Any]],
+        *,
+        simulate: Callable[[], Mapping[str, Any]],
+        params: Mapping[str, Any] | None = None,
+    ) -> Result:
+        """Run ``operation`` live or simulated and return its result dict.
+
+        ``params`` describes the request: redacted, it becomes the log's request
+        summary; in simulation it is stored, unredacted, in the outbox.
+        """
+        started = time.perf_counter()
+        status_code: int | None = None
+        try:
+            result = self._run(operation, live, simulate, params or {})
+        except ServiceError as exc:  # raised before the call, e.g. by validation
+            result = self._failure(exc)
+            status_code = exc.status
+        status_code = result.pop("_status_code", status_code)
+        record_call(
+            provider=self.provider,
+            operation=operation,
+            success=bool(result["success"]),
+            duration_ms=round((time.perf_counter() - started) * 1000),
+            simulated=bool(result.get("simulated", False)),
+            error=result.get("error", ""),
+            error_code=result.get("error_code", ""),
+            status_code=status_code,
+            summary=self.redactor.data(params or {}),
+        )
+        return result
+
+    def _run(
+        self,
+        operation: str,
+        live: Callable[[], Mapping[str, Any]],
+        simulate: Callable[[], Mapping[str, Any]],
+        params: Mapping[str, Any],
+    ) -> Result:
+        if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
+            return failure(self.config.disabled_reason, error_code="service_disabled")
+        if self.debug_mode:
+            data = dict(simulate())
+            outbox.append(SimulatedCall(self.provider, operation, {**params, **data}))
+            logger.info("[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params))
+            return success(**data, simulated=True)
+        if not self.sdk_installed():
+            assert self.sdk_module and self.extra
+            return failure(str(SDKNotInstalled(self.sdk_module, self.extra)), error_code="sdk_missing")
+        missing = self.config.missing()
+        if missing:
+            return failure(
+                f"{self.label()} is not configured: missing {', '.join(missing)} "
+                f"(set {', '.join(self._setting_names(missing))} or configure it in the admin).",
+                error_code="not_configured",
+            )
+        if not self.breaker.allow():
+            return failure(
+                f"{self.label()} is failing; calls are paused for up to "
+                f"{int(self.breaker.cooldown)} s by the circuit breaker.",
+                error_code="circuit_open",
+                retryable=True,
+            )
+        try:
+            data = dict(live())
+        except ServiceError as exc:
+            error = exc
+        except Exception as exc:  # SDK exceptions never reach callers.
+            error = self.translate_exception(exc)
+            if error.error_code == "unexpected_error":
+                logger.exception("%s.%s raised unexpectedly", self.provider, operation)
+        else:
+            self.breaker.record_success()
+            record_outcome(self.provider, success=True, name=self.label())
+            return success(**data)
+        if error.retryable:
+            self.breaker.record_failure()
+        else:
+            self.breaker.record_success()  # the service answered
+        result = self._failure(error)
+        record_outcome(
+            self.provider,
+            success=False,
+            service_fault=error.retryable or error.error_code in SERVICE_FAULT_CODES,
+            error=result["error"],
+            name=self.label(),
+        )
+        return {**result, "_status_code": error.status}
+
+    def _failure(self, error: ServiceError) -> Result:
+        return failure(
+            self.redactor.text(error.message), error_code=error.error_code, retryable=error.retryable
+        )
+
+    def _setting_names(self, names: list[str]) -> list[str]:
+        return [self.config_fields[name].setting or name for name in names]
+
+    # -- hooks for subclasses ----------------------------------------------------
+
+    def translate_exception(self, exc: Exception) -> ServiceError:
+        """Map an exception from the SDK or network to a :class:`ServiceError`.
+
+        Subclasses handle their SDK's exceptions and defer to this for the rest.
+        """
+        if isinstance(exc, (TimeoutError, socket.timeout)):
+            return ServiceError(
+                f"{self.label()} did not answer in time.", error_code="timeout", retryable=True
+            )
+        if isinstance(exc, ConnectionError):
+            return ServiceError(
+                f"Could not connect to {self.label()}.", error_code="connection_error", retryable=True
+            )
+        return ServiceError(
+            f"Unexpected error calling {self.label()}: {type(exc).__name__}: {exc}",
+            error_code="unexpected_error",
+        )
+
+    def probe(self) -> Mapping[str, Any]:
+        """Make the cheapest live call that proves the service is reachable."""
+        raise ServiceError(
+            f"{self.label()} has no health probe.", error_code="not_supported"
+        )
+
+    def check_health(self) -> Result:
+        """Run the health probe as an operation (logged, counted, simulated)."""
+        return self.call("health_check", self.probe, simulate=lambda: {"healthy": True})

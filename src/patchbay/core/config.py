@@ -1,0 +1,181 @@
+"""Where a client's configuration comes from.
+
+Precedence, per value: constructor argument > the provider's ExternalService
+row (when enabled) > Django setting > default. A row disabled in the admin
+switches the service off whatever the other sources say.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from patchbay.conf import conf
+from patchbay.redaction import MASK
+
+if TYPE_CHECKING:
+    from patchbay.core.client import BaseClient
+
+ARGUMENT = "argument"
+DATABASE = "database"
+SETTINGS = "settings"
+DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One configuration value of a service.
+
+    ``setting`` names the Django setting it falls back to; ``secret`` values
+    are stored encrypted, masked everywhere and scrubbed from logs.
+    """
+
+    setting: str | None = None
+    secret: bool = False
+    required: bool = True
+    default: Any = None
+    help_text: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """What a client needs from an ExternalService row, cached per process."""
+
+    enabled: bool
+    credentials: Mapping[str, Any]
+    options: Mapping[str, Any]
+
+
+class ServiceConfig:
+    """Resolved configuration of one client, and where each value came from."""
+
+    def __init__(
+        self,
+        fields: Mapping[str, ConfigField],
+        values: Mapping[str, Any],
+        sources: Mapping[str, str],
+        *,
+        disabled_reason: str = "",
+        disabled_in_admin: bool = False,
+    ) -> None:
+        self.fields = fields
+        self.values = dict(values)
+        self.sources = dict(sources)
+        self.disabled_reason = disabled_reason
+        self.disabled_in_admin = disabled_in_admin
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.values.get(name)
+        return default if value in (None, "") else value
+
+    def missing(self) -> list[str]:
+        """Required values that no source provides."""
+        return [
+            name
+            for name, field in self.fields.items()
+            if field.required and self.values.get(name) in (None, "")
+        ]
+
+    def secret_values(self) -> list[str]:
+        return [
+            str(self.values[name])
+            for name, field in self.fields.items()
+            if field.secret and self.values.get(name)
+        ]
+
+    def describe(self) -> dict[str, str]:
+        """``name -> source`` with secrets' values never shown."""
+        return dict(self.sources)
+
+    def __repr__(self) -> str:
+        shown = {
+            name: (MASK if self.fields[name].secret and value else value)
+            for name, value in self.values.items()
+        }
+        return f"<ServiceConfig {shown}>"
+
+
+_row_cache: dict[str, tuple[float, ServiceRow | None]] = {}
+_row_cache_lock = threading.Lock()
+
+
+def load_service_row(provider: str) -> ServiceRow | None:
+    """The provider's ExternalService row, reused for ``PATCHBAY_SERVICE_CONFIG_TTL`` s."""
+    ttl = conf.SERVICE_CONFIG_TTL
+    now = time.monotonic()
+    if ttl > 0:
+        cached = _row_cache.get(provider)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+    from patchbay.models import ExternalService
+
+    found = (
+        ExternalService.objects.filter(provider=provider)
+        .only("enabled", "credentials", "options")
+        .first()
+    )
+    row = (
+        ServiceRow(enabled=found.enabled, credentials=found.credentials, options=found.options)
+        if found is not None
+        else None
+    )
+    if ttl > 0:
+        with _row_cache_lock:
+            _row_cache[provider] = (now + ttl, row)
+    return row
+
+
+def forget_service_rows() -> None:
+    """Drop cached rows, so the next client reads the database again."""
+    with _row_cache_lock:
+        _row_cache.clear()
+
+
+@receiver(post_save, sender="patchbay.ExternalService")
+@receiver(post_delete, sender="patchbay.ExternalService")
+def _service_changed(**kwargs: Any) -> None:
+    forget_service_rows()
+
+
+def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any]) -> ServiceConfig:
+    """Resolve every configuration value of ``client_class``."""
+    fields = client_class.config_fields
+    unknown = set(overrides) - set(fields)
+    if unknown:
+        raise TypeError(f"{client_class.__name__} got unexpected arguments: {sorted(unknown)}")
+    row = load_service_row(client_class.provider)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name, field in fields.items():
+        stored = (row.credentials if field.secret else row.options).get(name) if row else None
+        setting_value = conf.get(field.setting) if field.setting else None
+        for source, value in (
+            (ARGUMENT, overrides.get(name)),
+            (DATABASE, stored if row is not None and row.enabled else None),
+            (SETTINGS, setting_value),
+            (DEFAULT, field.default),
+        ):
+            if value not in (None, ""):
+                values[name], sources[name] = value, source
+                break
+        else:
+            values[name], sources[name] = None, DEFAULT
+
+    disabled_reason = ""
+    disabled_in_admin = row is not None and not row.enabled
+    if disabled_in_admin:
+        disabled_reason = f"{client_class.label()} is disabled in the admin (ExternalService)."
+    elif client_class.enabled_setting and conf.get(client_class.enabled_setting) is False:
+        disabled_reason = f"{client_class.label()} is disabled ({client_class.enabled_setting} is False)."
+    return ServiceConfig(
+        fields, values, sources, disabled_reason=disabled_reason, disabled_in_admin=disabled_in_admin
+    )

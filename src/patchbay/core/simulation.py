@@ -1,0 +1,81 @@
+"""The simulation decision and the simulated outbox.
+
+Simulating, a client makes no network call: it answers with a result of the
+same shape as a live one plus ``"simulated": True`` and appends what it would
+have sent to :data:`outbox`, which tests assert on (like ``mail.outbox``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from django.conf import settings
+
+from patchbay.conf import conf
+
+
+def should_simulate(debug_mode: bool | None = None) -> bool:
+    """``debug_mode`` if given, else ``PATCHBAY_SIMULATE``, else ``DEBUG``."""
+    if debug_mode is not None:
+        return bool(debug_mode)
+    forced = conf.SIMULATE
+    if forced is not None:
+        return bool(forced)
+    return bool(settings.DEBUG)
+
+
+def fake_id(prefix: str, length: int = 24) -> str:
+    """An id shaped like the provider's, e.g. ``fake_id("cus_")``."""
+    return prefix + secrets.token_hex(length // 2 + 1)[:length]
+
+
+@dataclass(frozen=True)
+class SimulatedCall:
+    """One call a simulating client would have made."""
+
+    provider: str
+    operation: str
+    data: dict[str, Any]
+    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class Outbox:
+    """Thread-safe list of :class:`SimulatedCall`, newest last."""
+
+    def __init__(self) -> None:
+        self._calls: list[SimulatedCall] = []
+        self._lock = threading.Lock()
+
+    def append(self, call: SimulatedCall) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def filter(self, provider: str | None = None, operation: str | None = None) -> list[SimulatedCall]:
+        """The calls matching ``provider`` and ``operation`` (None matches any)."""
+        with self._lock:
+            return [
+                call
+                for call in self._calls
+                if (provider is None or call.provider == provider)
+                and (operation is None or call.operation == operation)
+            ]
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.filter())
+
+    def __getitem__(self, index: int) -> SimulatedCall:
+        return self.filter()[index]
+
+
+outbox = Outbox()

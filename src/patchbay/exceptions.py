@@ -1,0 +1,67 @@
+"""patchbay's exceptions.
+
+Configuration problems (``ConfigurationError``) are kept apart from problems a
+remote service reported (``ServiceError``): the first must be fixed by the
+developer, the second is data about one call. Client methods never raise
+either at callers; they return result dicts. Both are raised by lower layers
+and turned into results by :class:`patchbay.core.client.BaseClient`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class PatchbayError(Exception):
+    """Base class of every exception patchbay raises."""
+
+
+class ConfigurationError(PatchbayError, ImproperlyConfigured):
+    """The project's configuration is wrong or incomplete."""
+
+
+class SDKNotInstalled(ConfigurationError):
+    """A provider SDK is needed but its extra is not installed."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"The {module!r} package is not installed; "
+            f'install it with: pip install "django-patchbay[{extra}]"'
+        )
+
+
+class DecryptionError(PatchbayError):
+    """A stored secret could not be decrypted with any configured key."""
+
+
+class ServiceError(PatchbayError):
+    """A remote service refused or failed a call.
+
+    Keeps what the service said: ``status`` (HTTP status, if any), ``response``
+    (the parsed body, if any), a stable ``error_code`` and whether the same
+    call may succeed if retried later (``retryable``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: str = "api_error",
+        retryable: bool = False,
+        status: int | None = None,
+        response: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code
+        self.retryable = retryable
+        self.status = status
+        self.response = response
+
+
+class WebhookVerificationError(PatchbayError):
+    """A webhook delivery failed verification; the message is safe to return."""

@@ -1,0 +1,76 @@
+"""Health checks: one small check per registered service, run by the command and the view."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from patchbay.core import registry
+from patchbay.core.client import BaseClient
+from patchbay.core.simulation import should_simulate
+from patchbay.models import ExternalService, HealthCheck
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    """Probes one service and keeps the outcome as a HealthCheck row."""
+
+    client_class: type[BaseClient]
+
+    @property
+    def provider(self) -> str:
+        return self.client_class.provider
+
+    def run(self, *, debug_mode: bool | None = None) -> HealthCheck:
+        started = time.perf_counter()
+        result = self.client_class(debug_mode=debug_mode).check_health()
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        if result["success"]:
+            status = HealthCheck.Status.SUCCESS
+        elif result.get("error_code") == "timeout":
+            status = HealthCheck.Status.TIMEOUT
+        else:
+            status = HealthCheck.Status.FAILURE
+        service, _ = ExternalService.objects.get_or_create(
+            provider=self.provider, defaults={"name": self.client_class.label()}
+        )
+        check = HealthCheck.objects.create(
+            service=service,
+            status=status,
+            response_time_ms=elapsed_ms,
+            simulated=bool(result.get("simulated", False)),
+            error=result.get("error", ""),
+        )
+        ExternalService.objects.filter(pk=service.pk).update(last_checked_at=timezone.now())
+        return check
+
+
+def checks() -> list[ServiceCheck]:
+    """A check for every registered service."""
+    return [ServiceCheck(client_class) for client_class in registry.client_classes()]
+
+
+def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
+    """What is known about one service without calling it."""
+    client = client_class()
+    row = ExternalService.objects.filter(provider=client_class.provider).first()
+    return {
+        "provider": client_class.provider,
+        "name": client_class.label(),
+        "mode": "simulated" if should_simulate() else "live",
+        "enabled": not client.config.disabled_reason,
+        "disabled_reason": client.config.disabled_reason,
+        "sdk_installed": client_class.sdk_installed(),
+        "missing": client.config.missing(),
+        "sources": client.config.describe(),
+        "health": row.health_status if row else ExternalService.HealthStatus.UNKNOWN,
+        "success_rate": row.success_rate if row else None,
+        "breaker": client.breaker.state,
+    }
+
+
+def status_report() -> list[dict[str, Any]]:
+    return [service_status(client_class) for client_class in registry.client_classes()]

@@ -1,0 +1,9 @@
+"""patchbay's models, importable from ``patchbay.models``."""
+
+from __future__ import annotations
+
+from patchbay.models.logs import IntegrationLog
+from patchbay.models.services import ExternalService, HealthCheck
+from patchbay.models.webhooks import WebhookEvent
+
+__all__ = ["ExternalService", "HealthCheck", "IntegrationLog", "WebhookEvent"]

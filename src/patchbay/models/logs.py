@@ -1,0 +1,38 @@
+"""A row per outbound call and per inbound webhook delivery."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IntegrationLog(models.Model):
+    """What happened on one call, with secrets redacted from every field."""
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", _("Outbound call")
+        INBOUND = "inbound", _("Inbound webhook")
+
+    provider = models.CharField(_("provider"), max_length=50)
+    operation = models.CharField(_("operation"), max_length=100)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    success = models.BooleanField(_("success"))
+    simulated = models.BooleanField(_("simulated"), default=False)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    request_summary = models.JSONField(_("request summary"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["provider", "-created_at"], name="patchbay_log_provider_idx")]
+        verbose_name = _("integration log")
+        verbose_name_plural = _("integration logs")
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.success else (self.error_code or "failed")
+        return f"{self.provider}.{self.operation}: {outcome}"

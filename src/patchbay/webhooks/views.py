@@ -1,0 +1,111 @@
+"""The base view every provider's webhook endpoint is built from."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from patchbay.conf import conf
+from patchbay.core.recording import record_call
+from patchbay.exceptions import WebhookVerificationError
+from patchbay.models import IntegrationLog, WebhookEvent
+from patchbay.webhooks.processing import DUPLICATE, process_delivery
+from patchbay.webhooks.registry import VerifiedDelivery
+
+logger = logging.getLogger("patchbay.webhooks")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def read_body(request: HttpRequest, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes without reading them all."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise BodyTooLarge
+    try:
+        body = request.read(limit + 1)
+    except RawPostDataException:  # something already read the stream
+        body = request.body
+    if len(body) > limit:
+        raise BodyTooLarge
+    return body
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WebhookView(View):
+    """POST-only, CSRF-exempt endpoint: cap, verify, store once, dispatch, answer.
+
+    Subclasses set ``provider`` and implement :meth:`verify`, which returns a
+    :class:`VerifiedDelivery` or raises :class:`WebhookVerificationError`.
+    Every delivery, accepted or refused, is recorded as an IntegrationLog row.
+    """
+
+    provider: ClassVar[str] = ""
+    http_method_names = ["post", "options"]
+
+    def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
+        raise NotImplementedError
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = JsonResponse({"error": "Only POST is accepted."}, status=405)
+        response["Allow"] = "POST"
+        return response
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        started = time.perf_counter()
+        try:
+            body = read_body(request, conf.WEBHOOK_MAX_BODY_SIZE)
+        except BodyTooLarge:
+            return self._refuse(started, 413, "Request body is too large.", "body_too_large")
+        try:
+            delivery = self.verify(request, body)
+        except WebhookVerificationError as exc:
+            return self._refuse(started, 400, str(exc), "verification_failed")
+        except Exception:
+            # Whatever a hostile body does to a parser, the answer is a 400, never a 500.
+            logger.exception("Unexpected error verifying a %s webhook", self.provider)
+            return self._refuse(started, 400, "The webhook could not be verified.", "verification_failed")
+
+        event, outcome = process_delivery(self.provider, delivery)
+        failed = outcome == WebhookEvent.Status.FAILED
+        self._record(started, success=not failed, status_code=500 if failed else 200, summary={
+            "event_id": delivery.event_id, "event_type": delivery.event_type, "outcome": outcome,
+        }, error=event.error if failed else "", error_code="handler_failed" if failed else "")
+        return self.respond(event, outcome)
+
+    def respond(self, event: WebhookEvent, outcome: str) -> HttpResponse:
+        """The answer to the provider; 500 on handler failure so it redelivers."""
+        if outcome == WebhookEvent.Status.FAILED:
+            return JsonResponse({"error": "The event handler failed.", "status": outcome}, status=500)
+        return JsonResponse({"status": outcome, "duplicate": outcome == DUPLICATE})
+
+    def _refuse(self, started: float, status: int, error: str, error_code: str) -> HttpResponse:
+        logger.warning("Refused a %s webhook: %s", self.provider, error)
+        self._record(started, success=False, status_code=status, error=error, error_code=error_code)
+        return JsonResponse({"error": error}, status=status)
+
+    def _record(self, started: float, *, success: bool, status_code: int, summary: dict[str, Any] | None = None,
+                error: str = "", error_code: str = "") -> None:
+        record_call(
+            provider=self.provider,
+            operation="webhook",
+            success=success,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+            error=error,
+            error_code=error_code,
+            status_code=status_code,
+            summary=summary,
+            direction=IntegrationLog.Direction.INBOUND,
+        )
