@@ -10,7 +10,7 @@ import os
 
 from patchbay.cache import cache_settings
 
-SECRET_KEY = "patchbay-tests-not-a-secret"  # noqa: S105
+SECRET_KEY = "patchbay-tests-not-a-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True

@@ -34,8 +34,12 @@ _PROCESS_LOCAL_CACHES = {
 def check_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
     raw = conf.get("PATCHBAY_ENCRYPTION_KEYS", None)
     if raw is not None and not isinstance(raw, (list, tuple, str)):
-        return [Error("PATCHBAY_ENCRYPTION_KEYS must be a list of Fernet keys, newest first.",
-                      id="patchbay.E001")]
+        return [
+            Error(
+                "PATCHBAY_ENCRYPTION_KEYS must be a list of Fernet keys, newest first.",
+                id="patchbay.E001",
+            )
+        ]
     return [Error(problem, id="patchbay.E001") for problem in validate_keys(conf.ENCRYPTION_KEYS)]
 
 
@@ -58,12 +62,14 @@ def check_settings_types(**kwargs: Any) -> list[CheckMessage]:
 @register("patchbay")
 def check_simulation(**kwargs: Any) -> list[CheckMessage]:
     if conf.SIMULATE is True and not settings.DEBUG:
-        return [Warning(
-            "PATCHBAY_SIMULATE is True while DEBUG is False: no payment, message or "
-            "email is really sent.",
-            hint="Remove PATCHBAY_SIMULATE in production settings.",
-            id="patchbay.W001",
-        )]
+        return [
+            Warning(
+                "PATCHBAY_SIMULATE is True while DEBUG is False: no payment, message or "
+                "email is really sent.",
+                hint="Remove PATCHBAY_SIMULATE in production settings.",
+                id="patchbay.W001",
+            )
+        ]
     return []
 
 
@@ -74,14 +80,19 @@ def check_public_url(**kwargs: Any) -> list[CheckMessage]:
         return []
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        return [Error(f"PATCHBAY_PUBLIC_URL {url!r} is not an absolute http(s) URL.",
-                      id="patchbay.E004")]
+        return [
+            Error(
+                f"PATCHBAY_PUBLIC_URL {url!r} is not an absolute http(s) URL.", id="patchbay.E004"
+            )
+        ]
     if parts.scheme != "https" and not settings.DEBUG:
-        return [Warning(
-            "PATCHBAY_PUBLIC_URL is not https while DEBUG is False: providers will call "
-            "back over plain HTTP and most refuse to.",
-            id="patchbay.W002",
-        )]
+        return [
+            Warning(
+                "PATCHBAY_PUBLIC_URL is not https while DEBUG is False: providers will call "
+                "back over plain HTTP and most refuse to.",
+                id="patchbay.W002",
+            )
+        ]
     return []
 
 
@@ -89,15 +100,20 @@ def check_public_url(**kwargs: Any) -> list[CheckMessage]:
 def check_cache(**kwargs: Any) -> list[CheckMessage]:
     backend = settings.CACHES.get(conf.CACHE_ALIAS, {}).get("BACKEND", "")
     if not backend:
-        return [Error(f"PATCHBAY_CACHE_ALIAS {conf.CACHE_ALIAS!r} is not in CACHES.",
-                      id="patchbay.E006")]
+        return [
+            Error(
+                f"PATCHBAY_CACHE_ALIAS {conf.CACHE_ALIAS!r} is not in CACHES.", id="patchbay.E006"
+            )
+        ]
     if backend in _PROCESS_LOCAL_CACHES and not settings.DEBUG and not should_simulate():
-        return [Warning(
-            f"The {conf.CACHE_ALIAS!r} cache is process-local: circuit breakers and rate "
-            "limits are not shared between worker processes.",
-            hint="Use Redis: CACHES = patchbay.cache.cache_settings(REDIS_URL).",
-            id="patchbay.W004",
-        )]
+        return [
+            Warning(
+                f"The {conf.CACHE_ALIAS!r} cache is process-local: circuit breakers and rate "
+                "limits are not shared between worker processes.",
+                hint="Use Redis: CACHES = patchbay.cache.cache_settings(REDIS_URL).",
+                id="patchbay.W004",
+            )
+        ]
     return []
 
 
@@ -124,21 +140,25 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
     label = client_class.label()
 
     if (enabled or configured) and not client_class.sdk_installed():
-        messages.append(Warning(
-            f"{label} is configured but its SDK ({client_class.sdk_module}) is not installed.",
-            hint=f'pip install "django-patchbay[{client_class.extra}]"',
-            id="patchbay.W003",
-        ))
+        messages.append(
+            Warning(
+                f"{label} is configured but its SDK ({client_class.sdk_module}) is not installed.",
+                hint=f'pip install "django-patchbay[{client_class.extra}]"',
+                id="patchbay.W003",
+            )
+        )
     if not live:
         return messages
     missing = [name for name in required if name not in configured]
     if enabled and missing:
         settings_names = ", ".join(fields[name].setting or name for name in missing)
-        messages.append(Error(
-            f"{client_class.enabled_setting} is True but {label} has no {settings_names}.",
-            hint="Set them, or configure the service in the admin and silence patchbay.E002.",
-            id="patchbay.E002",
-        ))
+        messages.append(
+            Error(
+                f"{client_class.enabled_setting} is True but {label} has no {settings_names}.",
+                hint="Set them, or configure the service in the admin and silence patchbay.E002.",
+                id="patchbay.E002",
+            )
+        )
     secret_field = client_class.webhook_secret_field
     if (
         secret_field
@@ -146,12 +166,14 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
         and not _from_settings(client_class, secret_field)
         and _webhook_mounted(client_class)
     ):
-        messages.append(Error(
-            f"{label}'s webhook endpoint is mounted but "
-            f"{fields[secret_field].setting} is not set: every delivery would be refused.",
-            hint="Copy the signing secret from the provider's dashboard.",
-            id="patchbay.E003",
-        ))
+        messages.append(
+            Error(
+                f"{label}'s webhook endpoint is mounted but "
+                f"{fields[secret_field].setting} is not set: every delivery would be refused.",
+                hint="Copy the signing secret from the provider's dashboard.",
+                id="patchbay.E003",
+            )
+        )
     return messages
 
 

@@ -10,7 +10,8 @@ MASK = "***"
 
 # Parameter names whose values are secrets whatever the service.
 _SECRET_NAME = re.compile(
-    r"(pass(word)?|secret|token|api[_-]?key|authorization|signature|credential|private|code$|^otp)",
+    r"(pass(word|code)?|secret|token|api[_-]?key|authorization|signature|credential"
+    r"|private[_-]?key|otp|^(verification[_-]?)?code$)",
     re.IGNORECASE,
 )
 _MAX_STRING = 500

@@ -11,7 +11,6 @@ simulated outbox, Python logging and the IntegrationLog row.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -80,8 +79,9 @@ class BaseClient:
 
     def sdk(self) -> Any:
         """The provider SDK module, imported on first use."""
-        assert self.sdk_module and self.extra
-        return import_sdk(self.sdk_module, self.extra)
+        if not self.sdk_module:
+            raise TypeError(f"{type(self).__name__} declares no sdk_module.")
+        return import_sdk(self.sdk_module, self.extra or self.provider)
 
     # -- the one code path every operation goes through -----------------------------
 
@@ -131,11 +131,13 @@ class BaseClient:
         if self.debug_mode:
             data = dict(simulate())
             outbox.append(SimulatedCall(self.provider, operation, {**params, **data}))
-            logger.info("[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params))
+            logger.info(
+                "[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params)
+            )
             return success(**data, simulated=True)
         if not self.sdk_installed():
-            assert self.sdk_module and self.extra
-            return failure(str(SDKNotInstalled(self.sdk_module, self.extra)), error_code="sdk_missing")
+            missing_sdk = SDKNotInstalled(self.sdk_module or "", self.extra or self.provider)
+            return failure(str(missing_sdk), error_code="sdk_missing")
         missing = self.config.missing()
         if missing:
             return failure(
@@ -178,7 +180,9 @@ class BaseClient:
 
     def _failure(self, error: ServiceError) -> Result:
         return failure(
-            self.redactor.text(error.message), error_code=error.error_code, retryable=error.retryable
+            self.redactor.text(error.message),
+            error_code=error.error_code,
+            retryable=error.retryable,
         )
 
     def _setting_names(self, names: list[str]) -> list[str]:
@@ -191,13 +195,15 @@ class BaseClient:
 
         Subclasses handle their SDK's exceptions and defer to this for the rest.
         """
-        if isinstance(exc, (TimeoutError, socket.timeout)):
+        if isinstance(exc, TimeoutError):  # socket.timeout is an alias
             return ServiceError(
                 f"{self.label()} did not answer in time.", error_code="timeout", retryable=True
             )
         if isinstance(exc, ConnectionError):
             return ServiceError(
-                f"Could not connect to {self.label()}.", error_code="connection_error", retryable=True
+                f"Could not connect to {self.label()}.",
+                error_code="connection_error",
+                retryable=True,
             )
         return ServiceError(
             f"Unexpected error calling {self.label()}: {type(exc).__name__}: {exc}",
@@ -206,9 +212,7 @@ class BaseClient:
 
     def probe(self) -> Mapping[str, Any]:
         """Make the cheapest live call that proves the service is reachable."""
-        raise ServiceError(
-            f"{self.label()} has no health probe.", error_code="not_supported"
-        )
+        raise ServiceError(f"{self.label()} has no health probe.", error_code="not_supported")
 
     def check_health(self) -> Result:
         """Run the health probe as an operation (logged, counted, simulated)."""

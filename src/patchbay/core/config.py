@@ -175,7 +175,13 @@ def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any])
     if disabled_in_admin:
         disabled_reason = f"{client_class.label()} is disabled in the admin (ExternalService)."
     elif client_class.enabled_setting and conf.get(client_class.enabled_setting) is False:
-        disabled_reason = f"{client_class.label()} is disabled ({client_class.enabled_setting} is False)."
+        disabled_reason = (
+            f"{client_class.label()} is disabled ({client_class.enabled_setting} is False)."
+        )
     return ServiceConfig(
-        fields, values, sources, disabled_reason=disabled_reason, disabled_in_admin=disabled_in_admin
+        fields,
+        values,
+        sources,
+        disabled_reason=disabled_reason,
+        disabled_in_admin=disabled_in_admin,
     )

@@ -32,7 +32,12 @@ def record_call(
     else:
         logger.warning(
             "%s.%s failed in %d ms%s: [%s] %s",
-            provider, operation, duration_ms, tag, error_code, error,
+            provider,
+            operation,
+            duration_ms,
+            tag,
+            error_code,
+            error,
         )
     try:
         # A savepoint keeps a failed insert from poisoning the caller's transaction:

@@ -58,7 +58,9 @@ class Outbox:
         with self._lock:
             self._calls.clear()
 
-    def filter(self, provider: str | None = None, operation: str | None = None) -> list[SimulatedCall]:
+    def filter(
+        self, provider: str | None = None, operation: str | None = None
+    ) -> list[SimulatedCall]:
         """The calls matching ``provider`` and ``operation`` (None matches any)."""
         with self._lock:
             return [

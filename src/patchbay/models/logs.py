@@ -29,7 +29,9 @@ class IntegrationLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["provider", "-created_at"], name="patchbay_log_provider_idx")]
+        indexes = [
+            models.Index(fields=["provider", "-created_at"], name="patchbay_log_provider_idx")
+        ]
         verbose_name = _("integration log")
         verbose_name_plural = _("integration logs")
 

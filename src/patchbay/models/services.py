@@ -63,7 +63,9 @@ class ExternalService(models.Model):
 
     def __repr__(self) -> str:
         # Never include credentials, even encrypted.
-        return f"<ExternalService {self.provider} enabled={self.enabled} health={self.health_status}>"
+        return (
+            f"<ExternalService {self.provider} enabled={self.enabled} health={self.health_status}>"
+        )
 
     @property
     def success_rate(self) -> float | None:

@@ -58,7 +58,9 @@ def run_handlers(event: WebhookEvent) -> None:
         event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
         event.error = ""
         event.processed_at = timezone.now()
-    event.save(update_fields=["payload", "status", "error", "attempts", "processed_at", "updated_at"])
+    event.save(
+        update_fields=["payload", "status", "error", "attempts", "processed_at", "updated_at"]
+    )
 
 
 def dispatch(event: WebhookEvent) -> bool:

@@ -58,7 +58,9 @@ class WebhookView(View):
     def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
         raise NotImplementedError
 
-    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def http_method_not_allowed(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         response = JsonResponse({"error": "Only POST is accepted."}, status=405)
         response["Allow"] = "POST"
         return response
@@ -76,19 +78,32 @@ class WebhookView(View):
         except Exception:
             # Whatever a hostile body does to a parser, the answer is a 400, never a 500.
             logger.exception("Unexpected error verifying a %s webhook", self.provider)
-            return self._refuse(started, 400, "The webhook could not be verified.", "verification_failed")
+            return self._refuse(
+                started, 400, "The webhook could not be verified.", "verification_failed"
+            )
 
         event, outcome = process_delivery(self.provider, delivery)
         failed = outcome == WebhookEvent.Status.FAILED
-        self._record(started, success=not failed, status_code=500 if failed else 200, summary={
-            "event_id": delivery.event_id, "event_type": delivery.event_type, "outcome": outcome,
-        }, error=event.error if failed else "", error_code="handler_failed" if failed else "")
+        self._record(
+            started,
+            success=not failed,
+            status_code=500 if failed else 200,
+            summary={
+                "event_id": delivery.event_id,
+                "event_type": delivery.event_type,
+                "outcome": outcome,
+            },
+            error=event.error if failed else "",
+            error_code="handler_failed" if failed else "",
+        )
         return self.respond(event, outcome)
 
     def respond(self, event: WebhookEvent, outcome: str) -> HttpResponse:
         """The answer to the provider; 500 on handler failure so it redelivers."""
         if outcome == WebhookEvent.Status.FAILED:
-            return JsonResponse({"error": "The event handler failed.", "status": outcome}, status=500)
+            return JsonResponse(
+                {"error": "The event handler failed.", "status": outcome}, status=500
+            )
         return JsonResponse({"status": outcome, "duplicate": outcome == DUPLICATE})
 
     def _refuse(self, started: float, status: int, error: str, error_code: str) -> HttpResponse:
@@ -96,8 +111,16 @@ class WebhookView(View):
         self._record(started, success=False, status_code=status, error=error, error_code=error_code)
         return JsonResponse({"error": error}, status=status)
 
-    def _record(self, started: float, *, success: bool, status_code: int, summary: dict[str, Any] | None = None,
-                error: str = "", error_code: str = "") -> None:
+    def _record(
+        self,
+        started: float,
+        *,
+        success: bool,
+        status_code: int,
+        summary: dict[str, Any] | None = None,
+        error: str = "",
+        error_code: str = "",
+    ) -> None:
         record_call(
             provider=self.provider,
             operation="webhook",

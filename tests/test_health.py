@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+from patchbay.exceptions import ServiceError
+from patchbay.health import ServiceCheck, checks, status_report
+from patchbay.models import ExternalService, HealthCheck
+from tests.dummy import SECRET, DummyClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_check_per_registered_service():
+    assert "dummy" in [check.provider for check in checks()]
+
+
+def test_successful_probe_is_recorded(settings):
+    settings.DUMMY_API_KEY = SECRET
+    check = ServiceCheck(DummyClient).run(debug_mode=False)
+    assert check.status == HealthCheck.Status.SUCCESS
+    assert check.simulated is False
+    assert check.response_time_ms is not None
+    service = ExternalService.objects.get(provider="dummy")
+    assert service.health_status == "healthy"
+    assert service.last_checked_at is not None
+
+
+def test_failed_and_timed_out_probes(settings, monkeypatch):
+    settings.DUMMY_API_KEY = SECRET
+
+    def down(self):
+        raise ServiceError(f"bad key {SECRET}", error_code="authentication_error")
+
+    monkeypatch.setattr(DummyClient, "probe", down)
+    check = ServiceCheck(DummyClient).run(debug_mode=False)
+    assert check.status == HealthCheck.Status.FAILURE
+    assert SECRET not in check.error
+    assert ExternalService.objects.get(provider="dummy").health_status == "degraded"
+
+    def slow(self):
+        raise TimeoutError
+
+    monkeypatch.setattr(DummyClient, "probe", slow)
+    assert ServiceCheck(DummyClient).run(debug_mode=False).status == HealthCheck.Status.TIMEOUT
+
+
+def test_simulated_probe():
+    check = ServiceCheck(DummyClient).run(debug_mode=True)
+    assert (check.status, check.simulated) == (HealthCheck.Status.SUCCESS, True)
+
+
+def test_status_report_shows_sources_never_values(settings):
+    settings.DUMMY_API_KEY = SECRET
+    [entry] = [e for e in status_report() if e["provider"] == "dummy"]
+    assert entry["sources"] == {"api_key": "settings", "region": "default"}
+    assert entry["mode"] == "live"
+    assert entry["missing"] == []
+    assert entry["breaker"] == "closed"
+    assert SECRET not in repr(status_report())
+
+
+def test_status_view_is_staff_only(client, admin_client, settings):
+    settings.DUMMY_API_KEY = SECRET
+    assert client.get("/integrations/status/").status_code == 302
+    response = admin_client.get("/integrations/status/")
+    assert response.status_code == 200
+    providers = [entry["provider"] for entry in response.json()["services"]]
+    assert "dummy" in providers
+    assert SECRET not in response.content.decode()

@@ -1,0 +1,111 @@
+"""patchbay must import and pass ``manage.py check`` without any provider SDK.
+
+CI also runs this module in a virtualenv with no extras installed; here the
+SDKs are hidden with an import blocker so the main suite proves it too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SDKS = [
+    "stripe",
+    "twilio",
+    "boto3",
+    "botocore",
+    "storages",
+    "requests",
+    "django_redis",
+    "phonenumbers",
+]
+
+BLOCKER = textwrap.dedent(
+    """
+    import sys
+
+    class BlockSDKs:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in {sdks!r}:
+                raise ImportError(f"{{name}} is blocked for this test")
+            return None
+
+    sys.meta_path.insert(0, BlockSDKs())
+    """
+).format(sdks=set(SDKS))
+
+
+def run_python(code):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", BLOCKER + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_every_module_imports_and_no_sdk_is_loaded():
+    result = run_python(
+        """
+        import pkgutil, importlib, sys
+        import django
+        django.setup()
+        import patchbay
+        for module in pkgutil.walk_packages(patchbay.__path__, "patchbay."):
+            if module.name.startswith("patchbay.testing"):
+                continue  # needs pytest, which users' test environments have
+            importlib.import_module(module.name)
+        loaded = sorted({name.split(".")[0] for name in sys.modules} & set(SDK_NAMES))
+        print("LOADED", loaded)
+        """.replace("SDK_NAMES", repr(SDKS))
+    )
+    assert result.returncode == 0, result.stderr
+    assert "LOADED []" in result.stdout
+
+
+def test_manage_py_check_passes_without_sdks():
+    result = run_python(
+        """
+        from django.core.management import execute_from_command_line
+        execute_from_command_line(["manage.py", "check"])
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_live_call_without_its_sdk_is_a_clear_failure():
+    result = run_python(
+        """
+        import django
+        django.setup()
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0)
+        from patchbay.core.client import BaseClient
+
+        class Needy(BaseClient):
+            provider = "needy"
+            sdk_module = "stripe"
+            extra = "stripe"
+
+            def ping(self):
+                return self.call("ping", lambda: self.sdk(), simulate=lambda: {})
+
+        print("RESULT", Needy(debug_mode=False).ping())
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'error_code': 'sdk_missing'" in result.stdout
+    assert 'pip install \\"django-patchbay[stripe]\\"' in result.stdout or (
+        "django-patchbay[stripe]" in result.stdout
+    )
