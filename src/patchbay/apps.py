@@ -14,6 +14,10 @@ class PatchbayConfig(AppConfig):
     def ready(self) -> None:
         from patchbay import checks  # noqa: F401  (registers the system checks)
 
+        # Importing a service's client registers it; its handlers register webhook receivers.
+        # Neither imports the provider's SDK.
+        from patchbay.stripe import client, handlers  # noqa: F401
+
         post_migrate.connect(_ensure_service_rows, sender=self)
 
 

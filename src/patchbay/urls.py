@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.urls import path
 
 from patchbay import views
+from patchbay.stripe import urls as stripe_urls
 
 app_name = "patchbay"
 
 urlpatterns = [
     path("status/", views.status, name="status"),
+    *stripe_urls.urlpatterns,
 ]

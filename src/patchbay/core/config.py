@@ -86,11 +86,15 @@ class ServiceConfig:
         ]
 
     def secret_values(self) -> list[str]:
-        return [
-            str(self.values[name])
-            for name, field in self.fields.items()
-            if field.secret and self.values.get(name)
-        ]
+        """Every secret value, with lists (e.g. rotating webhook secrets) flattened."""
+        secrets: list[str] = []
+        for name, field in self.fields.items():
+            value = self.values.get(name)
+            if field.secret and value:
+                secrets.extend(
+                    map(str, value) if isinstance(value, (list, tuple)) else [str(value)]
+                )
+        return secrets
 
     def describe(self) -> dict[str, str]:
         """``name -> source`` with secrets' values never shown."""

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from patchbay.models.logs import IntegrationLog
 from patchbay.models.services import ExternalService, HealthCheck
+from patchbay.models.stripe import StripeCustomer, StripeSubscription
 from patchbay.models.webhooks import WebhookEvent
 
-__all__ = ["ExternalService", "HealthCheck", "IntegrationLog", "WebhookEvent"]
+__all__ = [
+    "ExternalService",
+    "HealthCheck",
+    "IntegrationLog",
+    "StripeCustomer",
+    "StripeSubscription",
+    "WebhookEvent",
+]

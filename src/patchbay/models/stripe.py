@@ -1,0 +1,73 @@
+"""Local Stripe state, kept current from webhooks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StripeCustomer(models.Model):
+    """Links a user to their Stripe customer, so checkouts reuse one customer."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="stripe_customer",
+    )
+    customer_id = models.CharField(_("customer id"), max_length=255, unique=True)
+    email = models.EmailField(_("email"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Stripe customer")
+        verbose_name_plural = _("Stripe customers")
+
+    def __str__(self) -> str:
+        return self.customer_id
+
+
+class StripeSubscription(models.Model):
+    """A subscription as the newest webhook event described it.
+
+    ``last_event_at`` is the Stripe ``created`` time of the event that last
+    wrote the row: older events arriving late are not applied.
+    """
+
+    ACTIVE_STATUSES = ("active", "trialing")
+
+    subscription_id = models.CharField(_("subscription id"), max_length=255, unique=True)
+    customer_id = models.CharField(_("customer id"), max_length=255, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stripe_subscriptions",
+    )
+    status = models.CharField(_("status"), max_length=32)
+    price_id = models.CharField(_("price id"), max_length=255, blank=True)
+    current_period_end = models.DateTimeField(_("current period end"), null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
+    canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
+    latest_invoice_status = models.CharField(_("latest invoice"), max_length=32, blank=True)
+    last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "status"], name="patchbay_stripesub_user_idx")]
+        verbose_name = _("Stripe subscription")
+        verbose_name_plural = _("Stripe subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES

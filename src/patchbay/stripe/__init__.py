@@ -1,0 +1,1 @@
+"""Stripe payments and subscriptions: ``client``, ``shortcuts``, webhooks and local state."""

@@ -1,0 +1,359 @@
+"""``StripeClient``: the spec's Stripe operations on the SDK's object API.
+
+Uses ``stripe.StripeClient`` (never the global ``stripe.api_key``) with an
+explicit timeout, ``max_network_retries`` (the SDK then sends idempotency keys,
+so a retried POST cannot charge twice) and a pinned API version. SDK objects
+are converted to plain dicts before they reach callers.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from patchbay.conf import conf
+from patchbay.core.client import BaseClient
+from patchbay.core.config import ConfigField
+from patchbay.exceptions import SDKNotInstalled, ServiceError
+from patchbay.results import Result, failure, success
+from patchbay.stripe import simulation
+
+DEFAULT_WEBHOOK_TOLERANCE = 300
+
+# (stripe exception class name, error_code, retryable)
+_ERRORS = (
+    ("CardError", "card_error", False),
+    ("RateLimitError", "rate_limited", True),
+    ("APIConnectionError", "connection_error", True),
+    ("AuthenticationError", "authentication_error", False),
+    ("PermissionError", "permission_error", False),
+    ("IdempotencyError", "idempotency_error", False),
+    ("InvalidRequestError", "invalid_request", False),
+)
+
+
+def webhook_secrets(value: Any) -> list[str]:
+    """``STRIPE_WEBHOOK_SECRET`` as a list: one secret, a list, or comma-separated."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [secret.strip() for secret in value if secret and secret.strip()]
+
+
+@functools.lru_cache(maxsize=16)
+def _sdk_client(
+    api_key: str, api_version: str | None, api_base: str | None, timeout: float, retries: int
+) -> Any:
+    # One SDK client (and its HTTP connection pool) per configuration and process.
+    import stripe
+
+    return stripe.StripeClient(
+        api_key,
+        stripe_version=api_version,
+        base_addresses={"api": api_base} if api_base else {},
+        max_network_retries=retries,
+        http_client=stripe.new_default_http_client(timeout=timeout),
+    )
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """A plain, JSON-safe dict from a StripeObject (or anything dict-like)."""
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict(recursive=True)
+    result: dict[str, Any] = json.loads(json.dumps(obj, default=str))
+    return result
+
+
+class StripeClient(BaseClient):
+    """Stripe payments, customers, subscriptions, refunds and webhook verification."""
+
+    provider = "stripe"
+    display_name = "Stripe"
+    sdk_module = "stripe"
+    extra = "stripe"
+    enabled_setting = "STRIPE_ENABLED"
+    webhook_secret_field = "webhook_secret"  # noqa: S105 (a field name, not a secret)
+    webhook_url_names = ("stripe-webhook",)
+    config_fields = {
+        "api_key": ConfigField(
+            setting="STRIPE_API_KEY", secret=True, help_text="Secret key, sk_test_… or sk_live_…"
+        ),
+        "webhook_secret": ConfigField(
+            setting="STRIPE_WEBHOOK_SECRET",
+            secret=True,
+            required=False,
+            help_text="Signing secret(s), whsec_…; comma-separate to rotate.",
+        ),
+        "api_version": ConfigField(
+            setting="STRIPE_API_VERSION",
+            required=False,
+            help_text="Pinned API version; default: the SDK's own.",
+        ),
+        "api_base": ConfigField(
+            setting="STRIPE_API_BASE",
+            required=False,
+            help_text="API base URL, e.g. a local stripe-mock.",
+        ),
+    }
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        webhook_secret: str | None = None,
+        debug_mode: bool | None = None,
+    ) -> None:
+        super().__init__(debug_mode=debug_mode, api_key=api_key, webhook_secret=webhook_secret)
+
+    @property
+    def stripe(self) -> Any:
+        """The configured ``stripe.StripeClient``."""
+        self.sdk()  # a clear SDKNotInstalled rather than an ImportError
+        return _sdk_client(
+            self.config["api_key"],
+            self.config.get("api_version"),
+            self.config.get("api_base"),
+            conf.TIMEOUT,
+            conf.MAX_RETRIES,
+        )
+
+    # -- the spec's methods -------------------------------------------------------------
+
+    def create_checkout_session(
+        self, price_id: str, success_url: str, cancel_url: str, **kwargs: Any
+    ) -> Result:
+        """A Checkout Session; ``result["session"]["url"]`` is where to send the customer.
+
+        kwargs: ``customer_email``, ``mode`` (payment/subscription/setup),
+        ``payment_method_types``, ``metadata``, ``customer_id``, and any other
+        Checkout Session parameter (e.g. ``client_reference_id``).
+        """
+        mode = kwargs.pop("mode", "payment")
+        customer_id = kwargs.pop("customer_id", None)
+        customer_email = kwargs.pop("customer_email", None)
+        params: dict[str, Any] = {
+            "mode": mode,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "line_items": [{"price": price_id, "quantity": kwargs.pop("quantity", 1)}],
+            **{key: value for key, value in kwargs.items() if value is not None},
+        }
+        if customer_id:
+            params["customer"] = customer_id
+        elif customer_email:
+            params["customer_email"] = customer_email
+        if mode == "setup":
+            params.pop("line_items")
+        return self.call(
+            "create_checkout_session",
+            lambda: {"session": to_dict(self.stripe.v1.checkout.sessions.create(params=params))},
+            simulate=lambda: {"session": simulation.checkout_session(params)},
+            params=params,
+        )
+
+    def create_customer(
+        self,
+        email: str,
+        name: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Result:
+        params = {"email": email, "name": name, "metadata": dict(metadata or {}), **kwargs}
+        params = {key: value for key, value in params.items() if value is not None}
+        return self.call(
+            "create_customer",
+            lambda: {"customer": to_dict(self.stripe.v1.customers.create(params=params))},
+            simulate=lambda: {"customer": simulation.customer(params)},
+            params=params,
+        )
+
+    def create_subscription(
+        self,
+        customer_id: str,
+        price_id: str,
+        trial_days: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Result:
+        params: dict[str, Any] = {
+            "customer": customer_id,
+            "items": [{"price": price_id}],
+            "metadata": dict(metadata or {}),
+            **kwargs,
+        }
+        if trial_days:
+            params["trial_period_days"] = trial_days
+        return self.call(
+            "create_subscription",
+            lambda: {"subscription": to_dict(self.stripe.v1.subscriptions.create(params=params))},
+            simulate=lambda: {"subscription": simulation.subscription(params)},
+            params=params,
+        )
+
+    def cancel_subscription(
+        self, subscription_id: str, at_period_end: bool = False, **kwargs: Any
+    ) -> Result:
+        """Cancel now, or at the end of the paid period (the subscription stays active)."""
+
+        def live() -> dict[str, Any]:
+            subscriptions = self.stripe.v1.subscriptions
+            if at_period_end:
+                obj = subscriptions.update(
+                    subscription_id, params={"cancel_at_period_end": True, **kwargs}
+                )
+            else:
+                obj = subscriptions.cancel(subscription_id, params=kwargs or None)
+            return {"subscription": to_dict(obj)}
+
+        return self.call(
+            "cancel_subscription",
+            live,
+            simulate=lambda: {
+                "subscription": simulation.canceled_subscription(
+                    subscription_id, at_period_end=at_period_end
+                )
+            },
+            params={"subscription_id": subscription_id, "at_period_end": at_period_end},
+        )
+
+    def retrieve_subscription(self, subscription_id: str) -> Result:
+        return self.call(
+            "retrieve_subscription",
+            lambda: {
+                "subscription": to_dict(self.stripe.v1.subscriptions.retrieve(subscription_id))
+            },
+            simulate=lambda: {
+                "subscription": simulation.subscription(
+                    {"customer": simulation.fake_id("cus_"), "items": []}, subscription_id
+                )
+            },
+            params={"subscription_id": subscription_id},
+        )
+
+    def create_billing_portal_session(self, customer_id: str, return_url: str) -> Result:
+        """A Customer Portal session; ``result["session"]["url"]`` lets the customer self-serve."""
+        params = {"customer": customer_id, "return_url": return_url}
+        return self.call(
+            "create_billing_portal_session",
+            lambda: {
+                "session": to_dict(self.stripe.v1.billing_portal.sessions.create(params=params))
+            },
+            simulate=lambda: {"session": simulation.portal_session(params)},
+            params=params,
+        )
+
+    def create_refund(
+        self,
+        payment_intent_id: str | None = None,
+        charge_id: str | None = None,
+        amount: int | None = None,
+        reason: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Result:
+        """Refund a payment (all of it unless ``amount``, in the smallest currency unit)."""
+        if bool(payment_intent_id) == bool(charge_id):
+            return failure(
+                "Give exactly one of payment_intent_id or charge_id.", error_code="invalid_request"
+            )
+        params = {
+            "payment_intent": payment_intent_id,
+            "charge": charge_id,
+            "amount": amount,
+            "reason": reason,
+            "metadata": dict(metadata) if metadata else None,
+        }
+        params = {key: value for key, value in params.items() if value is not None}
+        return self.call(
+            "create_refund",
+            lambda: {"refund": to_dict(self.stripe.v1.refunds.create(params=params))},
+            simulate=lambda: {"refund": simulation.refund(params)},
+            params=params,
+        )
+
+    def verify_webhook_signature(self, payload: bytes | str, signature: str | None) -> Result:
+        """Verify a ``Stripe-Signature`` header; ``verified`` and the parsed ``event``.
+
+        Tries each configured secret (rotation) with the SDK's own verifier and
+        ``STRIPE_WEBHOOK_TOLERANCE`` seconds of clock tolerance. Local: nothing
+        is sent, so it is not recorded as a call (the webhook view records
+        every delivery).
+        """
+        secrets = webhook_secrets(self.config.get("webhook_secret"))
+        if not secrets and self.debug_mode:
+            secrets = [simulation.WEBHOOK_SECRET]
+        if not secrets:
+            return failure(
+                "STRIPE_WEBHOOK_SECRET is not configured.",
+                error_code="not_configured",
+                verified=False,
+                event=None,
+            )
+        try:
+            stripe = self.sdk()
+        except SDKNotInstalled as exc:
+            return failure(str(exc), error_code="sdk_missing", verified=False, event=None)
+        tolerance = int(conf.get("STRIPE_WEBHOOK_TOLERANCE", DEFAULT_WEBHOOK_TOLERANCE))
+        error = "The signature does not match."
+        for secret in secrets:
+            try:
+                stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance)
+            except stripe.SignatureVerificationError as exc:
+                error = str(exc).split(". ")[0] + "."
+                continue
+            except (ValueError, TypeError, UnicodeDecodeError):
+                error = "The Stripe-Signature header or the body is malformed."
+                break
+            try:
+                event = json.loads(payload)
+            except ValueError:
+                return failure(
+                    "The body is not JSON.",
+                    error_code="invalid_payload",
+                    verified=False,
+                    event=None,
+                )
+            if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+                return failure(
+                    "The body is not a Stripe event.",
+                    error_code="invalid_payload",
+                    verified=False,
+                    event=None,
+                )
+            return success(verified=True, event=event)
+        return failure(
+            self.redactor.text(error), error_code="invalid_signature", verified=False, event=None
+        )
+
+    # -- BaseClient hooks -----------------------------------------------------------------
+
+    def probe(self) -> Mapping[str, Any]:
+        self.stripe.v1.balance.retrieve()
+        return {"healthy": True}
+
+    def translate_exception(self, exc: Exception) -> ServiceError:
+        import stripe
+
+        if isinstance(exc, stripe.StripeError):
+            status = exc.http_status
+            message = exc.user_message or str(exc) or type(exc).__name__
+            for class_name, code, retryable in _ERRORS:
+                if isinstance(exc, getattr(stripe, class_name)):
+                    if class_name in {"CardError", "InvalidRequestError"} and exc.code:
+                        code = exc.code
+                    return ServiceError(
+                        message,
+                        error_code=code,
+                        retryable=retryable,
+                        status=status,
+                        response=exc.json_body,
+                    )
+            return ServiceError(
+                message,
+                error_code="api_error",
+                retryable=status is None or status >= 500,
+                status=status,
+                response=exc.json_body,
+            )
+        return super().translate_exception(exc)

@@ -1,0 +1,139 @@
+"""High-level Stripe functions for views: the spec's shortcuts plus ``get_active_subscription``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urljoin
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
+
+from patchbay.conf import conf
+from patchbay.models import StripeCustomer, StripeSubscription
+from patchbay.results import Result
+from patchbay.stripe.client import StripeClient
+from patchbay.stripe.state import CANCELED, link_customer
+
+logger = logging.getLogger("patchbay.stripe")
+
+DEFAULT_SUCCESS_URL = "/?checkout=success&session_id={CHECKOUT_SESSION_ID}"
+DEFAULT_CANCEL_URL = "/?checkout=canceled"
+
+
+def _absolute(url: str) -> str:
+    # Stripe wants absolute URLs; relative settings are resolved against the public URL.
+    return urljoin(conf.PUBLIC_URL + "/", url) if conf.PUBLIC_URL else url
+
+
+def create_checkout_session(
+    price_id: str,
+    success_url: str | None = None,
+    cancel_url: str | None = None,
+    customer_email: str | None = None,
+    mode: str = "payment",
+    metadata: dict[str, Any] | None = None,
+    user: AbstractBaseUser | None = None,
+) -> Result:
+    """A Checkout Session, filled in from settings and ``user``.
+
+    URLs default to ``STRIPE_CHECKOUT_SUCCESS_URL`` / ``STRIPE_CHECKOUT_CANCEL_URL``
+    (relative ones are joined to ``PATCHBAY_PUBLIC_URL``). With ``user``: their
+    existing Stripe customer is reused (else their email prefills Checkout),
+    and ``user_id`` goes into the metadata so webhooks link everything back.
+    """
+    metadata = dict(metadata or {})
+    kwargs: dict[str, Any] = {"mode": mode}
+    if user is not None:
+        metadata.setdefault("user_id", str(user.pk))
+        kwargs["client_reference_id"] = str(user.pk)
+        link = StripeCustomer.objects.filter(user_id=user.pk).first()
+        if link is not None:
+            kwargs["customer_id"] = link.customer_id
+        else:
+            customer_email = customer_email or getattr(user, "email", None) or None
+    if mode == "subscription":
+        kwargs["subscription_data"] = {"metadata": metadata}
+    success = _absolute(success_url or conf.get("STRIPE_CHECKOUT_SUCCESS_URL", DEFAULT_SUCCESS_URL))
+    cancel = _absolute(cancel_url or conf.get("STRIPE_CHECKOUT_CANCEL_URL", DEFAULT_CANCEL_URL))
+    result = StripeClient().create_checkout_session(
+        price_id, success, cancel, customer_email=customer_email, metadata=metadata, **kwargs
+    )
+    if not result["success"]:
+        logger.warning("Checkout session for price %s failed: %s", price_id, result["error"])
+    return result
+
+
+def create_subscription_checkout(
+    price_id: str, user: AbstractBaseUser | None = None, **kwargs: Any
+) -> Result:
+    """:func:`create_checkout_session` in subscription mode."""
+    return create_checkout_session(price_id, mode="subscription", user=user, **kwargs)
+
+
+def create_customer_from_user(user: AbstractBaseUser) -> Result:
+    """The user's Stripe customer, created (and remembered) only if they have none.
+
+    ``result["created"]`` says whether a customer was created now.
+    """
+    existing = StripeCustomer.objects.filter(user_id=user.pk).first()
+    if existing is not None:
+        return {
+            "success": True,
+            "created": False,
+            "customer": {"id": existing.customer_id, "email": existing.email},
+        }
+    full_name = getattr(user, "get_full_name", lambda: "")() or None
+    email = getattr(user, "email", "") or ""
+    result = StripeClient().create_customer(
+        email=email, name=full_name, metadata={"user_id": str(user.pk)}
+    )
+    if result["success"]:
+        link_customer(result["customer"]["id"], user, email)
+        result["created"] = True
+    return result
+
+
+def cancel_user_subscription(subscription_id: str, at_period_end: bool = True) -> Result:
+    """Cancel a subscription (at period end by default) and reflect it locally at once.
+
+    The webhook Stripe sends next (``customer.subscription.updated`` or
+    ``.deleted``) then brings the authoritative state.
+    """
+    result = StripeClient().cancel_subscription(subscription_id, at_period_end=at_period_end)
+    if not result["success"]:
+        logger.warning("Cancelling %s failed: %s", subscription_id, result["error"])
+        return result
+    change: dict[str, Any] = (
+        {"cancel_at_period_end": True}
+        if at_period_end
+        else {"status": CANCELED, "canceled_at": timezone.now()}
+    )
+    StripeSubscription.objects.filter(subscription_id=subscription_id).update(**change)
+    return result
+
+
+def handle_webhook_event(payload: bytes | str, signature: str | None) -> Result:
+    """Verify and parse a Stripe webhook (``verified`` and ``event``).
+
+    patchbay's own endpoint (``patchbay:stripe-webhook``) already does this and
+    more (stores each event once, dispatches to handlers); use this only in a
+    view of your own.
+    """
+    result = StripeClient().verify_webhook_signature(payload, signature)
+    if not result["success"]:
+        return {**result, "verified": False}
+    return result
+
+
+def get_active_subscription(user: AbstractBaseUser) -> StripeSubscription | None:
+    """The user's active or trialing subscription ending last, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        StripeSubscription.objects.filter(
+            user_id=user.pk, status__in=StripeSubscription.ACTIVE_STATUSES
+        )
+        .order_by("-current_period_end", "-id")
+        .first()
+    )

@@ -1,0 +1,217 @@
+"""Offline Stripe: objects shaped like the API's, and a simulated Checkout.
+
+The simulated Checkout page (``patchbay:stripe-simulated-checkout``) plays
+Stripe: "Pay" signs the events real Checkout would send with the webhook
+secret and delivers them to the project's own webhook endpoint, so the
+developer's handlers and patchbay's local state run exactly as in production.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from patchbay.conf import conf
+from patchbay.core.simulation import fake_id
+from patchbay.webhooks.loopback import deliver_webhook
+
+#: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured.
+WEBHOOK_SECRET = "whsec_patchbay_simulation"  # noqa: S105 (public by design: simulation only)
+_CHECKOUT_SALT = "patchbay.stripe.simulated-checkout"
+_PERIOD = 30 * 24 * 3600
+
+__all__ = ["WEBHOOK_SECRET", "fake_id"]
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def checkout_session(params: dict[str, Any]) -> dict[str, Any]:
+    session = {
+        "id": fake_id("cs_test_", 40),
+        "object": "checkout.session",
+        "mode": params.get("mode", "payment"),
+        "status": "open",
+        "payment_status": "unpaid",
+        "customer": params.get("customer"),
+        "customer_email": params.get("customer_email"),
+        "client_reference_id": params.get("client_reference_id"),
+        "metadata": params.get("metadata") or {},
+        "success_url": params["success_url"],
+        "cancel_url": params["cancel_url"],
+        "line_items": params.get("line_items", []),
+        "subscription_data": params.get("subscription_data") or {},
+        "created": _now(),
+        "livemode": False,
+    }
+    token = signing.dumps(session, salt=_CHECKOUT_SALT, compress=True)
+    path = reverse("patchbay:stripe-simulated-checkout", kwargs={"token": token})
+    return {**session, "url": conf.PUBLIC_URL + path}
+
+
+def load_checkout_session(token: str) -> dict[str, Any]:
+    """The session a simulated Checkout URL carries; raises ``signing.BadSignature``."""
+    session: dict[str, Any] = signing.loads(token, salt=_CHECKOUT_SALT, max_age=24 * 3600)
+    return session
+
+
+def customer(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": fake_id("cus_"),
+        "object": "customer",
+        "created": _now(),
+        "livemode": False,
+        "email": params.get("email"),
+        "name": params.get("name"),
+        "metadata": params.get("metadata") or {},
+    }
+
+
+def subscription(params: dict[str, Any], subscription_id: str | None = None) -> dict[str, Any]:
+    now = _now()
+    trial_days = params.get("trial_period_days")
+    items = [
+        {
+            "id": fake_id("si_"),
+            "object": "subscription_item",
+            "price": {"id": item["price"]},
+            "current_period_start": now,
+            "current_period_end": now + _PERIOD,
+        }
+        for item in params.get("items", [])
+    ]
+    return {
+        "id": subscription_id or fake_id("sub_"),
+        "object": "subscription",
+        "customer": params.get("customer"),
+        "status": "trialing" if trial_days else "active",
+        "items": {"object": "list", "data": items},
+        "current_period_start": now,
+        "current_period_end": now + _PERIOD,
+        "trial_end": now + int(trial_days) * 86400 if trial_days else None,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "metadata": params.get("metadata") or {},
+        "created": now,
+        "livemode": False,
+    }
+
+
+def canceled_subscription(subscription_id: str, *, at_period_end: bool) -> dict[str, Any]:
+    sub = subscription({"items": []}, subscription_id)
+    if at_period_end:
+        sub["cancel_at_period_end"] = True
+    else:
+        sub.update(status="canceled", canceled_at=_now())
+    return sub
+
+
+def portal_session(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": fake_id("bps_"),
+        "object": "billing_portal.session",
+        "customer": params["customer"],
+        "return_url": params["return_url"],
+        "url": params["return_url"],
+        "livemode": False,
+    }
+
+
+def refund(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": fake_id("re_"),
+        "object": "refund",
+        "status": "succeeded",
+        "amount": params.get("amount"),
+        "payment_intent": params.get("payment_intent"),
+        "charge": params.get("charge"),
+        "reason": params.get("reason"),
+        "created": _now(),
+    }
+
+
+def event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": fake_id("evt_"),
+        "object": "event",
+        "type": event_type,
+        "created": _now(),
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+    }
+
+
+def checkout_events(session: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events Stripe sends when ``session`` is paid, in Stripe's usual order."""
+    completed = {
+        **session,
+        "status": "complete",
+        "payment_status": "paid",
+        "customer": session.get("customer") or fake_id("cus_"),
+    }
+    completed.pop("url", None)
+    events = []
+    if session["mode"] == "subscription":
+        price = session["line_items"][0]["price"]
+        sub = subscription(
+            {
+                "customer": completed["customer"],
+                "items": [{"price": price}],
+                "metadata": session.get("subscription_data", {}).get("metadata") or {},
+            }
+        )
+        completed["subscription"] = sub["id"]
+        invoice = {
+            "id": fake_id("in_"),
+            "object": "invoice",
+            "status": "paid",
+            "customer": completed["customer"],
+            "subscription": sub["id"],
+            "created": _now(),
+        }
+        events = [
+            event("customer.subscription.created", sub),
+            event("checkout.session.completed", completed),
+            event("invoice.paid", invoice),
+        ]
+    else:
+        if session["mode"] == "payment":
+            completed["payment_intent"] = fake_id("pi_")
+        else:
+            completed["setup_intent"] = fake_id("seti_")
+        events = [event("checkout.session.completed", completed)]
+    return events
+
+
+def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """A ``Stripe-Signature`` header made with the SDK's own generator."""
+    import stripe
+
+    header: str = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+    return header
+
+
+def deliver_events(
+    events: list[dict[str, Any]], secret: str, request: HttpRequest | None = None
+) -> list[HttpResponse]:
+    """Sign and deliver ``events`` to ``patchbay:stripe-webhook``, as Stripe would."""
+    responses = []
+    for item in events:
+        body = json.dumps(item)
+        responses.append(
+            deliver_webhook(
+                "patchbay:stripe-webhook",
+                body.encode(),
+                headers={"Stripe-Signature": sign(body, secret)},
+                on_behalf_of=request,
+            )
+        )
+    return responses

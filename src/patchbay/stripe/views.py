@@ -1,0 +1,39 @@
+"""The simulated Checkout page, served only while simulating."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+
+from patchbay.core.simulation import should_simulate
+from patchbay.stripe import simulation
+from patchbay.stripe.client import StripeClient, webhook_secrets
+
+
+def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
+    """Shows the session; "Pay" delivers Stripe's events to the webhook, then redirects."""
+    if not should_simulate():
+        raise Http404("The simulated Checkout exists only while simulating.")
+    try:
+        session = simulation.load_checkout_session(token)
+    except signing.BadSignature as exc:
+        raise Http404("Unknown or expired checkout session.") from exc
+    context = {"session": session, "price": (session.get("line_items") or [{}])[0].get("price")}
+    if request.method != "POST":
+        return render(request, "patchbay/stripe/simulated_checkout.html", context)
+    if request.POST.get("action") != "pay":
+        return HttpResponseRedirect(session["cancel_url"])
+    secrets = webhook_secrets(StripeClient().config.get("webhook_secret"))
+    responses = simulation.deliver_events(
+        simulation.checkout_events(session),
+        secrets[0] if secrets else simulation.WEBHOOK_SECRET,
+        request,
+    )
+    failed = [response for response in responses if response.status_code != 200]
+    if failed:
+        context["errors"] = [response.content.decode(errors="replace") for response in failed]
+        return render(request, "patchbay/stripe/simulated_checkout.html", context, status=502)
+    return HttpResponseRedirect(
+        session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+    )

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import stripe
+from patchbay.stripe.client import _sdk_client
+
+API = "https://api.stripe.com/v1"
+API_KEY = "sk_test_patchbay_0123456789abcdef"
+WEBHOOK_SECRET = "whsec_test_patchbay_secret"
+
+
+@pytest.fixture
+def live_stripe(settings):
+    """Stripe configured from settings, live (not simulated), no SDK retries unless asked."""
+    settings.PATCHBAY_SIMULATE = False
+    settings.STRIPE_API_KEY = API_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.PATCHBAY_MAX_RETRIES = 0
+    _sdk_client.cache_clear()
+    yield settings
+    _sdk_client.cache_clear()
+
+
+def stripe_error(kind, message, status, code=None):
+    error = {"type": kind, "message": message}
+    if code:
+        error["code"] = code
+    return {"json": {"error": error}, "status": status}
+
+
+def sign(payload, secret=WEBHOOK_SECRET, timestamp=None):
+    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+
+
+def make_event(event_type, obj, *, created=None, event_id=None):
+    return {
+        "id": event_id or f"evt_{event_type.replace('.', '_')}_{time.time_ns()}",
+        "object": "event",
+        "type": event_type,
+        "created": created or int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+def post_event(client, event, secret=WEBHOOK_SECRET, timestamp=None, **headers):
+    body = json.dumps(event)
+    return client.post(
+        "/integrations/webhooks/stripe/",
+        data=body,
+        content_type="application/json",
+        headers={"Stripe-Signature": sign(body, secret, timestamp), **headers},
+    )
