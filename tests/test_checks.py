@@ -131,3 +131,9 @@ def test_checks_are_registered_with_django(settings):
     settings.PATCHBAY_ENCRYPTION_KEYS = ["bad"]
     with pytest.raises(SystemCheckError, match=r"patchbay\.E001"):
         call_command("check")
+
+
+def test_e003_for_your_own_namespaced_webhook_url(settings, monkeypatch):
+    settings.CHECKED_API_KEY = "key"
+    monkeypatch.setattr(CheckedClient, "webhook_url_names", ("admin:index",))
+    assert "patchbay.E003" in ids(checks.check_services())

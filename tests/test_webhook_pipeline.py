@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from patchbay.core.signing import hmac_sha256_hex
@@ -14,6 +12,7 @@ from patchbay.signals import webhook_received
 from patchbay.webhooks import receiver
 from patchbay.webhooks.processing import reprocess
 from patchbay.webhooks.registry import disconnect
+from tests.conftest import run_concurrently
 from tests.webhook_views import SECRET
 
 pytestmark = [pytest.mark.urls("tests.webhook_views")]
@@ -194,20 +193,9 @@ def test_concurrent_deliveries_are_processed_once(postgres_only):
         time.sleep(0.5)  # the second delivery arrives while the first is processing
 
     receiver("pipeline", "slow.event")(slow_handler)
-    responses = []
-
-    def post():
-        try:
-            responses.append(deliver(Client(), {"id": "evt_concurrent", "type": "slow.event"}))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post) for _ in range(4)]
+    payload = {"id": "evt_concurrent", "type": "slow.event"}
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        responses = run_concurrently(lambda: deliver(Client(), payload), 4)
     finally:
         disconnect("pipeline", "slow.event", slow_handler)
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 200]

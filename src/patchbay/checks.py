@@ -179,8 +179,10 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
 
 def _webhook_mounted(client_class: type[BaseClient]) -> bool:
     for url_name in client_class.webhook_url_names:
+        # Built-in services name their URLs in patchbay's namespace; yours name their own.
+        qualified = url_name if ":" in url_name else f"patchbay:{url_name}"
         try:
-            reverse(f"patchbay:{url_name}")
+            reverse(qualified)
         except NoReverseMatch:
             continue
         return True

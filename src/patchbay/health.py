@@ -22,9 +22,11 @@ class ServiceCheck:
 
     @property
     def provider(self) -> str:
+        """The provider this check probes."""
         return self.client_class.provider
 
     def run(self, *, debug_mode: bool | None = None) -> HealthCheck:
+        """Probe the service, store and return the HealthCheck, update the service's health."""
         started = time.perf_counter()
         result = self.client_class(debug_mode=debug_mode).check_health()
         elapsed_ms = round((time.perf_counter() - started) * 1000)
@@ -73,4 +75,5 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
 
 
 def status_report() -> list[dict[str, Any]]:
+    """:func:`service_status` of every registered service."""
     return [service_status(client_class) for client_class in registry.client_classes()]

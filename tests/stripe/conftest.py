@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
 
-import stripe
 from patchbay.stripe.client import _sdk_client
+from patchbay.testing import post_stripe_event, sign_stripe_payload, stripe_event
 
 API = "https://api.stripe.com/v1"
 API_KEY = "sk_test_patchbay_0123456789abcdef"
@@ -33,24 +30,12 @@ def stripe_error(kind, message, status, code=None):
 
 
 def sign(payload, secret=WEBHOOK_SECRET, timestamp=None):
-    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+    return sign_stripe_payload(payload, secret, timestamp)
 
 
 def make_event(event_type, obj, *, created=None, event_id=None):
-    return {
-        "id": event_id or f"evt_{event_type.replace('.', '_')}_{time.time_ns()}",
-        "object": "event",
-        "type": event_type,
-        "created": created or int(time.time()),
-        "data": {"object": obj},
-    }
+    return stripe_event(event_type, obj, created=created, event_id=event_id)
 
 
 def post_event(client, event, secret=WEBHOOK_SECRET, timestamp=None, **headers):
-    body = json.dumps(event)
-    return client.post(
-        "/integrations/webhooks/stripe/",
-        data=body,
-        content_type="application/json",
-        headers={"Stripe-Signature": sign(body, secret, timestamp), **headers},
-    )
+    return post_stripe_event(client, event, secret=secret, timestamp=timestamp, headers=headers)

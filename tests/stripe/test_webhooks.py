@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from patchbay.models import StripeCustomer, StripeSubscription, WebhookEvent
 from patchbay.webhooks import receiver
 from patchbay.webhooks.registry import disconnect
+from tests.conftest import run_concurrently
 from tests.stripe.conftest import make_event, post_event
 
 pytestmark = [pytest.mark.usefixtures("live_stripe")]
@@ -205,20 +204,8 @@ def test_concurrent_deliveries_processed_once(postgres_only):
 
     receiver("stripe", "invoice.paid")(slow)
     event = make_event("invoice.paid", {"id": "in_1"}, event_id="evt_concurrent")
-    codes = []
-
-    def deliver():
-        try:
-            codes.append(post_event(Client(), event).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(3)]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        codes = run_concurrently(lambda: post_event(Client(), event).status_code, 3)
     finally:
         disconnect("stripe", "invoice.paid", slow)
     assert codes == [200, 200, 200]

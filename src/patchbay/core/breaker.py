@@ -52,6 +52,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> str:
+        """``"closed"``, ``"open"`` or ``"half_open"`` (cool-down over, trial pending)."""
         open_until = self.cache.get(self._open_until_key)
         if open_until is None:
             return CLOSED
@@ -59,6 +60,7 @@ class CircuitBreaker:
 
     @property
     def failures(self) -> int:
+        """Consecutive retryable failures counted so far."""
         return int(self.cache.get(self._failures_key) or 0)
 
     def allow(self) -> bool:
@@ -72,9 +74,11 @@ class CircuitBreaker:
         return bool(self.cache.add(self._trial_key, 1, timeout=max(1, int(self.cooldown))))
 
     def record_success(self) -> None:
+        """Close the breaker: the service answered."""
         self.cache.delete_many([self._failures_key, self._open_until_key, self._trial_key])
 
     def record_failure(self) -> None:
+        """Count a retryable failure; open the breaker at the threshold or on a failed trial."""
         if self.state == HALF_OPEN:
             self._open()
             return
@@ -88,6 +92,7 @@ class CircuitBreaker:
             self._open()
 
     def reset(self) -> None:
+        """Forget all state (the breaker is closed)."""
         self.record_success()
 
     def _open(self) -> None:

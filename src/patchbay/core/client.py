@@ -41,11 +41,17 @@ class BaseClient:
     :meth:`probe` to check the service is reachable.
     """
 
+    #: Short unique name (``"stripe"``); setting it registers the class.
     provider: ClassVar[str] = ""
+    #: Human name for messages; defaults to the provider, title-cased.
     display_name: ClassVar[str] = ""
+    #: Module of the provider SDK, imported only for live calls.
     sdk_module: ClassVar[str | None] = None
+    #: The pip extra that installs the SDK, named in error messages.
     extra: ClassVar[str | None] = None
+    #: Configuration values by name; see :class:`~patchbay.core.config.ConfigField`.
     config_fields: ClassVar[Mapping[str, ConfigField]] = {}
+    #: A Django setting that, when False, switches live calls off.
     enabled_setting: ClassVar[str | None] = None
     #: Name of the config field holding the webhook signing secret, if any.
     webhook_secret_field: ClassVar[str | None] = None
@@ -71,10 +77,12 @@ class BaseClient:
 
     @classmethod
     def label(cls) -> str:
+        """The service's human name, for messages."""
         return cls.display_name or cls.provider.title()
 
     @classmethod
     def sdk_installed(cls) -> bool:
+        """Whether the provider SDK can be imported (without importing it)."""
         return cls.sdk_module is None or sdk_available(cls.sdk_module)
 
     def sdk(self) -> Any:

@@ -74,6 +74,7 @@ class ServiceConfig:
         return self.values[name]
 
     def get(self, name: str, default: Any = None) -> Any:
+        """The value of ``name``, or ``default`` when it is unset or empty."""
         value = self.values.get(name)
         return default if value in (None, "") else value
 

@@ -51,10 +51,12 @@ class Outbox:
         self._lock = threading.Lock()
 
     def append(self, call: SimulatedCall) -> None:
+        """Record a simulated call (clients do this)."""
         with self._lock:
             self._calls.append(call)
 
     def clear(self) -> None:
+        """Forget every recorded call."""
         with self._lock:
             self._calls.clear()
 

@@ -75,6 +75,7 @@ class ExternalService(models.Model):
         return round(100.0 * (self.total_requests - self.failed_requests) / self.total_requests, 2)
 
     def is_healthy(self) -> bool:
+        """Whether calls are expected to work (HEALTHY, or UNKNOWN before any call)."""
         return self.health_status in {HealthStatus.HEALTHY, HealthStatus.UNKNOWN}
 
     def credential_names(self) -> list[str]:

@@ -52,6 +52,7 @@ class WebhookView(View):
     Every delivery, accepted or refused, is recorded as an IntegrationLog row.
     """
 
+    #: The provider name events are stored and dispatched under.
     provider: ClassVar[str] = ""
     http_method_names = ["post", "options"]
 

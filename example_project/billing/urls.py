@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", views.pricing, name="pricing"),
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path("success/", views.success, name="success"),
+    path("cancel/", views.cancel, name="cancel"),
+]

@@ -1,0 +1,141 @@
+"""Settings of the example project, read from the environment.
+
+Every variable is documented in ``.env.example`` at the repository root. A
+``.env`` file in ``example_project/`` or the repository root is read too;
+real environment variables win over both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from example.env import (
+    env_bool,
+    env_list,
+    env_optional_bool,
+    env_optional_str,
+    env_str,
+    load_env_file,
+)
+from patchbay.cache import cache_settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = BASE_DIR.parent
+
+for env_file in (BASE_DIR / ".env", REPO_ROOT / ".env"):
+    load_env_file(env_file)
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set SECRET_KEY when DEBUG is false.")
+    SECRET_KEY = "example-project-insecure-development-key"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or ["localhost", "127.0.0.1", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "patchbay",
+    "billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example.urls"
+WSGI_APPLICATION = "example.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Local memory without REDIS_URL: fine for one runserver process.
+CACHES = cache_settings(env_str("REDIS_URL") or None, key_prefix="patchbay-example")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # INFO shows every simulated call ("[simulated] provider.operation ...") on the console.
+    "loggers": {"patchbay": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
+# -- patchbay ---------------------------------------------------------------------------
+
+# The example simulates every provider unless PATCHBAY_SIMULATE says otherwise;
+# "auto" leaves it to patchbay's default, which follows DEBUG.
+PATCHBAY_SIMULATE = (
+    None if env_str("PATCHBAY_SIMULATE").lower() == "auto" else env_bool("PATCHBAY_SIMULATE", True)
+)
+PATCHBAY_PUBLIC_URL = env_str("PATCHBAY_PUBLIC_URL")
+# Unset: keys are derived from SECRET_KEY.
+PATCHBAY_ENCRYPTION_KEYS = env_list("PATCHBAY_ENCRYPTION_KEYS") or None
+
+# -- providers (unset means "not configured"; the admin can configure them instead) ----
+
+LOOPS_API_KEY = env_optional_str("LOOPS_API_KEY")
+
+STRIPE_ENABLED = env_optional_bool("STRIPE_ENABLED")
+STRIPE_API_KEY = env_optional_str("STRIPE_API_KEY")
+STRIPE_WEBHOOK_SECRET = env_optional_str("STRIPE_WEBHOOK_SECRET")
+# The demo's plans; any id works in simulation, live they must be real Price ids.
+STRIPE_PRICE_BASIC = env_optional_str("STRIPE_PRICE_BASIC") or "price_basic_monthly"
+STRIPE_PRICE_PRO = env_optional_str("STRIPE_PRICE_PRO") or "price_pro_monthly"
+
+# The demos sign in through the admin's login page (admin / admin with dev.py example).
+LOGIN_URL = "admin:login"
+
+TWILIO_ENABLED = env_optional_bool("TWILIO_ENABLED")
+TWILIO_ACCOUNT_SID = env_optional_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_optional_str("TWILIO_AUTH_TOKEN")
+TWILIO_PHONE_NUMBER = env_optional_str("TWILIO_PHONE_NUMBER")
+
+AWS_ACCESS_KEY_ID = env_optional_str("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = env_optional_str("AWS_SECRET_ACCESS_KEY")
+AWS_STORAGE_BUCKET_NAME = env_optional_str("AWS_STORAGE_BUCKET_NAME")
+AWS_REGION = env_optional_str("AWS_REGION")
+AWS_S3_ENDPOINT_URL = env_optional_str("AWS_S3_ENDPOINT_URL")

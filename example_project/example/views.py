@@ -1,0 +1,50 @@
+"""The example's home page: what patchbay is, each service's state and the demos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from patchbay.core.simulation import should_simulate
+from patchbay.health import status_report
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A page of the example showing one service at work, linked from the home page."""
+
+    service: str
+    title: str
+    url_name: str
+    description: str
+
+
+# Each service integration adds its demo page here when it lands.
+DEMOS: list[Demo] = [
+    Demo(
+        service="Stripe",
+        title="Subscriptions with Stripe Checkout",
+        url_name="billing:pricing",
+        description="Pricing page → Checkout → webhooks → the user's subscription state; "
+        "cancel at period end.",
+    ),
+]
+
+# Services named on the home page as "demo to come" until their Demo is in DEMOS.
+PLANNED_SERVICES = ["Twilio", "Loops", "S3"]
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "simulating": should_simulate(),
+        "services": status_report(),
+        # Reversed here so that a demo whose URL is missing fails loudly, never as a dead link.
+        "demos": [(demo, reverse(demo.url_name)) for demo in DEMOS],
+        "planned_services": [
+            name for name in PLANNED_SERVICES if name not in {demo.service for demo in DEMOS}
+        ],
+    }
+    return render(request, "home.html", context)

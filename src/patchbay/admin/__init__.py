@@ -1,0 +1,21 @@
+"""patchbay's Django admin: services with write-only credentials, read-only history.
+
+Importing this package registers every admin; the classes are exported so a
+project can unregister one and register its own subclass.
+"""
+
+from __future__ import annotations
+
+from patchbay.admin.logs import IntegrationLogAdmin
+from patchbay.admin.services import ExternalServiceAdmin, HealthCheckAdmin
+from patchbay.admin.stripe import StripeCustomerAdmin, StripeSubscriptionAdmin
+from patchbay.admin.webhooks import WebhookEventAdmin
+
+__all__ = [
+    "ExternalServiceAdmin",
+    "HealthCheckAdmin",
+    "IntegrationLogAdmin",
+    "StripeCustomerAdmin",
+    "StripeSubscriptionAdmin",
+    "WebhookEventAdmin",
+]

@@ -1,0 +1,46 @@
+"""Read-only admin for IntegrationLog, the record of every call and delivery."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from patchbay.admin.base import ReadOnlyAdmin, pretty_json
+from patchbay.models import IntegrationLog
+
+
+@admin.register(IntegrationLog)
+class IntegrationLogAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "provider",
+        "operation",
+        "direction",
+        "success",
+        "simulated",
+        "duration_ms",
+        "status_code",
+        "error_code",
+    ]
+    list_filter = ["provider", "direction", "success", "simulated", "error_code"]
+    search_fields = ["operation", "error"]
+    date_hierarchy = "created_at"
+    fields = [
+        "created_at",
+        "provider",
+        "operation",
+        "direction",
+        "success",
+        "simulated",
+        "duration_ms",
+        "status_code",
+        "error_code",
+        "error",
+        "summary",
+    ]
+    readonly_fields = ["summary"]
+
+    @admin.display(description=_("request summary"))
+    def summary(self, obj: IntegrationLog) -> SafeString:
+        return pretty_json(obj.request_summary)

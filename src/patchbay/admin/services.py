@@ -1,0 +1,243 @@
+"""Admin for ExternalService (write-only credentials, health, actions) and HealthCheck."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from patchbay.admin.base import GREEN, GREY, ORANGE, RED, ReadOnlyAdmin, badge
+from patchbay.admin.forms import (
+    ExternalServiceForm,
+    option_field_names,
+    secret_field_names,
+    service_form,
+)
+from patchbay.core.client import BaseClient
+from patchbay.core.config import forget_service_rows
+from patchbay.core.registry import get_client_class
+from patchbay.exceptions import DecryptionError
+from patchbay.health import ServiceCheck
+from patchbay.models import ExternalService, HealthCheck
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
+    from django.utils.functional import _StrOrPromise
+
+HEALTH_COLOURS: dict[str, str] = {
+    ExternalService.HealthStatus.HEALTHY: GREEN,
+    ExternalService.HealthStatus.DEGRADED: ORANGE,
+    ExternalService.HealthStatus.DOWN: RED,
+    ExternalService.HealthStatus.UNKNOWN: GREY,
+}
+CHECK_COLOURS: dict[str, str] = {
+    HealthCheck.Status.SUCCESS: GREEN,
+    HealthCheck.Status.FAILURE: RED,
+    HealthCheck.Status.TIMEOUT: ORANGE,
+}
+HEALTH_FIELDS = (
+    "health",
+    "consecutive_failures",
+    "total_requests",
+    "failed_requests",
+    "success_rate",
+    "last_error",
+    "last_success_at",
+    "last_failure_at",
+    "last_checked_at",
+)
+
+WRITE_ONLY = _("Write-only: stored values are encrypted and never shown.")
+NO_CLIENT = _(
+    "Options as JSON. A provider with an installed service client gets one field per "
+    "setting and write-only credential fields instead."
+)
+
+
+class ServiceChangeList(ChangeList):
+    """Lists services without loading credentials.
+
+    Nothing in the list needs them, and a row no key can decrypt must not make
+    the whole list (and its enable/disable actions) unusable.
+    """
+
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: list[str | None] | None = None
+    ) -> QuerySet[Any]:
+        return super().get_queryset(request, exclude_parameters).defer("credentials")
+
+
+@admin.register(ExternalService)
+class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ExternalServiceForm
+    list_display = [
+        "provider",
+        "name",
+        "enabled",
+        "test_mode",
+        "health",
+        "consecutive_failures",
+        "success_rate",
+        "last_success_at",
+        "last_failure_at",
+        "last_checked_at",
+    ]
+    list_display_links = ["provider", "name"]
+    list_filter = ["enabled", "test_mode", "health_status"]
+    search_fields = ["provider", "name"]
+    actions = ["test_connection", "enable", "disable"]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ServiceChangeList
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: ExternalService | None = None
+    ) -> tuple[str, ...]:
+        # The provider names whose credentials the row holds: fixed once created.
+        return ("provider", *HEALTH_FIELDS) if obj is not None else HEALTH_FIELDS
+
+    def get_fieldsets(
+        self, request: HttpRequest, obj: ExternalService | None = None
+    ) -> list[tuple[_StrOrPromise | None, _FieldOpts]]:
+        client_class = self._client_class(request, obj)
+        fieldsets: list[tuple[_StrOrPromise | None, _FieldOpts]] = [
+            (None, {"fields": ["provider", "name", "enabled", "test_mode"]})
+        ]
+        if client_class is None:
+            fieldsets.append((_("Options"), {"fields": ["options"], "description": NO_CLIENT}))
+        else:
+            if secrets := secret_field_names(client_class, stored=self._stored(obj)):
+                fieldsets.append(
+                    (_("Credentials"), {"fields": [*secrets], "description": WRITE_ONLY})
+                )
+            if options := option_field_names(client_class):
+                fieldsets.append((_("Options"), {"fields": [*options]}))
+        if obj is not None:
+            fieldsets.append((_("Health"), {"fields": list(HEALTH_FIELDS)}))
+        return fieldsets
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: ExternalService | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        client_class = self._client_class(request, obj)
+        if client_class is not None:
+            kwargs["form"] = service_form(client_class, stored=self._stored(obj))
+        return super().get_form(request, obj, change, **kwargs)
+
+    def _client_class(
+        self, request: HttpRequest, obj: ExternalService | None
+    ) -> type[BaseClient] | None:
+        # Adding, the provider comes from the submitted form or ?provider= in the URL.
+        provider = (
+            obj.provider
+            if obj is not None
+            else request.POST.get("provider") or request.GET.get("provider", "")
+        )
+        return get_client_class(provider)
+
+    def _stored(self, obj: ExternalService | None) -> list[str]:
+        return obj.credential_names() if obj is not None else []
+
+    # -- columns ----------------------------------------------------------------------
+
+    @admin.display(description=_("health"), ordering="health_status")
+    def health(self, obj: ExternalService) -> SafeString:
+        return badge(obj.get_health_status_display(), HEALTH_COLOURS.get(obj.health_status, GREY))
+
+    @admin.display(description=_("success rate"))
+    def success_rate(self, obj: ExternalService) -> str:
+        rate = obj.success_rate
+        return "—" if rate is None else f"{rate:g} %"
+
+    # -- actions ----------------------------------------------------------------------
+
+    @admin.action(description=_("Test connection"), permissions=["change"])
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[ExternalService]) -> None:
+        for service in queryset:
+            client_class = get_client_class(service.provider)
+            if client_class is None:
+                self.message_user(
+                    request,
+                    gettext("%(service)s: no client is installed for provider %(provider)r.")
+                    % {"service": service, "provider": service.provider},
+                    messages.WARNING,
+                )
+                continue
+            try:
+                check = ServiceCheck(client_class).run()
+            except DecryptionError as exc:
+                self.message_user(request, f"{service}: {exc}", messages.ERROR)
+            else:
+                self._report_check(request, service, check)
+
+    def _report_check(
+        self, request: HttpRequest, service: ExternalService, check: HealthCheck
+    ) -> None:
+        details = {
+            "service": service,
+            "ms": check.response_time_ms,
+            "mode": gettext("simulated") if check.simulated else gettext("live"),
+            "error": check.error,
+        }
+        if check.status == HealthCheck.Status.SUCCESS:
+            message = gettext("%(service)s: connection OK in %(ms)s ms (%(mode)s).") % details
+            self.message_user(request, message, messages.SUCCESS)
+        else:
+            message = gettext("%(service)s: connection failed (%(mode)s): %(error)s") % details
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description=_("Enable selected services"), permissions=["change"])
+    def enable(self, request: HttpRequest, queryset: QuerySet[ExternalService]) -> None:
+        self._set_enabled(request, queryset, enabled=True)
+
+    @admin.action(description=_("Disable selected services"), permissions=["change"])
+    def disable(self, request: HttpRequest, queryset: QuerySet[ExternalService]) -> None:
+        self._set_enabled(request, queryset, enabled=False)
+
+    def _set_enabled(
+        self, request: HttpRequest, queryset: QuerySet[ExternalService], *, enabled: bool
+    ) -> None:
+        changing = list(queryset.exclude(enabled=enabled))
+        ExternalService.objects.filter(pk__in=[service.pk for service in changing]).update(
+            enabled=enabled
+        )
+        # update() sends no post_save, which is what normally drops the cached rows.
+        forget_service_rows()
+        label = str(ExternalService._meta.get_field("enabled").verbose_name).capitalize()
+        for service in changing:
+            self.log_change(request, service, [{"changed": {"fields": [label]}}])
+        template = (
+            ngettext("%(count)d service enabled.", "%(count)d services enabled.", len(changing))
+            if enabled
+            else ngettext(
+                "%(count)d service disabled.", "%(count)d services disabled.", len(changing)
+            )
+        )
+        self.message_user(request, template % {"count": len(changing)}, messages.SUCCESS)
+
+
+@admin.register(HealthCheck)
+class HealthCheckAdmin(ReadOnlyAdmin):
+    list_display = ["checked_at", "service", "outcome", "response_time_ms", "simulated", "error"]
+    # By provider rather than by service row: listing the rows would decrypt their credentials.
+    list_filter = ["status", "simulated", "service__provider"]
+    list_select_related = ["service"]
+    date_hierarchy = "checked_at"
+    fields = ["service", "status", "response_time_ms", "simulated", "error", "checked_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HealthCheck]:
+        return super().get_queryset(request).select_related("service").defer("service__credentials")
+
+    @admin.display(description=_("status"), ordering="status")
+    def outcome(self, obj: HealthCheck) -> SafeString:
+        return badge(obj.get_status_display(), CHECK_COLOURS.get(obj.status, GREY))

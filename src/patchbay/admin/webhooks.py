@@ -1,0 +1,95 @@
+"""Read-only admin for WebhookEvent, with an action to run handlers again."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from patchbay.admin.base import GREEN, GREY, ORANGE, RED, ReadOnlyAdmin, badge, pretty_json
+from patchbay.models import WebhookEvent
+from patchbay.webhooks.processing import reprocess
+
+STATUS_COLOURS: dict[str, str] = {
+    WebhookEvent.Status.PROCESSED: GREEN,
+    WebhookEvent.Status.IGNORED: GREY,
+    WebhookEvent.Status.RECEIVED: ORANGE,
+    WebhookEvent.Status.FAILED: RED,
+}
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "received_at",
+        "provider",
+        "event_type",
+        "event_id",
+        "outcome",
+        "verified",
+        "attempts",
+        "processed_at",
+    ]
+    list_filter = ["provider", "status", "event_type"]
+    search_fields = ["event_id", "event_type"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess_events"]
+    fields = [
+        "provider",
+        "event_id",
+        "event_type",
+        "status",
+        "verified",
+        "attempts",
+        "error",
+        "received_at",
+        "processed_at",
+        "formatted_payload",
+    ]
+    readonly_fields = ["formatted_payload"]
+
+    @admin.display(description=_("status"), ordering="status")
+    def outcome(self, obj: WebhookEvent) -> SafeString:
+        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, GREY))
+
+    @admin.display(description=_("payload"))
+    def formatted_payload(self, obj: WebhookEvent) -> SafeString:
+        return pretty_json(obj.payload)
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        # Rows are never edited in the admin, but running handlers is a change.
+        codename = get_permission_codename("change", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    @admin.action(description=_("Reprocess selected events"), permissions=["reprocess"])
+    def reprocess_events(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        statuses: Counter[str] = Counter()
+        for event in queryset.order_by("received_at", "pk"):
+            status = reprocess(event)
+            statuses[status] += 1
+            if status == WebhookEvent.Status.FAILED:
+                event.refresh_from_db(fields=["error"])
+                self.message_user(
+                    request,
+                    gettext("%(event)s failed again: %(error)s")
+                    % {"event": event, "error": event.error},
+                    messages.ERROR,
+                )
+        total = sum(statuses.values())
+        summary = ", ".join(
+            f"{count} {WebhookEvent.Status(status).label}"
+            for status, count in sorted(statuses.items())
+        )
+        message = ngettext(
+            "Reprocessed %(count)d event: %(summary)s.",
+            "Reprocessed %(count)d events: %(summary)s.",
+            total,
+        ) % {"count": total, "summary": summary}
+        level = messages.WARNING if statuses[WebhookEvent.Status.FAILED] else messages.SUCCESS
+        self.message_user(request, message, level)

@@ -1,0 +1,99 @@
+"""``manage.py patchbay_status``: what each service would do, and optionally whether it answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from patchbay.exceptions import DecryptionError
+from patchbay.health import checks, status_report
+from patchbay.models import HealthCheck
+
+
+class Command(BaseCommand):
+    help = (
+        "Show each registered service's mode, switch, SDK, missing configuration, where each "
+        "configuration value comes from (never the values), health and circuit breaker."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--probe",
+            action="store_true",
+            help="Also call each service's health probe (fails if any probe fails).",
+        )
+        parser.add_argument("--json", action="store_true", dest="as_json", help="Print JSON.")
+
+    def handle(self, *args: Any, probe: bool, as_json: bool, **options: Any) -> None:
+        try:
+            # Probing first, so the health shown includes the probes' outcome.
+            probes = {check.provider: check.run() for check in checks()} if probe else {}
+            report = status_report()
+        except DecryptionError as exc:  # stored credentials, read to resolve configuration
+            raise CommandError(str(exc)) from exc
+        for service in report:
+            if service["provider"] in probes:
+                service["probe"] = _probe_summary(probes[service["provider"]])
+        if as_json:
+            self.stdout.write(json.dumps({"services": report}, indent=2, default=str))
+        else:
+            for service in report:
+                self._write_service(service)
+            if not report:
+                self.stdout.write("No service client is installed.")
+        failed = [
+            provider
+            for provider, check in probes.items()
+            if check.status != HealthCheck.Status.SUCCESS
+        ]
+        if failed:
+            raise CommandError(f"Health probe failed for: {', '.join(failed)}.")
+
+    def _write_service(self, service: dict[str, Any]) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING(f"{service['provider']} ({service['name']})"))
+        self._line("mode", service["mode"])
+        if service["enabled"]:
+            self._line("enabled", "yes")
+        else:
+            self._line("enabled", f"no ({service['disabled_reason']})", self.style.WARNING)
+        if service["sdk_installed"]:
+            self._line("SDK installed", "yes")
+        else:
+            self._line("SDK installed", "no", self.style.ERROR)
+        if service["missing"]:
+            self._line("missing configuration", ", ".join(service["missing"]), self.style.ERROR)
+        else:
+            self._line("missing configuration", "none")
+        sources = ", ".join(f"{name} from {source}" for name, source in service["sources"].items())
+        self._line("configuration", sources or "none")
+        rate = service["success_rate"]
+        rate_text = "" if rate is None else f", success rate {rate:g} %"
+        self._line("health", f"{service['health']}{rate_text}")
+        self._line("circuit breaker", service["breaker"])
+        if "probe" in service:
+            self._write_probe(service["probe"])
+
+    def _write_probe(self, probe: dict[str, Any]) -> None:
+        outcome = f"{probe['status']} in {probe['response_time_ms']} ms"
+        if probe["simulated"]:
+            outcome += " (simulated)"
+        if probe["status"] == HealthCheck.Status.SUCCESS:
+            self._line("probe", outcome, self.style.SUCCESS)
+        else:
+            self._line("probe", f"{outcome}: {probe['error']}", self.style.ERROR)
+
+    def _line(self, label: str, value: str, style: Callable[[str], str] | None = None) -> None:
+        line = f"  {label}: {value}"
+        self.stdout.write(style(line) if style else line)
+
+
+def _probe_summary(check: HealthCheck) -> dict[str, Any]:
+    return {
+        "status": check.status,
+        "response_time_ms": check.response_time_ms,
+        "simulated": check.simulated,
+        "error": check.error,
+    }

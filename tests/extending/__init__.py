@@ -1,0 +1,1 @@
+"""The "Adding your own service" worked example, tested (see docs/extending.rst)."""

@@ -1,0 +1,1 @@
+"""Acme Notify, a fictional push-notification service, integrated on patchbay's core."""

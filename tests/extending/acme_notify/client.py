@@ -1,0 +1,110 @@
+"""The Acme Notify client: push notifications over its REST API, with ``requests``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from patchbay.conf import conf
+from patchbay.core.client import BaseClient
+from patchbay.core.config import ConfigField
+from patchbay.core.simulation import fake_id
+from patchbay.exceptions import ServiceError
+from patchbay.results import Result
+
+API_URL = "https://api.acme-notify.example/v1"
+
+# Statuses with their own error code; other 4xx are "invalid_request", 5xx "server_error".
+_ERROR_CODES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found",
+    429: "rate_limited",
+}
+
+
+class AcmeNotifyClient(BaseClient):
+    """Sends push notifications through Acme Notify."""
+
+    provider = "acme_notify"
+    display_name = "Acme Notify"
+    config_fields = {
+        "api_key": ConfigField(setting="ACME_NOTIFY_API_KEY", secret=True),
+        "webhook_secret": ConfigField(
+            setting="ACME_NOTIFY_WEBHOOK_SECRET", secret=True, required=False
+        ),
+    }
+    webhook_secret_field = "webhook_secret"
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        webhook_secret: str | None = None,
+        debug_mode: bool | None = None,
+    ) -> None:
+        super().__init__(debug_mode, api_key=api_key, webhook_secret=webhook_secret)
+        # One session per client, so its calls reuse connections. The adapter retries
+        # only what is safe to: failed connections, and read errors of idempotent
+        # requests, so a notification is never sent twice.
+        self.session = requests.Session()
+        self.session.mount("https://", HTTPAdapter(max_retries=conf.MAX_RETRIES))
+
+    def send_notification(self, device_token: str, message: str) -> Result:
+        """Push ``message`` to a device; the result has ``notification_id`` and ``status``."""
+        payload = {"to": device_token, "message": message}
+
+        def send() -> dict[str, Any]:
+            notification = self._request("POST", "/notifications", json=payload)
+            return {"notification_id": notification["id"], "status": notification["status"]}
+
+        return self.call(
+            "send_notification",
+            send,
+            simulate=lambda: {"notification_id": fake_id("ntf_"), "status": "queued"},
+            params=payload,
+        )
+
+    def probe(self) -> Mapping[str, Any]:
+        """The cheapest authenticated call: who the API key belongs to."""
+        self._request("GET", "/account")
+        return {"healthy": True}
+
+    def translate_exception(self, exc: Exception) -> ServiceError:
+        if isinstance(exc, requests.HTTPError) and exc.response is not None:
+            return _http_error(exc.response)
+        # requests' exceptions are not the builtins the base class maps.
+        if isinstance(exc, requests.Timeout):
+            return super().translate_exception(TimeoutError())
+        if isinstance(exc, requests.ConnectionError):
+            return super().translate_exception(ConnectionError())
+        return super().translate_exception(exc)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.session.request(
+            method,
+            API_URL + path,
+            headers={"Authorization": f"Bearer {self.config['api_key']}"},
+            timeout=conf.TIMEOUT,
+            **kwargs,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def _http_error(response: requests.Response) -> ServiceError:
+    status = response.status_code
+    try:
+        body = response.json()
+        detail = body["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        body, detail = None, response.reason
+    return ServiceError(
+        f"Acme Notify refused the request (HTTP {status}): {detail}",
+        error_code=_ERROR_CODES.get(status, "server_error" if status >= 500 else "invalid_request"),
+        retryable=status == 429 or status >= 500,
+        status=status,
+        response=body,
+    )

@@ -1,0 +1,12 @@
+"""The test project's URLs plus the Acme Notify example's webhook endpoint."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from tests.urls import urlpatterns as project_urlpatterns
+
+urlpatterns = [
+    *project_urlpatterns,
+    path("acme-notify/", include("tests.extending.acme_notify.urls")),
+]
