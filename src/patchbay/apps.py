@@ -17,6 +17,8 @@ class PatchbayConfig(AppConfig):
         # Importing a service's client registers it; its handlers register webhook receivers.
         # Neither imports the provider's SDK.
         from patchbay.stripe import client, handlers  # noqa: F401
+        from patchbay.twilio import client as twilio_client  # noqa: F401
+        from patchbay.twilio import handlers as twilio_handlers  # noqa: F401
 
         post_migrate.connect(_ensure_service_rows, sender=self)
 

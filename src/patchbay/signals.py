@@ -9,3 +9,12 @@ from django.dispatch import Signal
 #: :class:`~patchbay.models.WebhookEvent`). An exception raised by a receiver
 #: marks the event failed so the provider redelivers it.
 webhook_received = Signal()
+
+#: Sent when an outbound SMS/WhatsApp message moves to a new status (from a
+#: status callback or a status fetch). Arguments: ``sender`` ("twilio"),
+#: ``sms`` (the :class:`~patchbay.models.SMS`) and ``status``.
+sms_status_changed = Signal()
+
+#: Sent for every inbound message stored. Arguments: ``sender`` ("twilio")
+#: and ``sms`` (the inbound :class:`~patchbay.models.SMS`).
+sms_received = Signal()

@@ -6,10 +6,12 @@ from django.urls import path
 
 from patchbay import views
 from patchbay.stripe import urls as stripe_urls
+from patchbay.twilio import urls as twilio_urls
 
 app_name = "patchbay"
 
 urlpatterns = [
     path("status/", views.status, name="status"),
     *stripe_urls.urlpatterns,
+    *twilio_urls.urlpatterns,
 ]

@@ -11,6 +11,7 @@ simulated outbox, Python logging and the IntegrationLog row.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -100,16 +101,24 @@ class BaseClient:
         *,
         simulate: Callable[[], Mapping[str, Any]],
         params: Mapping[str, Any] | None = None,
+        validate: Callable[[], None] | None = None,
+        private: Mapping[str, Any] | None = None,
     ) -> Result:
         """Run ``operation`` live or simulated and return its result dict.
 
         ``params`` describes the request: redacted, it becomes the log's request
-        summary; in simulation it is stored, unredacted, in the outbox.
+        summary; in simulation it is stored, unredacted, in the outbox together
+        with ``private`` (e.g. a message body), which is never logged.
+        ``validate`` runs first, live or simulated: a :class:`ServiceError` it
+        raises refuses the call before anything is sent (recorded, but not
+        counted against the service's health).
         """
         started = time.perf_counter()
         status_code: int | None = None
         try:
-            result = self._run(operation, live, simulate, params or {})
+            if validate is not None:
+                validate()
+            result = self._run(operation, live, simulate, params or {}, private or {})
         except ServiceError as exc:  # raised before the call, e.g. by validation
             result = self._failure(exc)
             status_code = exc.status
@@ -133,12 +142,13 @@ class BaseClient:
         live: Callable[[], Mapping[str, Any]],
         simulate: Callable[[], Mapping[str, Any]],
         params: Mapping[str, Any],
+        private: Mapping[str, Any],
     ) -> Result:
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
             return failure(self.config.disabled_reason, error_code="service_disabled")
         if self.debug_mode:
             data = dict(simulate())
-            outbox.append(SimulatedCall(self.provider, operation, {**params, **data}))
+            outbox.append(SimulatedCall(self.provider, operation, {**params, **private, **data}))
             logger.info(
                 "[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params)
             )
@@ -203,11 +213,17 @@ class BaseClient:
 
         Subclasses handle their SDK's exceptions and defer to this for the rest.
         """
-        if isinstance(exc, TimeoutError):  # socket.timeout is an alias
+        requests = sys.modules.get("requests")  # the transport of several SDKs, if loaded
+        timeouts: tuple[type[BaseException], ...] = (TimeoutError,)  # socket.timeout too
+        connection_errors: tuple[type[BaseException], ...] = (ConnectionError,)
+        if requests is not None:
+            timeouts += (requests.Timeout,)
+            connection_errors += (requests.ConnectionError,)
+        if isinstance(exc, timeouts):
             return ServiceError(
                 f"{self.label()} did not answer in time.", error_code="timeout", retryable=True
             )
-        if isinstance(exc, ConnectionError):
+        if isinstance(exc, connection_errors):
             return ServiceError(
                 f"Could not connect to {self.label()}.",
                 error_code="connection_error",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from patchbay.models.logs import IntegrationLog
 from patchbay.models.services import ExternalService, HealthCheck
+from patchbay.models.sms import SMS, PhoneOptOut
 from patchbay.models.stripe import StripeCustomer, StripeSubscription
 from patchbay.models.webhooks import WebhookEvent
 
 __all__ = [
+    "SMS",
     "ExternalService",
     "HealthCheck",
     "IntegrationLog",
+    "PhoneOptOut",
     "StripeCustomer",
     "StripeSubscription",
     "WebhookEvent",

@@ -1,0 +1,72 @@
+"""Fetch the status of messages stuck in a non-final status (a lost callback, an outage)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from patchbay.models import SMS
+from patchbay.twilio.client import TwilioClient
+from patchbay.twilio.statuses import FINAL
+from patchbay.twilio.tracking import apply_status
+
+
+class Command(BaseCommand):
+    help = "Fetch from Twilio the status of outbound messages stuck in a non-final status."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=10,
+            metavar="MINUTES",
+            help="Only messages sent at least this long ago (default 10).",
+        )
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=500,
+            help="At most this many messages per run (default 500).",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Only list them.")
+
+    def handle(
+        self, *args: Any, older_than: int, limit: int, dry_run: bool, **options: Any
+    ) -> None:
+        stuck = (
+            SMS.objects.filter(
+                direction=SMS.DIRECTION_OUTBOUND,
+                simulated=False,
+                external_id__isnull=False,
+                created_at__lte=timezone.now() - timedelta(minutes=older_than),
+            )
+            .exclude(status__in=FINAL)
+            .order_by("created_at")[:limit]
+        )
+        client = TwilioClient()
+        moved = failed = 0
+        for sms in stuck:
+            if dry_run:
+                self.stdout.write(f"{sms.external_id}: {sms.status}")
+                continue
+            result = client.get_message_status(str(sms.external_id))
+            if not result["success"]:
+                failed += 1
+                self.stderr.write(f"{sms.external_id}: {result['error']}")
+                continue
+            data = result["data"]
+            if apply_status(
+                str(sms.external_id),
+                result["status"],
+                error_code=str(data.get("error_code") or ""),
+                error_message=data.get("error_message") or "",
+            ):
+                moved += 1
+                self.stdout.write(f"{sms.external_id}: {sms.status} -> {result['status']}")
+        if not dry_run:
+            self.stdout.write(
+                self.style.SUCCESS(f"{moved} updated, {failed} could not be fetched.")
+            )

@@ -1,0 +1,1 @@
+"""Twilio SMS and WhatsApp with delivery tracking, inbound messages and phone verification."""

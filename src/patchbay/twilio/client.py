@@ -1,0 +1,340 @@
+"""``TwilioClient``: SMS and WhatsApp, Lookup v2 and message status on the twilio SDK.
+
+The SDK sets no timeout and no retry by default. patchbay sets the timeout and
+lets urllib3 retry only what cannot double-send: failed connections, and
+idempotent requests. A message POST whose answer was lost is never resent;
+its result says the outcome is unknown.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from patchbay.conf import conf
+from patchbay.core.client import BaseClient
+from patchbay.core.config import ConfigField
+from patchbay.core.simulation import fake_id
+from patchbay.exceptions import ServiceError
+from patchbay.results import Result
+from patchbay.twilio import numbers
+
+MAX_BODY_LENGTH = 1600
+
+# Twilio error codes that will fail the same way however often they are retried.
+_PERMANENT_ERRORS = {
+    21211: "invalid_number",
+    21408: "region_not_enabled",
+    21610: "opted_out",
+    21612: "unreachable",
+    21614: "not_mobile",
+    30003: "unreachable",
+    30005: "unknown_destination",
+    30006: "landline",
+    30007: "filtered",
+}
+_AUTH_ERRORS = {20003, 20005}
+_RATE_LIMIT_ERRORS = {20429, 14107}
+
+
+@functools.lru_cache(maxsize=8)
+def _sdk_client(account_sid: str, auth_token: str, timeout: float, retries: int) -> Any:
+    # One client (and connection pool) per account and process.
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    return Client(
+        account_sid,
+        auth_token,
+        http_client=TwilioHttpClient(timeout=timeout, max_retries=retries or None),
+    )
+
+
+def status_callback_url() -> str | None:
+    """The public URL of the status callback endpoint, when ``PATCHBAY_PUBLIC_URL`` is set."""
+    if not conf.PUBLIC_URL:
+        return None
+    try:
+        return conf.PUBLIC_URL + reverse("patchbay:twilio-status-callback")
+    except NoReverseMatch:
+        return None
+
+
+class TwilioClient(BaseClient):
+    """SMS/WhatsApp messages, number lookups and delivery status."""
+
+    provider = "twilio"
+    display_name = "Twilio"
+    sdk_module = "twilio"
+    extra = "twilio"
+    enabled_setting = "TWILIO_ENABLED"
+    webhook_secret_field = "auth_token"  # noqa: S105 (a field name, not a secret)
+    webhook_url_names = ("twilio-status-callback", "twilio-inbound")
+    config_fields = {
+        "account_sid": ConfigField(setting="TWILIO_ACCOUNT_SID", help_text="AC…"),
+        "auth_token": ConfigField(
+            setting="TWILIO_AUTH_TOKEN",
+            secret=True,
+            help_text="Also signs classic (HMAC-SHA1) webhooks.",
+        ),
+        "from_number": ConfigField(
+            setting="TWILIO_PHONE_NUMBER", required=False, help_text="Default sender, E.164."
+        ),
+        "messaging_service_sid": ConfigField(
+            setting="TWILIO_MESSAGING_SERVICE_SID",
+            required=False,
+            help_text="MG…; sends through a Messaging Service instead of one number.",
+        ),
+        "whatsapp_from": ConfigField(
+            setting="TWILIO_WHATSAPP_NUMBER", required=False, help_text="WhatsApp sender, E.164."
+        ),
+        "webhook_signing_key": ConfigField(
+            setting="TWILIO_WEBHOOK_SIGNING_KEY",
+            secret=True,
+            required=False,
+            help_text="SharedKey secret for HMAC-SHA256 signed webhooks.",
+        ),
+    }
+
+    def __init__(
+        self,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        from_number: str | None = None,
+        debug_mode: bool | None = None,
+    ) -> None:
+        super().__init__(
+            debug_mode=debug_mode,
+            account_sid=account_sid,
+            auth_token=auth_token,
+            from_number=from_number,
+        )
+
+    @property
+    def twilio(self) -> Any:
+        """The configured ``twilio.rest.Client``."""
+        self.sdk()
+        return _sdk_client(
+            self.config["account_sid"], self.config["auth_token"], conf.TIMEOUT, conf.MAX_RETRIES
+        )
+
+    # -- the spec's methods -------------------------------------------------------------
+
+    def send_sms(
+        self,
+        to_number: str,
+        body: str,
+        from_number: str | None = None,
+        status_callback: str | None = None,
+        channel: str | None = None,
+    ) -> Result:
+        """Send an SMS (or WhatsApp message: ``channel="whatsapp"`` or a ``whatsapp:`` number).
+
+        Result keys ``sid``, ``status``, plus ``to``, ``from`` and ``channel`` as sent.
+        """
+        message: dict[str, Any] = {}
+
+        def validate() -> None:
+            if not body or len(body) > MAX_BODY_LENGTH:
+                raise ServiceError(
+                    f"The message body must be 1 to {MAX_BODY_LENGTH} characters.",
+                    error_code="invalid_body",
+                )
+            to = numbers.parse_address(to_number, channel)
+            message.update(to=to.twilio, body=body, channel=to.channel)
+            sender = self._sender(from_number, to.channel)
+            message.update(sender)
+            callback = status_callback or status_callback_url()
+            if callback:
+                message["status_callback"] = callback
+
+        def live() -> dict[str, Any]:
+            fields = {key: value for key, value in message.items() if key != "channel"}
+            try:
+                sent = self.twilio.messages.create(**fields)
+            except Exception as exc:
+                raise self._unknown_outcome(exc) from exc
+            return {
+                "sid": sent.sid,
+                "status": sent.status,
+                "to": message["to"],
+                "from": message.get("from_") or message.get("messaging_service_sid"),
+                "channel": message["channel"],
+            }
+
+        def simulate() -> dict[str, Any]:
+            return {
+                "sid": fake_id("SM", 32),
+                "status": "queued",
+                "to": message["to"],
+                "from": message.get("from_") or message.get("messaging_service_sid"),
+                "channel": message["channel"],
+            }
+
+        return self.call(
+            "send_sms",
+            live,
+            simulate=simulate,
+            validate=validate,
+            params={"to": to_number, "body_length": len(body or ""), "channel": channel},
+            private={"body": body},
+        )
+
+    def verify_phone_number(self, phone_number: str) -> Result:
+        """Look a number up (Lookup v2): ``valid``, and ``data`` with ``carrier`` and ``line_type``.
+
+        An unparseable number is simply not valid; no call is made for it.
+        """
+        normalized: dict[str, str] = {}
+
+        def validate() -> None:
+            try:
+                normalized["number"] = numbers.normalize(phone_number)
+            except ServiceError:
+                normalized["number"] = ""
+
+        def live() -> dict[str, Any]:
+            if not normalized["number"]:
+                return {"valid": False, "data": {"phone_number": str(phone_number)}}
+            found = self.twilio.lookups.v2.phone_numbers(normalized["number"]).fetch(
+                fields="line_type_intelligence"
+            )
+            intelligence = found.line_type_intelligence or {}
+            return {
+                "valid": bool(found.valid),
+                "data": {
+                    "phone_number": found.phone_number,
+                    "country_code": found.country_code,
+                    "carrier": {
+                        "name": intelligence.get("carrier_name"),
+                        "type": intelligence.get("type"),
+                    },
+                    "line_type": intelligence.get("type"),
+                },
+            }
+
+        return self.call(
+            "verify_phone_number",
+            live,
+            simulate=lambda: _simulated_lookup(normalized["number"], phone_number),
+            validate=validate,
+            params={"phone_number": phone_number},
+        )
+
+    def get_message_status(self, message_sid: str) -> Result:
+        """``status`` and ``data`` with ``error_code`` and ``error_message`` of a message."""
+
+        def live() -> dict[str, Any]:
+            found = self.twilio.messages(message_sid).fetch()
+            return {
+                "status": found.status,
+                "data": {
+                    "sid": found.sid,
+                    "error_code": found.error_code,
+                    "error_message": found.error_message,
+                    "to": found.to,
+                    "from": found.from_,
+                },
+            }
+
+        def simulate() -> dict[str, Any]:
+            return {
+                "status": "delivered",
+                "data": {"sid": message_sid, "error_code": None, "error_message": None},
+            }
+
+        return self.call(
+            "get_message_status", live, simulate=simulate, params={"message_sid": message_sid}
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _sender(self, from_number: str | None, channel: str) -> dict[str, str]:
+        explicit = (
+            from_number
+            or (self.config.get("whatsapp_from") if channel == numbers.WHATSAPP else None)
+            or self.config.get("from_number")
+        )
+        if explicit:
+            return {"from_": numbers.parse_address(explicit, channel).twilio}
+        if self.config.get("messaging_service_sid"):
+            return {"messaging_service_sid": self.config["messaging_service_sid"]}
+        if self.debug_mode:
+            return {"from_": "+15005550006"}  # Twilio's magic test sender
+        raise ServiceError(
+            "No sender: set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID.",
+            error_code="not_configured",
+        )
+
+    def _unknown_outcome(self, exc: Exception) -> Exception:
+        """A lost answer to a message POST: say so, rather than invite a double send."""
+        import requests
+        from urllib3.exceptions import NewConnectionError
+
+        if isinstance(exc, requests.ConnectTimeout):
+            return exc  # never connected: nothing was sent, retrying is safe
+        if isinstance(exc, requests.ConnectionError):
+            reason = exc.args[0] if exc.args else None
+            if isinstance(getattr(reason, "reason", reason), NewConnectionError):
+                return exc  # refused or unresolvable: nothing was sent
+        if isinstance(exc, (requests.ReadTimeout, requests.ConnectionError)):
+            return ServiceError(
+                "Twilio did not answer; the message may have been sent. Check its status "
+                "before sending it again.",
+                error_code="outcome_unknown",
+            )
+        return exc
+
+    def probe(self) -> Mapping[str, Any]:
+        self.twilio.api.v2010.accounts(self.config["account_sid"]).fetch()
+        return {"healthy": True}
+
+    def translate_exception(self, exc: Exception) -> ServiceError:
+        from twilio.base.exceptions import TwilioRestException
+
+        if isinstance(exc, TwilioRestException):
+            message = f"Twilio error {exc.code}: {exc.msg}" if exc.code else str(exc.msg)
+            if exc.code in _PERMANENT_ERRORS:
+                return ServiceError(
+                    message, error_code=_PERMANENT_ERRORS[exc.code], status=exc.status
+                )
+            if exc.code in _AUTH_ERRORS or exc.status == 401:
+                return ServiceError(message, error_code="authentication_error", status=exc.status)
+            if exc.code in _RATE_LIMIT_ERRORS or exc.status == 429:
+                return ServiceError(
+                    message, error_code="rate_limited", retryable=True, status=exc.status
+                )
+            if exc.status >= 500:
+                return ServiceError(
+                    message, error_code="api_error", retryable=True, status=exc.status
+                )
+            code = f"twilio_{exc.code}" if exc.code else "invalid_request"
+            return ServiceError(message, error_code=code, status=exc.status)
+        return super().translate_exception(exc)
+
+
+def _simulated_lookup(normalized: str, original: str) -> dict[str, Any]:
+    if not normalized:
+        return {"valid": False, "data": {"phone_number": str(original)}}
+    import phonenumbers
+    from phonenumbers import carrier, number_type
+
+    parsed = phonenumbers.parse(normalized)
+    kind = {
+        phonenumbers.PhoneNumberType.MOBILE: "mobile",
+        phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "mobile",
+        phonenumbers.PhoneNumberType.VOIP: "nonFixedVoip",
+    }.get(number_type(parsed), "unknown")
+    return {
+        "valid": True,
+        "data": {
+            "phone_number": normalized,
+            "country_code": phonenumbers.region_code_for_number(parsed),
+            "carrier": {"name": carrier.name_for_number(parsed, "en") or None, "type": kind},
+            "line_type": kind,
+        },
+    }

@@ -1,0 +1,59 @@
+"""Phone numbers: parsed and normalized to E.164 with ``phonenumbers`` before any call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from patchbay.conf import conf
+from patchbay.core.sdk import import_sdk
+from patchbay.exceptions import ServiceError
+
+SMS = "sms"
+WHATSAPP = "whatsapp"
+_WHATSAPP_PREFIX = "whatsapp:"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A destination or sender: its channel and its E.164 number."""
+
+    channel: str
+    number: str
+
+    @property
+    def twilio(self) -> str:
+        """The address as Twilio's API wants it (``whatsapp:+…`` for WhatsApp)."""
+        return f"{_WHATSAPP_PREFIX}{self.number}" if self.channel == WHATSAPP else self.number
+
+
+def normalize(number: str, region: str | None = None) -> str:
+    """``number`` in E.164 (``+14155552671``), or a ``ServiceError`` ``invalid_number``.
+
+    Numbers without a ``+`` are read in ``region``, else ``TWILIO_DEFAULT_REGION``.
+    """
+    phonenumbers = import_sdk("phonenumbers", "twilio")
+    region = region or conf.get("TWILIO_DEFAULT_REGION", None)
+    try:
+        parsed = phonenumbers.parse(str(number), region)
+    except phonenumbers.NumberParseException as exc:
+        raise _invalid(number) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise _invalid(number)
+    e164: str = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164
+
+
+def parse_address(address: str, channel: str | None = None) -> Address:
+    """An :class:`Address` from ``+1…`` or ``whatsapp:+1…``; ``channel`` may force one."""
+    text = str(address).strip()
+    if text.lower().startswith(_WHATSAPP_PREFIX):
+        text, channel = text[len(_WHATSAPP_PREFIX) :], WHATSAPP
+    if channel not in (None, SMS, WHATSAPP):
+        raise ServiceError(
+            f"Unknown channel {channel!r}: use 'sms' or 'whatsapp'.", error_code="invalid_channel"
+        )
+    return Address(channel or SMS, normalize(text))
+
+
+def _invalid(number: object) -> ServiceError:
+    return ServiceError(f"{number!s:.40} is not a valid phone number.", error_code="invalid_number")

@@ -1,0 +1,142 @@
+"""High-level Twilio functions: tracked sends, lookups, verification codes, status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+from django.utils import timezone
+
+from patchbay.conf import conf
+from patchbay.exceptions import ServiceError
+from patchbay.models import SMS
+from patchbay.results import Result, failure, success
+from patchbay.twilio import numbers, simulation
+from patchbay.twilio.client import TwilioClient
+from patchbay.twilio.statuses import FINAL, TIMESTAMP_FIELD
+from patchbay.twilio.tracking import apply_status, is_opted_out
+
+logger = logging.getLogger("patchbay.twilio")
+
+DEFAULT_VERIFICATION_MESSAGE = "Your verification code is: {code}"
+
+
+def send_sms(
+    to_number: str,
+    body: str,
+    from_number: str | None = None,
+    save_to_db: bool = True,
+    *,
+    user: AbstractBaseUser | None = None,
+    channel: str | None = None,
+    request: HttpRequest | None = None,
+) -> Result:
+    """Send a message and track it in an :class:`~patchbay.models.SMS` row (``sms_id``).
+
+    A number that texted STOP is refused (``error_code`` ``"opted_out"``). A
+    failed send is saved too, with its error. Simulating, the message is
+    printed, and signed status callbacks (queued → sent → delivered) are
+    delivered to the status endpoint, so the row ends up delivered.
+    """
+    return _send(
+        to_number, body, from_number, save_to_db, user=user, channel=channel, request=request
+    )
+
+
+def _send(
+    to_number: str,
+    body: str,
+    from_number: str | None,
+    save_to_db: bool,
+    *,
+    user: AbstractBaseUser | None = None,
+    channel: str | None = None,
+    request: HttpRequest | None = None,
+    stored_body: str | None = None,
+) -> Result:
+    client = TwilioClient()
+    try:
+        address: numbers.Address | None = numbers.parse_address(to_number, channel)
+    except ServiceError:
+        address = None  # the client refuses it below, with the same error, and logs it
+    if address is not None and is_opted_out(address.number):
+        result = failure(
+            f"{address.number} has opted out of messages (replied STOP).", error_code="opted_out"
+        )
+    else:
+        result = client.send_sms(to_number, body, from_number=from_number, channel=channel)
+    if result.get("simulated"):
+        print(f"[patchbay simulated {result['channel']}] to {result['to']}: {stored_body or body}")
+    if not save_to_db:
+        return result
+    sms = SMS.objects.create(
+        to_number=address.number if address else str(to_number)[:32],
+        channel=address.channel if address else (channel or "sms"),
+        from_number=str(result.get("from") or from_number or "")[:64],
+        body=stored_body if stored_body is not None else body,
+        user_id=user.pk if user is not None else None,
+        simulated=bool(result.get("simulated")),
+        **_outcome_fields(result),
+    )
+    result["sms_id"] = sms.pk
+    if result["success"] and result.get("simulated"):
+        simulation.deliver_status_callbacks(sms, request)
+    return result
+
+
+def _outcome_fields(result: Result) -> dict[str, Any]:
+    if not result["success"]:
+        return {
+            "status": "failed",
+            "error_code": result["error_code"],
+            "error_message": result["error"],
+            "failed_at": timezone.now(),
+        }
+    status = result["status"]
+    fields: dict[str, Any] = {"status": status, "external_id": result["sid"]}
+    if status in TIMESTAMP_FIELD:
+        fields[TIMESTAMP_FIELD[status]] = timezone.now()
+    return fields
+
+
+def verify_phone_number(phone_number: str) -> Result:
+    """Whether ``phone_number`` is valid (``valid``), with carrier data (Lookup v2)."""
+    return TwilioClient().verify_phone_number(phone_number)
+
+
+def send_verification_code(phone_number: str, code: str) -> Result:
+    """Text ``code`` using ``TWILIO_VERIFICATION_MESSAGE``; the stored SMS never holds the code."""
+    template = conf.get("TWILIO_VERIFICATION_MESSAGE", DEFAULT_VERIFICATION_MESSAGE)
+    return _send(
+        phone_number,
+        template.format(code=code),
+        None,
+        True,
+        stored_body=template.format(code="•" * len(str(code))),
+    )
+
+
+def get_sms_status(sms_id: int) -> Result:
+    """The status of a tracked message, fetched from Twilio unless already final."""
+    sms = SMS.objects.filter(pk=sms_id).first()
+    if sms is None:
+        return failure(f"No SMS with id {sms_id}.", error_code="not_found")
+    if sms.status not in FINAL and sms.external_id and not sms.simulated:
+        fetched = TwilioClient().get_message_status(sms.external_id)
+        if not fetched["success"]:
+            return {**fetched, "sms_id": sms.pk, "status": sms.status}
+        apply_status(
+            sms.external_id,
+            fetched["status"],
+            error_code=str(fetched["data"].get("error_code") or ""),
+            error_message=fetched["data"].get("error_message") or "",
+        )
+        sms.refresh_from_db()
+    return success(
+        sms_id=sms.pk,
+        status=sms.status,
+        sid=sms.external_id,
+        data={"error_code": sms.error_code or None, "error_message": sms.error_message or None},
+    )

@@ -1,0 +1,48 @@
+"""Apply delivery statuses to SMS rows: forward only, one atomic conditional UPDATE each."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from patchbay.models import SMS, PhoneOptOut
+from patchbay.signals import sms_status_changed
+from patchbay.twilio.statuses import TIMESTAMP_FIELD, may_precede
+
+OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN_KEYWORDS = {"START", "YES", "UNSTOP", "OPTIN"}
+
+
+def apply_status(
+    message_sid: str, status: str, *, error_code: str = "", error_message: str = ""
+) -> bool:
+    """Move the message to ``status`` unless it is already there or further on.
+
+    Returns whether it moved. The status condition is part of the UPDATE, so two
+    callbacks racing each other can never move a message backwards.
+    """
+    now = timezone.now()
+    fields: dict[str, object] = {"status": status, "updated_at": now}
+    if status in TIMESTAMP_FIELD:
+        fields[TIMESTAMP_FIELD[status]] = now
+    if error_code:
+        fields.update(error_code=str(error_code)[:32], error_message=error_message)
+    moved = SMS.objects.filter(external_id=message_sid, status__in=may_precede(status)).update(
+        **fields
+    )
+    if moved:
+        sms = SMS.objects.get(external_id=message_sid)
+        sms_status_changed.send(sender="twilio", sms=sms, status=status)
+    return bool(moved)
+
+
+def is_opted_out(phone_number: str) -> bool:
+    return PhoneOptOut.objects.filter(phone_number=phone_number).exists()
+
+
+def apply_keyword(phone_number: str, body: str, opt_out_type: str = "") -> None:
+    """STOP-like keywords opt a number out, START-like ones back in (Twilio's defaults)."""
+    keyword = (opt_out_type or body).strip().upper()
+    if keyword in OPT_OUT_KEYWORDS:
+        PhoneOptOut.objects.get_or_create(phone_number=phone_number, defaults={"keyword": keyword})
+    elif keyword in OPT_IN_KEYWORDS:
+        PhoneOptOut.objects.filter(phone_number=phone_number).delete()
