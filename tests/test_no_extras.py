@@ -102,10 +102,16 @@ def test_a_live_call_without_its_sdk_is_a_clear_failure():
                 return self.call("ping", lambda: self.sdk(), simulate=lambda: {})
 
         print("RESULT", Needy(debug_mode=False).ping())
+
+        from patchbay.twilio.client import TwilioClient
+        print("TWILIO", TwilioClient(debug_mode=True).send_sms("+14155552671", "hi"))
         """
     )
     assert result.returncode == 0, result.stderr
     assert "'error_code': 'sdk_missing'" in result.stdout
+    # Even simulated, Twilio needs phonenumbers to validate: a clear failure, not a crash.
+    twilio_line = next(line for line in result.stdout.splitlines() if line.startswith("TWILIO"))
+    assert "'error_code': 'sdk_missing'" in twilio_line
     assert 'pip install \\"django-patchbay[stripe]\\"' in result.stdout or (
         "django-patchbay[stripe]" in result.stdout
     )

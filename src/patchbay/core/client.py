@@ -122,6 +122,8 @@ class BaseClient:
         except ServiceError as exc:  # raised before the call, e.g. by validation
             result = self._failure(exc)
             status_code = exc.status
+        except SDKNotInstalled as exc:  # validation needed an SDK (e.g. phonenumbers)
+            result = failure(str(exc), error_code="sdk_missing")
         status_code = result.pop("_status_code", status_code)
         record_call(
             provider=self.provider,

@@ -68,7 +68,9 @@ def _send(
     else:
         result = client.send_sms(to_number, body, from_number=from_number, channel=channel)
     if result.get("simulated"):
-        print(f"[patchbay simulated {result['channel']}] to {result['to']}: {stored_body or body}")
+        # Like Django's console email backend: in development, show what would be sent,
+        # codes included (it goes to the terminal only, never to a log or the database).
+        print(f"[patchbay simulated {result['channel']}] to {result['to']}: {body}")
     if not save_to_db:
         return result
     sms = SMS.objects.create(
