@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from patchbay.testing import reset_state
 
@@ -51,3 +52,24 @@ def run_concurrently(action, times):
     for thread in threads:
         thread.join()
     return results
+
+
+def assert_constant_queries(admin_client, url, add_rows, *, few=3, many=60):
+    """The changelist at ``url`` runs as many queries with ``many`` rows as with ``few``.
+
+    ``add_rows(start, stop)`` creates rows ``start`` to ``stop - 1``.
+    """
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        return len(queries), len(response.context["cl"].result_list)
+
+    add_rows(0, few)
+    admin_client.get(url)  # warm the session and content types
+    queries_with_few, _ = count()
+    add_rows(few, many)
+    queries_with_many, shown = count()
+    assert shown >= many
+    assert queries_with_many == queries_with_few

@@ -137,3 +137,17 @@ def test_e003_for_your_own_namespaced_webhook_url(settings, monkeypatch):
     settings.CHECKED_API_KEY = "key"
     monkeypatch.setattr(CheckedClient, "webhook_url_names", ("admin:index",))
     assert "patchbay.E003" in ids(checks.check_services())
+
+
+def test_e007_unknown_phone_verification_backend(settings):
+    settings.PATCHBAY_PHONE_VERIFICATION_BACKEND = "carrier-pigeon"
+    assert ids(checks.check_phone_verification()) == ["patchbay.E007"]
+    settings.PATCHBAY_PHONE_VERIFICATION_BACKEND = "local"
+    assert checks.check_phone_verification() == []
+
+
+def test_e008_twilio_verify_needs_a_service(settings):
+    settings.PATCHBAY_PHONE_VERIFICATION_BACKEND = "twilio_verify"
+    assert ids(checks.check_phone_verification()) == ["patchbay.E008"]
+    settings.TWILIO_VERIFY_SERVICE_SID = "VA" + "0" * 32
+    assert checks.check_phone_verification() == []

@@ -16,7 +16,13 @@ from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.exceptions import ServiceError
 from patchbay.management.commands import patchbay_rotate_keys
-from patchbay.models import ExternalService, HealthCheck, IntegrationLog, WebhookEvent
+from patchbay.models import (
+    ExternalService,
+    HealthCheck,
+    IntegrationLog,
+    PhoneVerification,
+    WebhookEvent,
+)
 from patchbay.webhooks import registry as webhook_registry
 
 PROVIDER = "acme_cmd"
@@ -169,6 +175,10 @@ def aged_rows(service):
         age(IntegrationLog.objects.filter(pk=log.pk), "created_at", days)
         check = HealthCheck.objects.create(service=service, status="success")
         age(HealthCheck.objects.filter(pk=check.pk), "checked_at", days)
+        verification = PhoneVerification.objects.create(
+            phone_number=f"+1415555{days:04d}", expires_at=timezone.now()
+        )
+        age(PhoneVerification.objects.filter(pk=verification.pk), "created_at", days)
         for status in WebhookEvent.Status.values:
             event = WebhookEvent.objects.create(
                 provider=PROVIDER, event_id=f"evt_{status}_{days}", status=status
@@ -181,8 +191,12 @@ def test_prune_deletes_old_rows_but_keeps_events_needing_attention(aged_rows):
 
     assert "Deleted 1 integration logs" in output
     assert "Deleted 1 health checks" in output
+    assert "Deleted 1 phone verifications" in output
     assert "Deleted 2 processed or ignored webhook events" in output
     assert list(IntegrationLog.objects.values_list("operation", flat=True)) == ["op0"]
+    assert list(PhoneVerification.objects.values_list("phone_number", flat=True)) == [
+        "+14155550000"
+    ]
     assert HealthCheck.objects.count() == 1
     assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == sorted(
         [f"evt_{status}_0" for status in WebhookEvent.Status.values]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "patchbay",
     "billing",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,14 @@ TWILIO_ENABLED = env_optional_bool("TWILIO_ENABLED")
 TWILIO_ACCOUNT_SID = env_optional_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_optional_str("TWILIO_AUTH_TOKEN")
 TWILIO_PHONE_NUMBER = env_optional_str("TWILIO_PHONE_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env_optional_str("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_WHATSAPP_NUMBER = env_optional_str("TWILIO_WHATSAPP_NUMBER")
+TWILIO_WEBHOOK_SIGNING_KEY = env_optional_str("TWILIO_WEBHOOK_SIGNING_KEY")
+TWILIO_DEFAULT_REGION = env_optional_str("TWILIO_DEFAULT_REGION")
+TWILIO_VERIFY_SERVICE_SID = env_optional_str("TWILIO_VERIFY_SERVICE_SID")
+PATCHBAY_PHONE_VERIFICATION_BACKEND = (
+    env_optional_str("PATCHBAY_PHONE_VERIFICATION_BACKEND") or "local"
+)
 
 AWS_ACCESS_KEY_ID = env_optional_str("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = env_optional_str("AWS_SECRET_ACCESS_KEY")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrations/", include("patchbay.urls")),
     path("billing/", include("billing.urls")),
+    path("messaging/", include("messaging.urls")),
 ]

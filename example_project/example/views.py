@@ -31,10 +31,24 @@ DEMOS: list[Demo] = [
         description="Pricing page → Checkout → webhooks → the user's subscription state; "
         "cancel at period end.",
     ),
+    Demo(
+        service="Twilio",
+        title="Send an SMS and watch it get delivered",
+        url_name="messaging:send",
+        description="Form → send_sms → status callbacks → a page polling the message's "
+        "status until it is final.",
+    ),
+    Demo(
+        service="Twilio",
+        title="Verify your phone number",
+        url_name="messaging:verify",
+        description="Number → one-time code by SMS → check, through patchbay's rate-limited "
+        "verification endpoints.",
+    ),
 ]
 
 # Services named on the home page as "demo to come" until their Demo is in DEMOS.
-PLANNED_SERVICES = ["Twilio", "Loops", "S3"]
+PLANNED_SERVICES = ["Loops", "S3"]
 
 
 def home(request: HttpRequest) -> HttpResponse:

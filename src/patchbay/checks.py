@@ -187,3 +187,26 @@ def _webhook_mounted(client_class: type[BaseClient]) -> bool:
             continue
         return True
     return False
+
+
+@register("patchbay")
+def check_phone_verification(**kwargs: Any) -> list[CheckMessage]:
+    backend = conf.PHONE_VERIFICATION_BACKEND
+    if backend not in {"local", "twilio_verify"}:
+        return [
+            Error(
+                f"PATCHBAY_PHONE_VERIFICATION_BACKEND is {backend!r}: "
+                "use 'local' or 'twilio_verify'.",
+                id="patchbay.E007",
+            )
+        ]
+    if backend == "twilio_verify" and not conf.TWILIO_VERIFY_SERVICE_SID and not should_simulate():
+        return [
+            Error(
+                "PATCHBAY_PHONE_VERIFICATION_BACKEND is 'twilio_verify' but "
+                "TWILIO_VERIFY_SERVICE_SID is not set.",
+                hint="Create a Verify service in the Twilio Console and copy its SID (VA…).",
+                id="patchbay.E008",
+            )
+        ]
+    return []

@@ -96,5 +96,42 @@ class PatchbaySettings:
         """Seconds a process reuses the ExternalService row it read (0 disables)."""
         return float(self.get("PATCHBAY_SERVICE_CONFIG_TTL", 5.0))
 
+    @property
+    def PHONE_VERIFICATION_BACKEND(self) -> str:
+        """``"local"`` (patchbay makes, hashes and texts codes) or ``"twilio_verify"``."""
+        value: str = self.get("PATCHBAY_PHONE_VERIFICATION_BACKEND", "local")
+        return value
+
+    @property
+    def PHONE_VERIFICATION_TTL(self) -> int:
+        """Seconds a phone verification code stays valid."""
+        return int(self.get("PATCHBAY_PHONE_VERIFICATION_TTL", 600))
+
+    @property
+    def PHONE_VERIFICATION_MAX_ATTEMPTS(self) -> int:
+        """Guesses allowed per code; after them the code is dead, even the right one."""
+        return int(self.get("PATCHBAY_PHONE_VERIFICATION_MAX_ATTEMPTS", 5))
+
+    @property
+    def PHONE_VERIFICATION_SENDS_PER_NUMBER(self) -> int:
+        """Codes sent to one phone number per ``PATCHBAY_PHONE_VERIFICATION_WINDOW``."""
+        return int(self.get("PATCHBAY_PHONE_VERIFICATION_SENDS_PER_NUMBER", 3))
+
+    @property
+    def PHONE_VERIFICATION_SENDS_PER_IP(self) -> int:
+        """Codes requested from one client IP per ``PATCHBAY_PHONE_VERIFICATION_WINDOW``."""
+        return int(self.get("PATCHBAY_PHONE_VERIFICATION_SENDS_PER_IP", 10))
+
+    @property
+    def PHONE_VERIFICATION_WINDOW(self) -> int:
+        """Seconds over which the send limits count, from the first send."""
+        return int(self.get("PATCHBAY_PHONE_VERIFICATION_WINDOW", 3600))
+
+    @property
+    def TWILIO_VERIFY_SERVICE_SID(self) -> str:
+        """The Twilio Verify service (``VA…``) of the ``twilio_verify`` backend."""
+        value: str = self.get("TWILIO_VERIFY_SERVICE_SID", "") or ""
+        return value
+
 
 conf = PatchbaySettings()

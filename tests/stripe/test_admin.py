@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patchbay.models import StripeCustomer, StripeSubscription
+from tests.conftest import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +27,9 @@ def test_changelists_render_with_a_constant_number_of_queries(
     admin_client, django_user_model, model
 ):
     url = reverse(f"admin:patchbay_{model}_changelist")
-    rows(django_user_model, 0, 3)
-    admin_client.get(url)
-    with CaptureQueriesContext(connection) as few:
-        assert admin_client.get(url).status_code == 200
-    rows(django_user_model, 3, 40)
-    with CaptureQueriesContext(connection) as many:
-        response = admin_client.get(url)
-    assert len(response.context["cl"].result_list) == 40
-    assert len(many) == len(few)
+    assert_constant_queries(
+        admin_client, url, lambda start, stop: rows(django_user_model, start, stop)
+    )
 
 
 def test_stripe_state_is_read_only(admin_client, django_user_model):

@@ -9,12 +9,17 @@ from __future__ import annotations
 from patchbay.admin.logs import IntegrationLogAdmin
 from patchbay.admin.services import ExternalServiceAdmin, HealthCheckAdmin
 from patchbay.admin.stripe import StripeCustomerAdmin, StripeSubscriptionAdmin
+from patchbay.admin.twilio import PhoneOptOutAdmin, SMSAdmin
+from patchbay.admin.verification import PhoneVerificationAdmin
 from patchbay.admin.webhooks import WebhookEventAdmin
 
 __all__ = [
     "ExternalServiceAdmin",
     "HealthCheckAdmin",
     "IntegrationLogAdmin",
+    "PhoneOptOutAdmin",
+    "PhoneVerificationAdmin",
+    "SMSAdmin",
     "StripeCustomerAdmin",
     "StripeSubscriptionAdmin",
     "WebhookEventAdmin",

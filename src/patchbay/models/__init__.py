@@ -6,6 +6,7 @@ from patchbay.models.logs import IntegrationLog
 from patchbay.models.services import ExternalService, HealthCheck
 from patchbay.models.sms import SMS, PhoneOptOut
 from patchbay.models.stripe import StripeCustomer, StripeSubscription
+from patchbay.models.verification import PhoneVerification
 from patchbay.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "HealthCheck",
     "IntegrationLog",
     "PhoneOptOut",
+    "PhoneVerification",
     "StripeCustomer",
     "StripeSubscription",
     "WebhookEvent",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from patchbay.core.simulation import Outbox, SimulatedCall, outbox
 from patchbay.testing.simulation import live, reset_state, simulate
 from patchbay.testing.stripe import post_stripe_event, sign_stripe_payload, stripe_event
+from patchbay.testing.twilio import post_twilio_inbound, post_twilio_status, sign_twilio_request
 from patchbay.testing.webhooks import encode_payload, post_signed_webhook, sign_hmac_sha256
 
 # Loaded by pytest when this package is named in ``pytest_plugins``; inert otherwise.
@@ -26,9 +27,12 @@ __all__ = [
     "outbox",
     "post_signed_webhook",
     "post_stripe_event",
+    "post_twilio_inbound",
+    "post_twilio_status",
     "reset_state",
     "sign_hmac_sha256",
     "sign_stripe_payload",
+    "sign_twilio_request",
     "simulate",
     "stripe_event",
 ]

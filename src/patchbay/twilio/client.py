@@ -250,6 +250,126 @@ class TwilioClient(BaseClient):
             "get_message_status", live, simulate=simulate, params={"message_sid": message_sid}
         )
 
+    # -- Twilio Verify: the ``twilio_verify`` backend of patchbay.twilio.verification -------
+
+    def start_verification(self, phone_number: str, channel: str = "sms") -> Result:
+        """Have Twilio Verify send a code: ``sid``, ``status``, ``to`` and ``channel``.
+
+        Uses the service ``TWILIO_VERIFY_SERVICE_SID``; ``channel`` is ``"sms"``,
+        ``"call"`` or ``"whatsapp"``. Simulating, the code sent is
+        :func:`~patchbay.twilio.codes.simulated_verify_code`, kept in the outbox only.
+        """
+        from patchbay.twilio.codes import simulated_verify_code
+
+        request: dict[str, str] = {}
+        # Filled in by validate(), which runs before the outbox reads it; simulated only.
+        secret = {"code": ""}
+
+        def validate() -> None:
+            if channel not in ("sms", "call", "whatsapp"):
+                raise ServiceError(
+                    f"Unknown channel {channel!r}: use 'sms', 'call' or 'whatsapp'.",
+                    error_code="invalid_channel",
+                )
+            request["to"] = numbers.normalize(phone_number)
+            request["service_sid"] = conf.TWILIO_VERIFY_SERVICE_SID
+            if not (request["service_sid"] or self.debug_mode):
+                raise ServiceError(
+                    "Twilio Verify is not configured: set TWILIO_VERIFY_SERVICE_SID.",
+                    error_code="not_configured",
+                )
+            if self.debug_mode:
+                secret["code"] = simulated_verify_code(request["to"])
+
+        def live() -> dict[str, Any]:
+            service = self.twilio.verify.v2.services(request["service_sid"])
+            try:
+                started = service.verifications.create(to=request["to"], channel=channel)
+            except Exception as exc:
+                raise self._unknown_outcome(exc) from exc
+            return {
+                "sid": started.sid,
+                "status": started.status,
+                "to": started.to,
+                "channel": started.channel,
+            }
+
+        def simulate() -> dict[str, Any]:
+            return {
+                "sid": fake_id("VE", 32),
+                "status": "pending",
+                "to": request["to"],
+                "channel": channel,
+            }
+
+        return self.call(
+            "start_verification",
+            live,
+            simulate=simulate,
+            validate=validate,
+            params={"to": phone_number, "channel": channel},
+            private=secret,
+        )
+
+    def check_verification(self, phone_number: str, code: str) -> Result:
+        """Check ``code`` with Twilio Verify: ``approved``, ``status`` and ``sid``.
+
+        A wrong code is a success with ``approved`` False and ``status`` ``"pending"``.
+        No pending verification (expired, already approved, or never started) gives
+        ``status`` ``"not_found"``; too many wrong checks, ``"max_attempts_reached"``.
+        """
+        from patchbay.twilio.codes import clean_code, code_matches_simulated
+
+        request: dict[str, str] = {}
+
+        def validate() -> None:
+            request["to"] = numbers.normalize(phone_number)
+            request["code"] = clean_code(code, twilio_verify=True) or ""
+            if not request["code"]:
+                raise ServiceError("The code must be 4 to 10 digits.", error_code="invalid_code")
+            request["service_sid"] = conf.TWILIO_VERIFY_SERVICE_SID
+            if not (request["service_sid"] or self.debug_mode):
+                raise ServiceError(
+                    "Twilio Verify is not configured: set TWILIO_VERIFY_SERVICE_SID.",
+                    error_code="not_configured",
+                )
+
+        def live() -> dict[str, Any]:
+            from twilio.base.exceptions import TwilioRestException
+
+            service = self.twilio.verify.v2.services(request["service_sid"])
+            try:
+                checked = service.verification_checks.create(to=request["to"], code=request["code"])
+            except TwilioRestException as exc:
+                # Answers about the verification, not failures of the service.
+                if exc.status == 404 or exc.code == 20404:
+                    return {"approved": False, "status": "not_found", "sid": None}
+                if exc.code == 60202:
+                    return {"approved": False, "status": "max_attempts_reached", "sid": None}
+                raise
+            return {
+                "approved": checked.status == "approved",
+                "status": checked.status,
+                "sid": checked.sid,
+            }
+
+        def simulate() -> dict[str, Any]:
+            approved = code_matches_simulated(request["to"], request["code"])
+            return {
+                "approved": approved,
+                "status": "approved" if approved else "pending",
+                "sid": fake_id("VE", 32),
+            }
+
+        return self.call(
+            "check_verification",
+            live,
+            simulate=simulate,
+            validate=validate,
+            params={"to": phone_number},
+            private={"code": code},
+        )
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _sender(self, from_number: str | None, channel: str) -> dict[str, str]:

@@ -17,11 +17,11 @@ DELIVERY_STATUSES = ("queued", "sent", "delivered")
 _URL_NAME = "patchbay:twilio-status-callback"
 
 
-def sign(url: str, params: dict[str, str], token: str) -> str:
+def sign(url: str, params: dict[str, str], token: str, algorithm: str | None = None) -> str:
     """An ``X-Twilio-Signature`` made with the SDK's own ``RequestValidator``."""
     from twilio.request_validator import RequestValidator
 
-    signature: str = RequestValidator(token).compute_signature(url, params)
+    signature: str = RequestValidator(token).compute_signature(url, params, algorithm)
     return signature
 
 

@@ -1,4 +1,5 @@
-"""``manage.py patchbay_prune``: delete old logs, health checks and settled webhook events."""
+"""``manage.py patchbay_prune``: delete old logs, health checks, settled webhook events and
+phone verifications."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from patchbay.conf import conf
-from patchbay.models import HealthCheck, IntegrationLog, WebhookEvent
+from patchbay.models import HealthCheck, IntegrationLog, PhoneVerification, WebhookEvent
 
 # Failed and unprocessed events still need attention: only settled ones are pruned.
 SETTLED = [WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED]
@@ -20,7 +21,8 @@ class Command(BaseCommand):
     help = (
         "Delete IntegrationLog and HealthCheck rows older than PATCHBAY_LOG_RETENTION_DAYS and "
         "processed or ignored WebhookEvent rows older than PATCHBAY_WEBHOOK_RETENTION_DAYS. "
-        "Failed and unprocessed webhook events are kept."
+        "Failed and unprocessed webhook events are kept. PhoneVerification rows (numbers and "
+        "IP addresses) follow the log retention."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,6 +57,11 @@ class Command(BaseCommand):
                 IntegrationLog.objects.filter(created_at__lt=log_cutoff),
             ),
             ("health checks", log_cutoff, HealthCheck.objects.filter(checked_at__lt=log_cutoff)),
+            (
+                "phone verifications",
+                log_cutoff,
+                PhoneVerification.objects.filter(created_at__lt=log_cutoff),
+            ),
             (
                 "processed or ignored webhook events",
                 webhook_cutoff,

@@ -1,0 +1,239 @@
+"""Phone number verification with one-time codes.
+
+``initiate_phone_verification`` texts a code; ``verify_phone_code`` checks it.
+A code is 6 digits from :mod:`secrets`, stored only as a keyed hash, valid for
+``PATCHBAY_PHONE_VERIFICATION_TTL`` seconds, usable once, and dead after
+``PATCHBAY_PHONE_VERIFICATION_MAX_ATTEMPTS`` guesses; a new code for a number
+voids the earlier ones. Sends are limited per number and per client IP
+(``PATCHBAY_PHONE_VERIFICATION_SENDS_PER_*``), against brute force and SMS
+pumping. With ``PATCHBAY_PHONE_VERIFICATION_BACKEND = "twilio_verify"`` Twilio
+Verify makes and checks the codes; the limits and the attempt count still apply.
+
+The client IP is ``request.META["REMOTE_ADDR"]``. Behind a proxy or load
+balancer the project must set ``REMOTE_ADDR`` to the real client (with
+middleware that trusts only its own proxy's header): patchbay does not read
+``X-Forwarded-For``, which any client can forge to escape the per-IP limit.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from patchbay.conf import conf
+from patchbay.exceptions import ConfigurationError, ServiceError
+from patchbay.models import PhoneVerification
+from patchbay.results import Result, failure, success
+from patchbay.twilio import codes, numbers, ratelimit, shortcuts
+from patchbay.twilio.client import TwilioClient
+
+LOCAL = PhoneVerification.BACKEND_LOCAL
+TWILIO_VERIFY = PhoneVerification.BACKEND_TWILIO_VERIFY
+
+# Why a code cannot be used, for each state of PhoneVerification.state() (and "none").
+_REFUSALS = {
+    "none": ("No code was sent to this number; request one.", "no_pending_code"),
+    "verified": ("This code was already used; request a new one.", "no_pending_code"),
+    "invalidated": ("A newer code was sent; use the latest one.", "no_pending_code"),
+    "expired": ("This code has expired; request a new one.", "code_expired"),
+    "exhausted": ("Too many wrong codes; request a new one.", "too_many_attempts"),
+}
+# TwilioClient.check_verification statuses that mean the code can no longer be used.
+_VERIFY_STATES = {"not_found": "expired", "max_attempts_reached": "exhausted"}
+
+
+def initiate_phone_verification(phone_number: str, request: HttpRequest | None = None) -> Result:
+    """Send a verification code to ``phone_number``.
+
+    ``{"success": True, "sms_id": ..., "phone_number": "+1…", "expires_in": 600}``
+    (``sms_id`` is the tracked :class:`~patchbay.models.SMS`, None with Twilio
+    Verify, which adds ``verification_sid``), or a failure: ``invalid_number``,
+    ``rate_limited`` (``retryable``, with ``retry_after`` seconds), ``opted_out``
+    or the send's own error. ``request`` gives the client IP for the per-IP
+    limit and, when authenticated, the user recorded on the verification.
+    """
+    try:
+        phone = numbers.normalize(phone_number)
+    except ServiceError as exc:
+        return failure(exc.message, error_code=exc.error_code)
+    backend = _backend()
+    client_ip = str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    refused = _check_send_limits(phone, client_ip)
+    if refused is not None:
+        return refused
+    code = codes.generate_code() if backend == LOCAL else ""
+    verification = _replace_pending(
+        PhoneVerification(
+            phone_number=phone,
+            backend=backend,
+            code_hash=codes.hash_code(phone, code) if code else "",
+            expires_at=timezone.now() + timedelta(seconds=conf.PHONE_VERIFICATION_TTL),
+            user_id=_authenticated_user_id(request),
+            ip_address=_valid_ip(client_ip),
+        )
+    )
+    sent = _deliver(verification, code)
+    if not sent["success"]:
+        # The code never reached anyone: it must not stay usable.
+        PhoneVerification.objects.filter(pk=verification.pk).update(invalidated_at=timezone.now())
+        return failure(sent["error"], error_code=sent["error_code"], retryable=sent["retryable"])
+    return success(
+        sms_id=sent.get("sms_id"),
+        **({"verification_sid": sent["sid"]} if backend == TWILIO_VERIFY else {}),
+        phone_number=phone,
+        expires_in=conf.PHONE_VERIFICATION_TTL,
+        **({"simulated": True} if sent.get("simulated") else {}),
+    )
+
+
+def verify_phone_code(phone_number: str, code: str) -> Result:
+    """Check ``code`` against the latest code sent to ``phone_number``.
+
+    ``{"success": True, "verified": True, "phone_number": "+1…"}``, or a failure
+    with ``error_code`` ``invalid_number``, ``invalid_code`` (malformed or
+    wrong), ``code_expired``, ``too_many_attempts`` or ``no_pending_code``.
+    Every well-formed guess counts as an attempt, atomically, so parallel
+    guesses cannot exceed the limit.
+    """
+    try:
+        phone = numbers.normalize(phone_number)
+    except ServiceError as exc:
+        return failure(exc.message, error_code=exc.error_code)
+    verification = (
+        PhoneVerification.objects.filter(phone_number=phone, invalidated_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if verification is None:
+        return _refusal("none")
+    cleaned = codes.clean_code(code, twilio_verify=verification.backend == TWILIO_VERIFY)
+    if cleaned is None:
+        return failure(
+            "The code is malformed: enter the digits you received.", error_code="invalid_code"
+        )
+    if not _count_attempt(verification):
+        verification.refresh_from_db()
+        return _refusal(verification.state())
+    if verification.backend == TWILIO_VERIFY:
+        checked = TwilioClient().check_verification(phone, cleaned)
+        if not checked["success"]:
+            return checked
+        if checked["status"] in _VERIFY_STATES:  # Twilio no longer accepts this code
+            return _refusal(_VERIFY_STATES[checked["status"]])
+        correct = bool(checked["approved"])
+    else:
+        correct = codes.code_matches(verification.code_hash, phone, cleaned)
+    if not correct:
+        return failure("The code is not correct.", error_code="invalid_code")
+    used = _usable(PhoneVerification.objects.filter(pk=verification.pk), timezone.now())
+    if not used.update(verified_at=timezone.now()):  # a parallel request used it first
+        return _refusal("verified")
+    return success(verified=True, phone_number=phone)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _refusal(state: str) -> Result:
+    message, error_code = _REFUSALS.get(state, _REFUSALS["none"])
+    return failure(message, error_code=error_code)
+
+
+def _backend() -> str:
+    backend = conf.PHONE_VERIFICATION_BACKEND
+    if backend not in (LOCAL, TWILIO_VERIFY):
+        raise ConfigurationError(
+            f"PATCHBAY_PHONE_VERIFICATION_BACKEND must be {LOCAL!r} or {TWILIO_VERIFY!r}."
+        )
+    return backend
+
+
+def _deliver(verification: PhoneVerification, code: str) -> Result:
+    """Text ``code`` (local backend) or have Twilio Verify send its own; the send's result."""
+    phone = verification.phone_number
+    if verification.backend == TWILIO_VERIFY:
+        sent = TwilioClient().start_verification(phone)
+        if sent.get("simulated"):
+            # Like the simulated SMS of the local backend: shown in the terminal only.
+            print(f"[patchbay simulated verify] to {phone}: {codes.simulated_verify_code(phone)}")
+        return sent
+    sent = shortcuts.send_verification_code(phone, code)
+    if sent.get("sms_id") is not None:
+        PhoneVerification.objects.filter(pk=verification.pk).update(sms_id=sent["sms_id"])
+    return sent
+
+
+def _check_send_limits(phone: str, client_ip: str) -> Result | None:
+    """A ``rate_limited`` failure if this send is over a limit, else None.
+
+    The IP is counted first, so a client already over its own limit cannot use
+    up the quota of the number it targets.
+    """
+    window = conf.PHONE_VERIFICATION_WINDOW
+    checks = [("number", phone, conf.PHONE_VERIFICATION_SENDS_PER_NUMBER)]
+    if client_ip:
+        checks.insert(0, ("ip", client_ip, conf.PHONE_VERIFICATION_SENDS_PER_IP))
+    for scope, identity, limit in checks:
+        retry_after = ratelimit.consume(
+            f"phone-verification:{scope}", identity, limit=limit, window=window
+        )
+        if retry_after is not None:
+            return failure(
+                f"Too many codes requested; try again in {retry_after} seconds.",
+                error_code="rate_limited",
+                retryable=True,
+                retry_after=retry_after,
+            )
+    return None
+
+
+def _replace_pending(verification: PhoneVerification) -> PhoneVerification:
+    """Save ``verification``, voiding the number's earlier unused codes in the same transaction."""
+    with transaction.atomic():
+        PhoneVerification.objects.filter(
+            phone_number=verification.phone_number,
+            verified_at__isnull=True,
+            invalidated_at__isnull=True,
+        ).update(invalidated_at=timezone.now())
+        verification.save()
+    return verification
+
+
+def _usable(queryset: QuerySet[PhoneVerification], now: datetime) -> QuerySet[PhoneVerification]:
+    """The rows of ``queryset`` whose code may still be used, as of ``now``."""
+    return queryset.filter(
+        verified_at__isnull=True, invalidated_at__isnull=True, expires_at__gt=now
+    )
+
+
+def _count_attempt(verification: PhoneVerification) -> bool:
+    """Count one guess if the code may still be tried: a single conditional UPDATE.
+
+    The database applies concurrent UPDATEs of a row one after the other and
+    re-checks the condition each time, so at most MAX_ATTEMPTS guesses pass.
+    """
+    candidates = _usable(PhoneVerification.objects.filter(pk=verification.pk), timezone.now())
+    return bool(
+        candidates.filter(attempts__lt=conf.PHONE_VERIFICATION_MAX_ATTEMPTS).update(
+            attempts=F("attempts") + 1
+        )
+    )
+
+
+def _authenticated_user_id(request: HttpRequest | None) -> Any:  # the user model's pk type
+    user = getattr(request, "user", None)
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _valid_ip(client_ip: str) -> str | None:
+    """``client_ip`` if it is an IP address (what the column accepts), else None."""
+    try:
+        return str(ipaddress.ip_address(client_ip))
+    except ValueError:
+        return None
