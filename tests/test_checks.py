@@ -151,3 +151,19 @@ def test_e008_twilio_verify_needs_a_service(settings):
     assert ids(checks.check_phone_verification()) == ["patchbay.E008"]
     settings.TWILIO_VERIFY_SERVICE_SID = "VA" + "0" * 32
     assert checks.check_phone_verification() == []
+
+
+def test_e009_loops_template_ids(settings):
+    assert checks.check_loops_templates() == []
+    settings.LOOPS_API_KEY = "loops-key"
+    messages = checks.check_loops_templates()
+    assert ids(messages) == ["patchbay.E009"]
+    assert "password_reset, login_code, team_membership" in messages[0].msg
+    settings.LOOPS_TRANSACTIONAL_IDS = {
+        "password_reset": "a",
+        "login_code": "b",
+        "team_membership": "c",
+    }
+    assert checks.check_loops_templates() == []
+    settings.LOOPS_TRANSACTIONAL_IDS = ["not", "a", "dict"]
+    assert ids(checks.check_loops_templates()) == ["patchbay.E009"]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "patchbay",
     "billing",
     "messaging",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,16 @@ PATCHBAY_ENCRYPTION_KEYS = env_list("PATCHBAY_ENCRYPTION_KEYS") or None
 # -- providers (unset means "not configured"; the admin can configure them instead) ----
 
 LOOPS_API_KEY = env_optional_str("LOOPS_API_KEY")
+LOOPS_WEBHOOK_SECRET = env_optional_str("LOOPS_WEBHOOK_SECRET")
+# The Loops templates the shortcuts send; any id works in simulation, live they must be
+# the ids of your templates (Loops: Transactional → a template → API).
+LOOPS_TRANSACTIONAL_IDS = {
+    "password_reset": env_optional_str("LOOPS_TRANSACTIONAL_ID_PASSWORD_RESET")
+    or "sim_password_reset",
+    "login_code": env_optional_str("LOOPS_TRANSACTIONAL_ID_LOGIN_CODE") or "sim_login_code",
+    "team_membership": env_optional_str("LOOPS_TRANSACTIONAL_ID_TEAM_MEMBERSHIP")
+    or "sim_team_membership",
+}
 
 STRIPE_ENABLED = env_optional_bool("STRIPE_ENABLED")
 STRIPE_API_KEY = env_optional_str("STRIPE_API_KEY")
@@ -129,6 +140,8 @@ STRIPE_PRICE_PRO = env_optional_str("STRIPE_PRICE_PRO") or "price_pro_monthly"
 
 # The demos sign in through the admin's login page (admin / admin with dev.py example).
 LOGIN_URL = "admin:login"
+# Where a sign-in link without a next URL lands.
+LOGIN_REDIRECT_URL = "home"
 
 TWILIO_ENABLED = env_optional_bool("TWILIO_ENABLED")
 TWILIO_ACCOUNT_SID = env_optional_str("TWILIO_ACCOUNT_SID")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("integrations/", include("patchbay.urls")),
     path("billing/", include("billing.urls")),
     path("messaging/", include("messaging.urls")),
+    path("accounts/", include("accounts.urls")),
 ]

@@ -45,10 +45,24 @@ DEMOS: list[Demo] = [
         description="Number → one-time code by SMS → check, through patchbay's rate-limited "
         "verification endpoints.",
     ),
+    Demo(
+        service="Loops",
+        title="Forgot password",
+        url_name="accounts:password-reset",
+        description="Django's password reset, emailed with a Loops template through "
+        "send_password_reset_email → set a new password.",
+    ),
+    Demo(
+        service="Loops",
+        title="Sign in with a link",
+        url_name="accounts:sign-in-link",
+        description="Email → send_login_code_email → a one-time link, hashed and expiring → "
+        "signed in.",
+    ),
 ]
 
 # Services named on the home page as "demo to come" until their Demo is in DEMOS.
-PLANNED_SERVICES = ["Loops", "S3"]
+PLANNED_SERVICES = ["S3"]
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -16,6 +16,8 @@ class PatchbayConfig(AppConfig):
 
         # Importing a service's client registers it; its handlers register webhook receivers.
         # Neither imports the provider's SDK.
+        from patchbay.loops import client as loops_client  # noqa: F401
+        from patchbay.loops import handlers as loops_handlers  # noqa: F401
         from patchbay.stripe import client, handlers  # noqa: F401
         from patchbay.twilio import client as twilio_client  # noqa: F401
         from patchbay.twilio import handlers as twilio_handlers  # noqa: F401

@@ -210,3 +210,30 @@ def check_phone_verification(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register("patchbay")
+def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
+    from patchbay.loops.shortcuts import TEMPLATE_KEYS
+
+    ids = conf.get("LOOPS_TRANSACTIONAL_IDS", None)
+    if ids is not None and not isinstance(ids, dict):
+        return [
+            Error(
+                "LOOPS_TRANSACTIONAL_IDS must be a dict of template ids by name.",
+                id="patchbay.E009",
+            )
+        ]
+    in_use = conf.get("LOOPS_API_KEY") or conf.get("LOOPS_ENABLED") is True
+    missing = [key for key in TEMPLATE_KEYS if not (ids or {}).get(key)]
+    if in_use and missing and not should_simulate():
+        return [
+            Error(
+                f"LOOPS_TRANSACTIONAL_IDS has no template id for {', '.join(missing)}: "
+                "those shortcuts would fail.",
+                hint="Copy each template's id from Loops (Transactional → template → API), or "
+                "silence patchbay.E009 if you never call those shortcuts.",
+                id="patchbay.E009",
+            )
+        ]
+    return []

@@ -133,5 +133,30 @@ class PatchbaySettings:
         value: str = self.get("TWILIO_VERIFY_SERVICE_SID", "") or ""
         return value
 
+    @property
+    def MAGIC_LINK_TTL_MINUTES(self) -> int:
+        """Minutes a sign-in link sent by ``send_login_code_email`` stays valid."""
+        return int(self.get("PATCHBAY_MAGIC_LINK_TTL_MINUTES", 15))
+
+    @property
+    def MAGIC_LINK_SENDS_PER_USER(self) -> int:
+        """Sign-in links sent to one user per ``PATCHBAY_MAGIC_LINK_WINDOW``."""
+        return int(self.get("PATCHBAY_MAGIC_LINK_SENDS_PER_USER", 5))
+
+    @property
+    def MAGIC_LINK_SENDS_PER_IP(self) -> int:
+        """Sign-in links requested from one client IP per ``PATCHBAY_MAGIC_LINK_WINDOW``."""
+        return int(self.get("PATCHBAY_MAGIC_LINK_SENDS_PER_IP", 20))
+
+    @property
+    def MAGIC_LINK_WINDOW(self) -> int:
+        """Seconds over which the sign-in link send limits count, from the first send."""
+        return int(self.get("PATCHBAY_MAGIC_LINK_WINDOW", 3600))
+
+    @property
+    def MAGIC_LINK_CONFIRM(self) -> bool:
+        """Whether opening a sign-in link asks for a click (POST) before signing in."""
+        return bool(self.get("PATCHBAY_MAGIC_LINK_CONFIRM", False))
+
 
 conf = PatchbaySettings()

@@ -18,3 +18,8 @@ sms_status_changed = Signal()
 #: Sent for every inbound message stored. Arguments: ``sender`` ("twilio")
 #: and ``sms`` (the inbound :class:`~patchbay.models.SMS`).
 sms_received = Signal()
+
+#: Sent for every email delivery event stored (sent, delivered, deferred,
+#: bounced, complained, unsubscribed). Arguments: ``sender`` (the provider,
+#: "loops") and ``event`` (the :class:`~patchbay.models.EmailEvent`).
+email_event_received = Signal()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from patchbay import views
+from patchbay.loops import urls as loops_urls
 from patchbay.stripe import urls as stripe_urls
 from patchbay.twilio import urls as twilio_urls
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     *stripe_urls.urlpatterns,
     *twilio_urls.urlpatterns,
+    *loops_urls.urlpatterns,
 ]

@@ -16,9 +16,10 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from patchbay.core import ratelimit
 from patchbay.core.simulation import outbox
 from patchbay.models import SMS, IntegrationLog, PhoneOptOut, PhoneVerification
-from patchbay.twilio import codes, ratelimit
+from patchbay.twilio import codes
 from patchbay.twilio.verification import initiate_phone_verification, verify_phone_code
 from tests.conftest import run_concurrently
 from tests.twilio.helpers import API, TO, live_twilio, message_json, twilio_error

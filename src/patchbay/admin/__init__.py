@@ -7,6 +7,7 @@ project can unregister one and register its own subclass.
 from __future__ import annotations
 
 from patchbay.admin.logs import IntegrationLogAdmin
+from patchbay.admin.loops import EmailEventAdmin, EmailSuppressionAdmin, LoginTokenAdmin
 from patchbay.admin.services import ExternalServiceAdmin, HealthCheckAdmin
 from patchbay.admin.stripe import StripeCustomerAdmin, StripeSubscriptionAdmin
 from patchbay.admin.twilio import PhoneOptOutAdmin, SMSAdmin
@@ -14,9 +15,12 @@ from patchbay.admin.verification import PhoneVerificationAdmin
 from patchbay.admin.webhooks import WebhookEventAdmin
 
 __all__ = [
+    "EmailEventAdmin",
+    "EmailSuppressionAdmin",
     "ExternalServiceAdmin",
     "HealthCheckAdmin",
     "IntegrationLogAdmin",
+    "LoginTokenAdmin",
     "PhoneOptOutAdmin",
     "PhoneVerificationAdmin",
     "SMSAdmin",

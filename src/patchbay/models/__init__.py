@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from patchbay.models.email import EmailEvent, EmailSuppression
+from patchbay.models.login import LoginToken
 from patchbay.models.logs import IntegrationLog
 from patchbay.models.services import ExternalService, HealthCheck
 from patchbay.models.sms import SMS, PhoneOptOut
@@ -11,9 +13,12 @@ from patchbay.models.webhooks import WebhookEvent
 
 __all__ = [
     "SMS",
+    "EmailEvent",
+    "EmailSuppression",
     "ExternalService",
     "HealthCheck",
     "IntegrationLog",
+    "LoginToken",
     "PhoneOptOut",
     "PhoneVerification",
     "StripeCustomer",

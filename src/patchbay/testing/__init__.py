@@ -11,6 +11,7 @@ conftest import it before naming it in ``pytest_plugins`` without a warning.
 from __future__ import annotations
 
 from patchbay.core.simulation import Outbox, SimulatedCall, outbox
+from patchbay.testing.loops import loops_event, post_loops_event, sign_loops_webhook
 from patchbay.testing.simulation import live, reset_state, simulate
 from patchbay.testing.stripe import post_stripe_event, sign_stripe_payload, stripe_event
 from patchbay.testing.twilio import post_twilio_inbound, post_twilio_status, sign_twilio_request
@@ -24,13 +25,16 @@ __all__ = [
     "SimulatedCall",
     "encode_payload",
     "live",
+    "loops_event",
     "outbox",
+    "post_loops_event",
     "post_signed_webhook",
     "post_stripe_event",
     "post_twilio_inbound",
     "post_twilio_status",
     "reset_state",
     "sign_hmac_sha256",
+    "sign_loops_webhook",
     "sign_stripe_payload",
     "sign_twilio_request",
     "simulate",

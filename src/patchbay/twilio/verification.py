@@ -27,10 +27,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from patchbay.conf import conf
+from patchbay.core import ratelimit
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
 from patchbay.results import Result, failure, success
-from patchbay.twilio import codes, numbers, ratelimit, shortcuts
+from patchbay.twilio import codes, numbers, shortcuts
 from patchbay.twilio.client import TwilioClient
 
 LOCAL = PhoneVerification.BACKEND_LOCAL

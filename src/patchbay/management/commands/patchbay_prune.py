@@ -11,7 +11,13 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from patchbay.conf import conf
-from patchbay.models import HealthCheck, IntegrationLog, PhoneVerification, WebhookEvent
+from patchbay.models import (
+    HealthCheck,
+    IntegrationLog,
+    LoginToken,
+    PhoneVerification,
+    WebhookEvent,
+)
 
 # Failed and unprocessed events still need attention: only settled ones are pruned.
 SETTLED = [WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED]
@@ -22,7 +28,7 @@ class Command(BaseCommand):
         "Delete IntegrationLog and HealthCheck rows older than PATCHBAY_LOG_RETENTION_DAYS and "
         "processed or ignored WebhookEvent rows older than PATCHBAY_WEBHOOK_RETENTION_DAYS. "
         "Failed and unprocessed webhook events are kept. PhoneVerification rows (numbers and "
-        "IP addresses) follow the log retention."
+        "IP addresses) and LoginToken rows follow the log retention."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -62,6 +68,7 @@ class Command(BaseCommand):
                 log_cutoff,
                 PhoneVerification.objects.filter(created_at__lt=log_cutoff),
             ),
+            ("login tokens", log_cutoff, LoginToken.objects.filter(created_at__lt=log_cutoff)),
             (
                 "processed or ignored webhook events",
                 webhook_cutoff,

@@ -1,0 +1,1 @@
+"""Loops transactional email, events and contacts; magic-link login; email delivery events."""

@@ -1,0 +1,58 @@
+"""Loops webhook events in patchbay's one email-event vocabulary, and suppression."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from patchbay.conf import conf
+from patchbay.models import EmailEvent, EmailSuppression, WebhookEvent
+from patchbay.signals import email_event_received
+
+# Loops' event names → the normalized kind (events not listed are not email deliveries).
+KINDS = {
+    "transactional.email.sent": EmailEvent.SENT,
+    "campaign.email.sent": EmailEvent.SENT,
+    "loop.email.sent": EmailEvent.SENT,
+    "email.delivered": EmailEvent.DELIVERED,
+    "email.softBounced": EmailEvent.DEFERRED,
+    "email.hardBounced": EmailEvent.BOUNCED,
+    "email.spamReported": EmailEvent.COMPLAINED,
+    "contact.unsubscribed": EmailEvent.UNSUBSCRIBED,
+    "email.unsubscribed": EmailEvent.UNSUBSCRIBED,
+}
+DEFAULT_SUPPRESS_ON = (EmailEvent.BOUNCED, EmailEvent.COMPLAINED, EmailEvent.UNSUBSCRIBED)
+
+
+def suppress_on() -> tuple[str, ...]:
+    """The kinds that suppress an address (``PATCHBAY_EMAIL_SUPPRESS_ON``)."""
+    return tuple(conf.get("PATCHBAY_EMAIL_SUPPRESS_ON", DEFAULT_SUPPRESS_ON))
+
+
+def is_suppressed(email: str) -> EmailSuppression | None:
+    return EmailSuppression.objects.filter(email__iexact=email.strip()).first()
+
+
+def record(event: WebhookEvent) -> EmailEvent | None:
+    """Store ``event`` as an EmailEvent (suppressing the address if need be); signal it."""
+    payload: dict[str, Any] = event.payload
+    kind = KINDS.get(event.event_type)
+    address = (payload.get("contactIdentity") or {}).get("email")
+    if kind is None or not address:
+        return None
+    email = payload.get("email") or {}
+    stored = EmailEvent.objects.create(
+        provider=event.provider,
+        email=address,
+        kind=kind,
+        provider_event=event.event_type,
+        message_id=str(email.get("emailMessageId") or email.get("id") or ""),
+        template_id=str(payload.get("transactionalId") or ""),
+        subject=str(email.get("subject") or "")[:998],
+        occurred_at=datetime.fromtimestamp(int(payload.get("eventTime") or 0), tz=timezone.utc),
+        webhook_event=event,
+    )
+    if kind in suppress_on():
+        EmailSuppression.objects.get_or_create(email=address.lower(), defaults={"reason": kind})
+    email_event_received.send(sender="loops", event=stored)
+    return stored

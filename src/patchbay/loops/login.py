@@ -1,0 +1,207 @@
+"""Sign-in links by email ("magic links"): one-time tokens and the email that carries them.
+
+``send_login_code_email(user, next_url)`` makes a token, stores only its hash
+and emails the link with the ``login_code`` template; the view at
+``patchbay:magic-link-login`` (:mod:`patchbay.loops.views`) consumes the token
+and signs the user in. A token is 32 random bytes from :mod:`secrets`, valid
+for ``PATCHBAY_MAGIC_LINK_TTL_MINUTES``, usable once (one conditional
+``UPDATE``, so two clicks never both sign in), and sends are limited per user
+and per client IP so the feature cannot be used to flood someone's inbox.
+
+The client IP is ``request.META["REMOTE_ADDR"]``, as for phone verification
+(see :mod:`patchbay.twilio.verification`): behind a proxy, set it from your
+own proxy's header; ``X-Forwarded-For`` is never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from patchbay.conf import conf
+from patchbay.core import ratelimit
+from patchbay.models import LoginToken
+from patchbay.results import Result, failure, success
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
+logger = logging.getLogger("patchbay.loops")
+
+URL_NAME = "patchbay:magic-link-login"
+TOKEN_BYTES = 32
+# Longer than any token we make; longer input is refused before hashing.
+_MAX_TOKEN_LENGTH = 128
+
+
+def hash_token(token: str) -> str:
+    """The value stored for ``token``: its SHA-256, in hex.
+
+    Unlike a 6-digit phone code (which :mod:`patchbay.twilio.codes` must key
+    with ``SECRET_KEY``), a token has 256 bits of entropy: nobody can find it
+    from its hash by trying tokens, so an unkeyed hash suffices. Storing the
+    hash means a leaked table holds no working link. Looking tokens up by
+    hash also leaks nothing through timing: an attacker cannot choose the
+    hash of a guess.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_login_token(
+    user: AbstractBaseUser, next_url: str | None = None, *, ip_address: str | None = None
+) -> tuple[str, LoginToken]:
+    """A new token for ``user`` and its stored row; the token itself is stored nowhere."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    max_length = LoginToken._meta.get_field("next_url").max_length or 0
+    if next_url and len(next_url) > max_length:
+        logger.warning("Dropped a next URL of %d characters from a sign-in link.", len(next_url))
+        next_url = ""
+    row = LoginToken.objects.create(
+        user_id=user.pk,
+        token_hash=hash_token(token),
+        expires_at=timezone.now() + timedelta(minutes=conf.MAGIC_LINK_TTL_MINUTES),
+        next_url=next_url or "",
+        ip_address=_valid_ip(ip_address),
+    )
+    return token, row
+
+
+def login_link(token: str) -> str:
+    """The link to email: ``PATCHBAY_PUBLIC_URL`` + the view's path (a bare path without it)."""
+    return conf.PUBLIC_URL + reverse(URL_NAME, args=[token])
+
+
+def consume_login_token(token: str) -> LoginToken | None:
+    """The token's row, marked used, if ``token`` is valid now; else None.
+
+    Claiming is one conditional ``UPDATE``: the database applies concurrent
+    updates of a row one after the other and re-checks the condition, so
+    however many requests race with the same token, exactly one gets it.
+    An inactive user's token is used up but returned as None.
+    """
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    digest = hash_token(token)
+    now = timezone.now()
+    claimed = LoginToken.objects.filter(
+        token_hash=digest, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if claimed != 1:
+        return None
+    row = LoginToken.objects.select_related("user").get(token_hash=digest)
+    if not getattr(row.user, "is_active", True):
+        logger.info("A sign-in link of inactive user %s was used; not signed in.", row.user_id)
+        return None
+    return row
+
+
+def is_usable(token: str) -> bool:
+    """Whether ``token`` would sign someone in now, without using it."""
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return False
+    return LoginToken.objects.filter(
+        token_hash=hash_token(token), used_at__isnull=True, expires_at__gt=timezone.now()
+    ).exists()
+
+
+def send_login_link(
+    user: AbstractBaseUser, next_url: str | None = None, *, request: HttpRequest | None = None
+) -> Result:
+    """Email ``user`` a sign-in link with the ``login_code`` template; the send's result.
+
+    The template gets ``loginUrl``, ``name`` and ``expiresInMinutes``.
+    Failures: ``inactive_user``, ``no_email``, ``rate_limited`` (with
+    ``retry_after`` seconds), and those of
+    :func:`~patchbay.loops.shortcuts.send_template` (``not_configured``,
+    ``suppressed``...). A token whose email was not sent is deleted.
+    ``request`` gives the client IP, for the per-IP limit and the record.
+    """
+    from patchbay.loops.shortcuts import display_name, send_template
+
+    if not getattr(user, "is_active", True):
+        return failure("The user is inactive.", error_code="inactive_user")
+    email = str(getattr(user, getattr(user, "EMAIL_FIELD", "email"), "") or "")
+    if not email:
+        return failure("The user has no email address.", error_code="no_email")
+    client_ip = str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    refused = _check_send_limits(str(user.pk), client_ip)
+    if refused is not None:
+        return refused
+    token, row = create_login_token(user, next_url, ip_address=client_ip)
+    result = send_template(
+        "login_code",
+        email,
+        {
+            "loginUrl": login_link(token),
+            "name": display_name(user),
+            "expiresInMinutes": conf.MAGIC_LINK_TTL_MINUTES,
+        },
+    )
+    if not result["success"]:
+        row.delete()  # nobody received it; keep no usable token around
+        return result
+    return success(
+        login_token_id=row.pk,
+        expires_at=row.expires_at,
+        **({"simulated": True} if result.get("simulated") else {}),
+    )
+
+
+def send_login_code_email(
+    user: AbstractBaseUser, next_url: str | None = None, *, request: HttpRequest | None = None
+) -> None:
+    """Email ``user`` a one-time sign-in link; returns None, as the spec says.
+
+    After signing in, the user is sent to ``next_url`` if it is a URL of the
+    same site, else to ``LOGIN_REDIRECT_URL``. Nothing is sent to inactive
+    users, users without an email address, suppressed addresses, or past the
+    send limits; each case is logged (without the link). Use
+    :func:`send_login_link` for the result.
+    """
+    result = send_login_link(user, next_url, request=request)
+    if not result["success"]:
+        logger.warning(
+            "No sign-in link was sent to user %s: [%s] %s",
+            user.pk,
+            result["error_code"],
+            result["error"],
+        )
+
+
+def _check_send_limits(user_key: str, client_ip: str) -> Result | None:
+    """A ``rate_limited`` failure if this send is over a limit, else None.
+
+    The IP is counted first, so a client over its own limit cannot use up
+    the quota of the users it targets.
+    """
+    checks = [("user", user_key, conf.MAGIC_LINK_SENDS_PER_USER)]
+    if client_ip:
+        checks.insert(0, ("ip", client_ip, conf.MAGIC_LINK_SENDS_PER_IP))
+    for scope, identity, limit in checks:
+        retry_after = ratelimit.consume(
+            f"magic-link:{scope}", identity, limit=limit, window=conf.MAGIC_LINK_WINDOW
+        )
+        if retry_after is not None:
+            return failure(
+                f"Too many sign-in links requested; try again in {retry_after} seconds.",
+                error_code="rate_limited",
+                retryable=True,
+                retry_after=retry_after,
+            )
+    return None
+
+
+def _valid_ip(value: Any) -> str | None:
+    """``value`` if it is an IP address (what the column accepts), else None."""
+    try:
+        return str(ipaddress.ip_address(str(value or "")))
+    except ValueError:
+        return None

@@ -1,0 +1,112 @@
+"""High-level Loops functions: the spec's emails, from templates named in settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from patchbay.conf import conf
+from patchbay.loops import simulation
+from patchbay.loops.client import LoopsClient
+from patchbay.loops.events import is_suppressed
+from patchbay.results import Result, failure
+
+logger = logging.getLogger("patchbay.loops")
+
+#: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
+TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
+
+
+def template_id(key: str) -> str | None:
+    """The Loops transactional id configured for ``key``, if any."""
+    ids: dict[str, Any] = conf.get("LOOPS_TRANSACTIONAL_IDS", None) or {}
+    value = ids.get(key)
+    return str(value) if value else None
+
+
+def send_template(
+    key: str,
+    to_email: str,
+    data_variables: dict[str, Any],
+    *,
+    ignore_suppression: bool = False,
+    **kwargs: Any,
+) -> Result:
+    """Send the ``LOOPS_TRANSACTIONAL_IDS[key]`` template, unless the address is suppressed.
+
+    The building block of the shortcuts, for your own templates too. kwargs go
+    to :meth:`LoopsClient.transactional_email` (``idempotency_key``...).
+    """
+    transactional_id = template_id(key)
+    if not transactional_id:
+        return failure(
+            f"LOOPS_TRANSACTIONAL_IDS has no {key!r} template id.", error_code="not_configured"
+        )
+    suppression = None if ignore_suppression else is_suppressed(to_email or "")
+    if suppression is not None:
+        return failure(
+            f"{to_email} is suppressed ({suppression.reason} on "
+            f"{suppression.created_at:%Y-%m-%d}); pass ignore_suppression=True or delete "
+            "its EmailSuppression to email it.",
+            error_code="suppressed",
+        )
+    result = LoopsClient().transactional_email(to_email, transactional_id, data_variables, **kwargs)
+    if result["success"] and result.get("simulated"):
+        simulation.deliver_transactional_events(to_email, transactional_id)
+    return result
+
+
+def display_name(user: AbstractBaseUser) -> str:
+    full_name: str = getattr(user, "get_full_name", lambda: "")() or ""
+    return full_name or str(getattr(user, "get_username", lambda: "")())
+
+
+def _log_failure(what: str, result: Result) -> None:
+    if not result["success"]:
+        logger.error("%s was not sent: [%s] %s", what, result["error_code"], result["error"])
+
+
+def send_password_reset_email(
+    user: AbstractBaseUser, reset_url: str, *, ignore_suppression: bool = False
+) -> None:
+    """Email ``reset_url`` with the ``password_reset`` template (``resetUrl``, ``name``).
+
+    Returns None, as the spec says; failures are logged.
+    """
+    result = send_template(
+        "password_reset",
+        getattr(user, "email", ""),
+        {"resetUrl": reset_url, "name": display_name(user)},
+        ignore_suppression=ignore_suppression,
+    )
+    _log_failure("The password reset email", result)
+
+
+def send_team_membership_email(membership: Any, *, ignore_suppression: bool = False) -> bool:
+    """Tell ``membership.user`` they joined ``membership.team`` as ``membership.role``.
+
+    Duck-typed: any object with ``user``, ``team`` and ``role``. Template
+    ``team_membership`` with ``name``, ``teamName`` and ``role``. Returns
+    whether it was sent.
+    """
+    user = membership.user
+    role = getattr(membership, "get_role_display", None)
+    result = send_template(
+        "team_membership",
+        getattr(user, "email", ""),
+        {
+            "name": display_name(user),
+            "teamName": str(membership.team),
+            "role": str(role() if callable(role) else membership.role),
+        },
+        ignore_suppression=ignore_suppression,
+    )
+    _log_failure("The team membership email", result)
+    return bool(result["success"])
+
+
+# The spec imports the magic-link email from here; it lives in patchbay.loops.login, which
+# imports this module lazily, so importing it last keeps either import order working.
+from patchbay.loops.login import send_login_code_email as send_login_code_email  # noqa: E402

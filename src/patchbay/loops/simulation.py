@@ -1,0 +1,53 @@
+"""Simulated delivery events, signed as Loops signs them, sent to the real endpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from patchbay.core.signing import standard_webhook_headers
+from patchbay.loops.webhooks import webhook_secret
+from patchbay.webhooks.loopback import deliver_webhook
+
+_URL_NAME = "patchbay:loops-webhook"
+
+
+def event_payload(event_name: str, email: str, transactional_id: str = "") -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "eventName": event_name,
+        "eventTime": int(time.time()),
+        "webhookSchemaVersion": "1.0.0",
+        "contactIdentity": {"id": f"sim_{uuid.uuid4().hex[:12]}", "email": email, "userId": None},
+        "email": {
+            "id": f"sim_{uuid.uuid4().hex[:12]}",
+            "emailMessageId": uuid.uuid4().hex,
+            "subject": "(simulated)",
+        },
+    }
+    if transactional_id:
+        payload.update(sourceType="transactional", transactionalId=transactional_id)
+    return payload
+
+
+def deliver(payload: dict[str, Any]) -> int | None:
+    """Sign ``payload`` and deliver it to ``patchbay:loops-webhook``; the answer's status."""
+    try:
+        reverse(_URL_NAME)
+    except NoReverseMatch:
+        return None
+    body = json.dumps(payload).encode()
+    headers = standard_webhook_headers(webhook_secret() or "", body)
+    response = deliver_webhook(_URL_NAME, body, headers=headers)
+    return response.status_code
+
+
+def deliver_transactional_events(email: str, transactional_id: str) -> list[int | None]:
+    """What Loops reports after a transactional send: sent, then delivered."""
+    return [
+        deliver(event_payload(name, email, transactional_id))
+        for name in ("transactional.email.sent", "email.delivered")
+    ]

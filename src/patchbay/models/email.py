@@ -1,0 +1,69 @@
+"""Email delivery events per address, and addresses not to email again."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailEvent(models.Model):
+    """One delivery event for one address, in one vocabulary across providers."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    DEFERRED = "deferred"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    UNSUBSCRIBED = "unsubscribed"
+    KINDS = [
+        (SENT, _("Sent")),
+        (DELIVERED, _("Delivered")),
+        (DEFERRED, _("Deferred")),
+        (BOUNCED, _("Bounced")),
+        (COMPLAINED, _("Complained")),
+        (UNSUBSCRIBED, _("Unsubscribed")),
+    ]
+
+    provider = models.CharField(_("provider"), max_length=50, default="loops")
+    email = models.EmailField(_("email"), db_index=True)
+    kind = models.CharField(_("event"), max_length=16, choices=KINDS, db_index=True)
+    provider_event = models.CharField(_("provider event"), max_length=64)
+    message_id = models.CharField(_("message id"), max_length=255, blank=True)
+    template_id = models.CharField(_("template id"), max_length=255, blank=True)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    webhook_event = models.ForeignKey(
+        "patchbay.WebhookEvent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="email_events",
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("email event")
+        verbose_name_plural = _("email events")
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.kind}"
+
+
+class EmailSuppression(models.Model):
+    """An address that hard-bounced, complained or unsubscribed.
+
+    patchbay's email shortcuts skip it (``error_code`` ``"suppressed"``) unless
+    told otherwise; delete the row to email it again.
+    """
+
+    email = models.EmailField(_("email"), unique=True)
+    reason = models.CharField(_("reason"), max_length=16, choices=EmailEvent.KINDS)
+    created_at = models.DateTimeField(_("suppressed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("email suppression")
+        verbose_name_plural = _("email suppressions")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"
