@@ -20,6 +20,7 @@ from patchbay.models import (
     ExternalService,
     HealthCheck,
     IntegrationLog,
+    LoginToken,
     PhoneVerification,
     WebhookEvent,
 )
@@ -168,8 +169,9 @@ def age(queryset, field, days):
 
 
 @pytest.fixture
-def aged_rows(service):
+def aged_rows(service, django_user_model):
     """For each kind of row, one that is 400 days old and one from today."""
+    user = django_user_model.objects.create_user("aged")
     for days in (400, 0):
         log = IntegrationLog.objects.create(provider=PROVIDER, operation=f"op{days}", success=True)
         age(IntegrationLog.objects.filter(pk=log.pk), "created_at", days)
@@ -179,6 +181,10 @@ def aged_rows(service):
             phone_number=f"+1415555{days:04d}", expires_at=timezone.now()
         )
         age(PhoneVerification.objects.filter(pk=verification.pk), "created_at", days)
+        token = LoginToken.objects.create(
+            user=user, token_hash=f"{days:064d}", expires_at=timezone.now()
+        )
+        age(LoginToken.objects.filter(pk=token.pk), "created_at", days)
         for status in WebhookEvent.Status.values:
             event = WebhookEvent.objects.create(
                 provider=PROVIDER, event_id=f"evt_{status}_{days}", status=status
@@ -192,6 +198,8 @@ def test_prune_deletes_old_rows_but_keeps_events_needing_attention(aged_rows):
     assert "Deleted 1 integration logs" in output
     assert "Deleted 1 health checks" in output
     assert "Deleted 1 phone verifications" in output
+    assert "Deleted 1 login tokens" in output
+    assert LoginToken.objects.get().token_hash == "0" * 64
     assert "Deleted 2 processed or ignored webhook events" in output
     assert list(IntegrationLog.objects.values_list("operation", flat=True)) == ["op0"]
     assert list(PhoneVerification.objects.values_list("phone_number", flat=True)) == [
