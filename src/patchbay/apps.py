@@ -16,6 +16,7 @@ class PatchbayConfig(AppConfig):
 
         # Importing a service's client registers it; its handlers register webhook receivers.
         # Neither imports the provider's SDK.
+        from patchbay.aws import s3  # noqa: F401
         from patchbay.loops import client as loops_client  # noqa: F401
         from patchbay.loops import handlers as loops_handlers  # noqa: F401
         from patchbay.stripe import client, handlers  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from patchbay import views
+from patchbay.aws import urls as aws_urls
 from patchbay.loops import urls as loops_urls
 from patchbay.stripe import urls as stripe_urls
 from patchbay.twilio import urls as twilio_urls
@@ -16,4 +17,5 @@ urlpatterns = [
     *stripe_urls.urlpatterns,
     *twilio_urls.urlpatterns,
     *loops_urls.urlpatterns,
+    *aws_urls.urlpatterns,
 ]

@@ -149,7 +149,12 @@ class BaseClient:
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
             return failure(self.config.disabled_reason, error_code="service_disabled")
         if self.debug_mode:
-            data = dict(simulate())
+            try:
+                data = dict(simulate())
+            except (ServiceError, SDKNotInstalled):
+                raise
+            except Exception as exc:  # e.g. a missing local file: the same error as live
+                raise self.translate_exception(exc) from exc
             outbox.append(SimulatedCall(self.provider, operation, {**params, **private, **data}))
             logger.info(
                 "[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params)

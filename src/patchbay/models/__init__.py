@@ -8,6 +8,7 @@ from patchbay.models.logs import IntegrationLog
 from patchbay.models.services import ExternalService, HealthCheck
 from patchbay.models.sms import SMS, PhoneOptOut
 from patchbay.models.stripe import StripeCustomer, StripeSubscription
+from patchbay.models.upload import Upload
 from patchbay.models.verification import PhoneVerification
 from patchbay.models.webhooks import WebhookEvent
 
@@ -23,5 +24,6 @@ __all__ = [
     "PhoneVerification",
     "StripeCustomer",
     "StripeSubscription",
+    "Upload",
     "WebhookEvent",
 ]

@@ -1,0 +1,196 @@
+"""Direct browser uploads tracked as :class:`~patchbay.models.Upload` rows."""
+
+from __future__ import annotations
+
+import fnmatch
+import mimetypes
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
+
+from patchbay.aws.keys import make_key
+from patchbay.aws.s3 import S3Client
+from patchbay.conf import conf
+from patchbay.models import Upload
+from patchbay.results import Result, failure, success
+
+DEFAULT_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Served from the bucket's domain these run as pages or scripts: refused unless listed.
+ACTIVE_CONTENT_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "application/javascript",
+    "text/javascript",
+    "application/x-httpd-php",
+)
+
+
+def _client() -> S3Client:
+    bucket = conf.get("AWS_UPLOAD_BUCKET", None)
+    return S3Client(aws_s3_bucket_name=bucket or None)
+
+
+def content_type_allowed(content_type: str) -> bool:
+    """Whether ``content_type`` may be uploaded (``AWS_UPLOAD_ALLOWED_CONTENT_TYPES``).
+
+    The setting lists types or wildcards (``"image/*"``); unset, anything but
+    active content (HTML, SVG, JavaScript) is allowed.
+    """
+    allowed = conf.get("AWS_UPLOAD_ALLOWED_CONTENT_TYPES", None)
+    if allowed is None:
+        return content_type not in ACTIVE_CONTENT_TYPES
+    return any(fnmatch.fnmatchcase(content_type, pattern) for pattern in allowed)
+
+
+def get_direct_upload_form_data(
+    original_filename: str,
+    content_type: str | None = None,
+    max_file_size: int = DEFAULT_MAX_UPLOAD_SIZE,
+    prefix: str = "uploads",
+    success_redirect_url: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    *,
+    owner: AbstractBaseUser | None = None,
+    expiration: int = 3600,
+) -> Result:
+    """A presigned POST for one file, and its pending Upload row.
+
+    The key is made here (``prefix/<uuid>/<sanitized name>``), and the policy
+    pins it, the bucket, the content type and a ``content-length-range`` up to
+    ``max_file_size`` (capped by ``AWS_MAX_UPLOAD_SIZE``), so the bucket itself
+    refuses anything else. Result keys: ``form_url``, ``form_fields``,
+    ``upload_id``, ``file_url`` (where the file will be readable), ``key``.
+    """
+    if not original_filename:
+        return failure("A filename is required.", error_code="invalid_request")
+    content_type = (
+        content_type or mimetypes.guess_type(original_filename)[0] or ("application/octet-stream")
+    )
+    if not content_type_allowed(content_type):
+        return failure(
+            f"Files of type {content_type} may not be uploaded.",
+            error_code="content_type_not_allowed",
+        )
+    limit = min(int(max_file_size), int(conf.get("AWS_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD_SIZE)))
+    if limit < 1:
+        return failure("max_file_size must be at least 1 byte.", error_code="invalid_request")
+    client = _client()
+    key = make_key(original_filename, prefix)
+    fields: dict[str, Any] = {"Content-Type": content_type}
+    conditions: list[Any] = [
+        {"bucket": client.bucket},
+        ["content-length-range", 1, limit],
+        {"Content-Type": content_type},
+    ]
+    if success_redirect_url:
+        fields["success_action_redirect"] = success_redirect_url
+        conditions.append({"success_action_redirect": success_redirect_url})
+    else:
+        fields["success_action_status"] = "201"
+        conditions.append({"success_action_status": "201"})
+    post = client.generate_presigned_post(
+        key, expiration=expiration, conditions=conditions, fields=fields
+    )
+    if not post["success"]:
+        return post
+    upload = Upload.objects.create(
+        key=key,
+        bucket=client.bucket,
+        original_filename=original_filename[:255],
+        content_type=content_type,
+        max_size=limit,
+        metadata=metadata or {},
+        owner_id=owner.pk if owner is not None else None,
+        simulated=client.debug_mode,
+    )
+    url = client.generate_presigned_url(key, expiration=expiration)
+    return success(
+        form_url=post["post_url"],
+        form_fields=post["form_fields"],
+        upload_id=upload.pk,
+        file_url=url.get("url"),
+        key=key,
+        expires_in=expiration,
+        **({"simulated": True} if client.debug_mode else {}),
+    )
+
+
+def complete_upload(
+    upload_id: int,
+    file_size: int | None = None,
+    status: str = Upload.STATUS_COMPLETE,
+    error: str | None = None,
+) -> Result:
+    """Record the outcome of an upload, from what the bucket says, never the browser.
+
+    ``file_size`` (as the browser reports it) is ignored in favour of the
+    object's real size; a missing object, or one over the limit or of another
+    type, marks the upload failed (and such an object is deleted).
+    """
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None:
+        return failure(f"No upload {upload_id}.", error_code="not_found")
+    if upload.status == Upload.STATUS_DELETED:
+        return failure("This upload was deleted.", error_code="invalid_request")
+    if status == Upload.STATUS_FAILED:
+        _finish(upload, Upload.STATUS_FAILED, error or "The upload failed.")
+        return success(upload=upload.as_dict())
+    client = _client()
+    head = client.get_object_metadata(upload.key)
+    if not head["success"]:
+        if head["error_code"] != "not_found":
+            return head  # S3 unreachable: the upload stays pending, try again later
+        _finish(upload, Upload.STATUS_FAILED, "The file never reached the bucket.")
+        return failure(
+            "The file never reached the bucket.",
+            error_code="upload_missing",
+            upload=upload.as_dict(),
+        )
+    meta = head["metadata"]
+    size, content_type = int(meta.get("content_length") or 0), meta.get("content_type") or ""
+    problem = None
+    if size < 1 or size > upload.max_size:
+        problem = f"The file is {size} bytes; the limit is {upload.max_size}."
+    elif content_type != upload.content_type:
+        problem = f"The file is {content_type}, not {upload.content_type}."
+    if problem:
+        client.delete_object(upload.key)
+        _finish(upload, Upload.STATUS_FAILED, problem)
+        return failure(problem, error_code="upload_invalid", upload=upload.as_dict())
+    upload.size = size
+    _finish(upload, Upload.STATUS_COMPLETE, "")
+    return success(upload=upload.as_dict())
+
+
+def _finish(upload: Upload, status: str, error: str) -> None:
+    upload.status, upload.error = status, error
+    upload.completed_at = timezone.now()
+    upload.save(update_fields=["status", "error", "size", "completed_at", "updated_at"])
+
+
+def get_upload_file_url(upload_id: int, presigned: bool = False, expiration: int = 3600) -> Result:
+    """``url`` of a completed upload: presigned (private files always are) or public."""
+    upload = Upload.objects.filter(pk=upload_id, status=Upload.STATUS_COMPLETE).first()
+    if upload is None:
+        return failure(f"No completed upload {upload_id}.", error_code="not_found")
+    client = S3Client(aws_s3_bucket_name=upload.bucket)
+    if upload.public and not presigned:
+        return success(url=client.public_url(upload.key), public=True)
+    result = client.generate_presigned_url(upload.key, expiration=expiration)
+    return {**result, "public": False} if result["success"] else result
+
+
+def delete_upload(upload_id: int) -> Result:
+    """Delete the object and mark the upload deleted (the row stays, as a record)."""
+    upload = Upload.objects.filter(pk=upload_id).exclude(status=Upload.STATUS_DELETED).first()
+    if upload is None:
+        return failure(f"No upload {upload_id}.", error_code="not_found")
+    result = S3Client(aws_s3_bucket_name=upload.bucket).delete_object(upload.key)
+    if not result["success"]:
+        return result
+    Upload.objects.filter(pk=upload.pk).update(
+        status=Upload.STATUS_DELETED, updated_at=timezone.now()
+    )
+    return success(upload_id=upload.pk, key=upload.key)

@@ -1,0 +1,118 @@
+"""JSON endpoints for direct uploads: credentials, confirm, delete (owner only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_POST
+
+from patchbay.aws import shortcuts
+from patchbay.conf import conf
+from patchbay.models import Upload
+
+_STATUS_FOR_ERROR = {"not_found": 404, "upload_missing": 400, "upload_invalid": 400}
+
+
+def _data(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            parsed = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return request.POST.dict()
+
+
+def _error(message: str, status: int, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def _forbidden(request: HttpRequest) -> JsonResponse | None:
+    if conf.get("PATCHBAY_UPLOADS_LOGIN_REQUIRED", True) and not request.user.is_authenticated:
+        return _error("Sign in to upload files.", 403)
+    return None
+
+
+def _owned_upload(request: HttpRequest) -> Upload | JsonResponse:
+    upload_id = str(_data(request).get("upload_id", ""))
+    if not upload_id.isdigit():
+        return _error("upload_id is required.", 400)
+    upload = Upload.objects.filter(pk=int(upload_id)).first()
+    if upload is None:
+        return _error("No such upload.", 404)
+    user_id = request.user.pk if request.user.is_authenticated else None
+    if upload.owner_id != user_id:
+        return _error("This upload is not yours.", 403)
+    return upload
+
+
+@require_POST
+def credentials(request: HttpRequest) -> JsonResponse:
+    """``filename``, ``content_type`` and optionally ``size`` → the presigned form."""
+    if refused := _forbidden(request):
+        return refused
+    data = _data(request)
+    filename = str(data.get("filename") or "").strip()
+    if not filename:
+        return _error("filename is required.", 400)
+    size = str(data.get("size") or "")
+    limit = int(conf.get("AWS_MAX_UPLOAD_SIZE", shortcuts.DEFAULT_MAX_UPLOAD_SIZE))
+    if size.isdigit() and int(size) > limit:
+        return _error(f"The file is too large: at most {limit} bytes.", 400, max_size=limit)
+    result = shortcuts.get_direct_upload_form_data(
+        filename,
+        content_type=str(data.get("content_type") or "") or None,
+        max_file_size=limit,
+        prefix=conf.get("AWS_UPLOAD_PREFIX", "uploads"),
+        owner=request.user if request.user.is_authenticated else None,
+    )
+    if not result["success"]:
+        status = (
+            400 if result["error_code"] in {"invalid_request", "content_type_not_allowed"} else 502
+        )
+        return _error(result["error"], status, error_code=result["error_code"])
+    return JsonResponse(
+        {
+            key: result[key]
+            for key in ("form_url", "form_fields", "upload_id", "file_url", "expires_in")
+        }
+    )
+
+
+@require_POST
+def confirm(request: HttpRequest) -> JsonResponse:
+    """``upload_id`` → the upload, completed from the bucket's own facts."""
+    if refused := _forbidden(request):
+        return refused
+    upload = _owned_upload(request)
+    if isinstance(upload, JsonResponse):
+        return upload
+    result = shortcuts.complete_upload(upload.pk)
+    if result["success"]:
+        return JsonResponse({"upload": result["upload"]})
+    return _error(
+        result["error"],
+        _STATUS_FOR_ERROR.get(result["error_code"], 502),
+        error_code=result["error_code"],
+        upload=result.get("upload"),
+    )
+
+
+@require_POST
+def delete(request: HttpRequest) -> JsonResponse:
+    """``upload_id`` → the object deleted and the upload marked deleted."""
+    if refused := _forbidden(request):
+        return refused
+    upload = _owned_upload(request)
+    if isinstance(upload, JsonResponse):
+        return upload
+    result = shortcuts.delete_upload(upload.pk)
+    if result["success"]:
+        return JsonResponse({"deleted": True, "upload_id": upload.pk})
+    return _error(
+        result["error"],
+        _STATUS_FOR_ERROR.get(result["error_code"], 502),
+        error_code=result["error_code"],
+    )
