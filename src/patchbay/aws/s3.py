@@ -49,7 +49,7 @@ def _sdk_client(
         "signature_version": "s3v4",
         "connect_timeout": timeout,
         "read_timeout": timeout,
-        "retries": {"mode": "standard", "max_attempts": retries + 1},
+        "retries": {"mode": "standard", "total_max_attempts": retries + 1},
     }
     if endpoint:  # R2 and MinIO reject the default "when_supported" checksums
         options.update(
@@ -414,7 +414,7 @@ class S3Client(BaseClient):
             )
         if isinstance(exc, (botocore_errors.ConnectTimeoutError, botocore_errors.ReadTimeoutError)):
             return ServiceError("S3 did not answer in time.", error_code="timeout", retryable=True)
-        if isinstance(exc, botocore_errors.EndpointConnectionError):
+        if isinstance(exc, botocore_errors.ConnectionError):  # endpoint unreachable, reset...
             return ServiceError(
                 f"Could not connect to S3: {exc}", error_code="connection_error", retryable=True
             )
