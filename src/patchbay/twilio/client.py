@@ -20,24 +20,9 @@ from patchbay.core.config import ConfigField
 from patchbay.core.simulation import fake_id
 from patchbay.exceptions import ServiceError
 from patchbay.results import Result
-from patchbay.twilio import numbers
+from patchbay.twilio import errors, numbers
 
 MAX_BODY_LENGTH = 1600
-
-# Twilio error codes that will fail the same way however often they are retried.
-_PERMANENT_ERRORS = {
-    21211: "invalid_number",
-    21408: "region_not_enabled",
-    21610: "opted_out",
-    21612: "unreachable",
-    21614: "not_mobile",
-    30003: "unreachable",
-    30005: "unknown_destination",
-    30006: "landline",
-    30007: "filtered",
-}
-_AUTH_ERRORS = {20003, 20005}
-_RATE_LIMIT_ERRORS = {20429, 14107}
 
 
 @functools.lru_cache(maxsize=8)
@@ -156,7 +141,7 @@ class TwilioClient(BaseClient):
             try:
                 sent = self.twilio.messages.create(**fields)
             except Exception as exc:
-                raise self._unknown_outcome(exc) from exc
+                raise errors.unknown_outcome(exc) from exc
             return {
                 "sid": sent.sid,
                 "status": sent.status,
@@ -286,7 +271,7 @@ class TwilioClient(BaseClient):
             try:
                 started = service.verifications.create(to=request["to"], channel=channel)
             except Exception as exc:
-                raise self._unknown_outcome(exc) from exc
+                raise errors.unknown_outcome(exc) from exc
             return {
                 "sid": started.sid,
                 "status": started.status,
@@ -389,51 +374,12 @@ class TwilioClient(BaseClient):
             error_code="not_configured",
         )
 
-    def _unknown_outcome(self, exc: Exception) -> Exception:
-        """A lost answer to a message POST: say so, rather than invite a double send."""
-        import requests
-        from urllib3.exceptions import NewConnectionError
-
-        if isinstance(exc, requests.ConnectTimeout):
-            return exc  # never connected: nothing was sent, retrying is safe
-        if isinstance(exc, requests.ConnectionError):
-            reason = exc.args[0] if exc.args else None
-            if isinstance(getattr(reason, "reason", reason), NewConnectionError):
-                return exc  # refused or unresolvable: nothing was sent
-        if isinstance(exc, (requests.ReadTimeout, requests.ConnectionError)):
-            return ServiceError(
-                "Twilio did not answer; the message may have been sent. Check its status "
-                "before sending it again.",
-                error_code="outcome_unknown",
-            )
-        return exc
-
     def probe(self) -> Mapping[str, Any]:
         self.twilio.api.v2010.accounts(self.config["account_sid"]).fetch()
         return {"healthy": True}
 
     def translate_exception(self, exc: Exception) -> ServiceError:
-        from twilio.base.exceptions import TwilioRestException
-
-        if isinstance(exc, TwilioRestException):
-            message = f"Twilio error {exc.code}: {exc.msg}" if exc.code else str(exc.msg)
-            if exc.code in _PERMANENT_ERRORS:
-                return ServiceError(
-                    message, error_code=_PERMANENT_ERRORS[exc.code], status=exc.status
-                )
-            if exc.code in _AUTH_ERRORS or exc.status == 401:
-                return ServiceError(message, error_code="authentication_error", status=exc.status)
-            if exc.code in _RATE_LIMIT_ERRORS or exc.status == 429:
-                return ServiceError(
-                    message, error_code="rate_limited", retryable=True, status=exc.status
-                )
-            if exc.status >= 500:
-                return ServiceError(
-                    message, error_code="api_error", retryable=True, status=exc.status
-                )
-            code = f"twilio_{exc.code}" if exc.code else "invalid_request"
-            return ServiceError(message, error_code=code, status=exc.status)
-        return super().translate_exception(exc)
+        return errors.from_rest_exception(exc) or super().translate_exception(exc)
 
 
 def _simulated_lookup(normalized: str, original: str) -> dict[str, Any]:
