@@ -6,6 +6,7 @@ project can unregister one and register its own subclass.
 
 from __future__ import annotations
 
+from patchbay.admin.aws import UploadAdmin
 from patchbay.admin.logs import IntegrationLogAdmin
 from patchbay.admin.loops import EmailEventAdmin, EmailSuppressionAdmin, LoginTokenAdmin
 from patchbay.admin.services import ExternalServiceAdmin, HealthCheckAdmin
@@ -26,5 +27,6 @@ __all__ = [
     "SMSAdmin",
     "StripeCustomerAdmin",
     "StripeSubscriptionAdmin",
+    "UploadAdmin",
     "WebhookEventAdmin",
 ]

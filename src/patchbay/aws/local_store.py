@@ -7,6 +7,7 @@ to read, list and delete while no request leaves the machine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mimetypes
 from datetime import datetime, timezone
@@ -36,10 +37,11 @@ def put(
         if default_storage.exists(existing):
             default_storage.delete(existing)
     data = ContentFile(content) if isinstance(content, bytes) else File(content)
-    default_storage.save(path, data)
+    saved = default_storage.save(path, data)
     meta = {
         "content_type": content_type or mimetypes.guess_type(key)[0] or "binary/octet-stream",
         "metadata": metadata or {},
+        "etag": f'"{_md5(saved)}"',
     }
     default_storage.save(path + _SIDECAR, ContentFile(json.dumps(meta).encode()))
 
@@ -53,10 +55,10 @@ def head(bucket: str, key: str) -> dict[str, Any] | None:
     if default_storage.exists(path + _SIDECAR):
         with default_storage.open(path + _SIDECAR) as sidecar:
             meta.update(json.loads(sidecar.read()))
+    meta.setdefault("etag", f'"{_md5(path)}"')
     return {
         "content_length": default_storage.size(path),
         "last_modified": _modified(path),
-        "etag": f'"{abs(hash((bucket, key, default_storage.size(path))))}"',
         **meta,
     }
 
@@ -90,6 +92,15 @@ def list_keys(bucket: str, prefix: str = "") -> list[str]:
 
     walk(root)
     return sorted(found)
+
+
+def _md5(path: str) -> str:
+    # S3's ETag of a single-part upload is the MD5 of its bytes (not a security use).
+    digest = hashlib.md5(usedforsecurity=False)
+    with default_storage.open(path, "rb") as stored:
+        for chunk in iter(lambda: stored.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _modified(path: str) -> str:

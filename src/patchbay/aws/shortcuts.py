@@ -79,8 +79,8 @@ def get_direct_upload_form_data(
     client = _client()
     key = make_key(original_filename, prefix)
     fields: dict[str, Any] = {"Content-Type": content_type}
+    # boto3 adds the bucket and key conditions itself.
     conditions: list[Any] = [
-        {"bucket": client.bucket},
         ["content-length-range", 1, limit],
         {"Content-Type": content_type},
     ]

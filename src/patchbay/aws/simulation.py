@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.core import signing
 from django.urls import reverse
@@ -63,7 +63,7 @@ def object_url(bucket: str, key: str, expiration: int) -> str:
         salt=_OBJECT_SALT,
         compress=True,
     )
-    path = reverse("patchbay:s3-simulated-object", kwargs={"bucket": bucket, "key": quote(key)})
+    path = reverse("patchbay:s3-simulated-object", kwargs={"bucket": bucket, "key": key})
     return f"{conf.PUBLIC_URL}{path}?{urlencode({'token': token})}"
 
 

@@ -11,6 +11,7 @@ conftest import it before naming it in ``pytest_plugins`` without a warning.
 from __future__ import annotations
 
 from patchbay.core.simulation import Outbox, SimulatedCall, outbox
+from patchbay.testing.aws import post_presigned_form
 from patchbay.testing.loops import loops_event, post_loops_event, sign_loops_webhook
 from patchbay.testing.simulation import live, reset_state, simulate
 from patchbay.testing.stripe import post_stripe_event, sign_stripe_payload, stripe_event
@@ -28,6 +29,7 @@ __all__ = [
     "loops_event",
     "outbox",
     "post_loops_event",
+    "post_presigned_form",
     "post_signed_webhook",
     "post_stripe_event",
     "post_twilio_inbound",
