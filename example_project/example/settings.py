@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "billing",
     "messaging",
     "accounts",
+    "files",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +97,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Where uploaded files go; in simulation, the simulated S3 bucket too (patchbay-s3/).
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 
 LOGGING = {
     "version": 1,
@@ -161,3 +164,7 @@ AWS_SECRET_ACCESS_KEY = env_optional_str("AWS_SECRET_ACCESS_KEY")
 AWS_STORAGE_BUCKET_NAME = env_optional_str("AWS_STORAGE_BUCKET_NAME")
 AWS_REGION = env_optional_str("AWS_REGION")
 AWS_S3_ENDPOINT_URL = env_optional_str("AWS_S3_ENDPOINT_URL")
+# The upload demo's limits: small by default, so that a refused file is easy to show.
+AWS_MAX_UPLOAD_SIZE = int(env_str("AWS_MAX_UPLOAD_SIZE") or 5 * 1024 * 1024)
+# Unset: any type but active content (HTML, SVG, JavaScript).
+AWS_UPLOAD_ALLOWED_CONTENT_TYPES = env_list("AWS_UPLOAD_ALLOWED_CONTENT_TYPES") or None

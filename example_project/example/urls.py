@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
 from example import views
@@ -12,4 +13,8 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("messaging/", include("messaging.urls")),
     path("accounts/", include("accounts.urls")),
+    path("files/", include("files.urls")),
 ]
+# Static files (the upload widget's script) under any server while DEBUG is on;
+# runserver serves them by itself, and this adds nothing when DEBUG is off.
+urlpatterns += staticfiles_urlpatterns()

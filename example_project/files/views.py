@@ -1,0 +1,74 @@
+"""S3 demo: upload a file straight from the browser to the bucket, list, open and delete it.
+
+The page's script (``static/files/upload.js``) asks patchbay's
+``upload-credentials`` endpoint for a presigned POST, sends the file to the
+bucket itself with a progress bar, then asks ``upload-confirm`` to record it
+from what the bucket says. Offline (simulation on) the "bucket" is
+patchbay's simulated S3 endpoint, which checks the form's policy as S3 does
+and keeps the files under ``MEDIA_ROOT``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from patchbay.aws.shortcuts import DEFAULT_MAX_UPLOAD_SIZE, get_upload_file_url
+from patchbay.conf import conf
+from patchbay.core.simulation import should_simulate
+from patchbay.models import Upload
+
+LIST_SIZE = 20
+# The badge of each status (base.html's colours).
+STATUS_CLASSES = {
+    Upload.STATUS_COMPLETE: "healthy",
+    Upload.STATUS_PENDING: "degraded",
+    Upload.STATUS_FAILED: "down",
+}
+
+
+def _uploads(request: HttpRequest) -> dict[str, Any]:
+    uploads = Upload.objects.filter(owner_id=request.user.pk).exclude(status=Upload.STATUS_DELETED)[
+        :LIST_SIZE
+    ]
+    return {"uploads": [(upload, STATUS_CLASSES[upload.status]) for upload in uploads]}
+
+
+@login_required
+def upload_page(request: HttpRequest) -> HttpResponse:
+    allowed = conf.get("AWS_UPLOAD_ALLOWED_CONTENT_TYPES", None)
+    context = {
+        "max_size": int(conf.get("AWS_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD_SIZE)),
+        "allowed_types": ", ".join(allowed) if allowed is not None else "",
+        "accept": ",".join(allowed) if allowed is not None else "",
+        "simulating": should_simulate(),
+        **_uploads(request),
+    }
+    return render(request, "files/upload.html", context)
+
+
+@login_required
+@require_GET
+def upload_list(request: HttpRequest) -> HttpResponse:
+    """The list of the user's uploads alone, for the widget to refresh after each change."""
+    return render(request, "files/_uploads.html", _uploads(request))
+
+
+@login_required
+@require_GET
+def open_file(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """Redirect to a fresh presigned URL of one of the user's own files.
+
+    Made when the link is followed, not when the list is drawn, so it never
+    expires on an open page and nobody else's file gets a URL.
+    """
+    if not Upload.objects.filter(pk=upload_id, owner_id=request.user.pk).exists():
+        raise Http404("No such file.")
+    result = get_upload_file_url(upload_id, expiration=300)
+    if not result["success"]:
+        raise Http404(result["error"])
+    return HttpResponseRedirect(result["url"])
