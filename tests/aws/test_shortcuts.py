@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -193,8 +194,10 @@ class TestStorageSettings:
         settings.AWS_REGION = "eu-west-1"
         settings.AWS_ACCESS_KEY_ID = "AKIA1"
         settings.AWS_SECRET_ACCESS_KEY = "s3cret"
+        settings.AWS_S3_CUSTOM_DOMAIN = "cdn.example.com"
         storages = storage_settings()
         default = storages["default"]
+        assert default["OPTIONS"]["custom_domain"] is None  # private media stays signed
         assert default["BACKEND"] == "storages.backends.s3.S3Storage"
         options = default["OPTIONS"]
         assert (options["bucket_name"], options["region_name"], options["access_key"]) == (
@@ -227,3 +230,43 @@ class TestStorageSettings:
         name = storage.save("doc.txt", ContentFile(b"stored"))
         assert name.startswith("doc")
         assert bucket.get_object(Bucket=BUCKET, Key=f"media/{name}")["Body"].read() == b"stored"
+
+
+class TestPresignedPut:
+    """Cloudflare R2 takes no POST forms: a presigned PUT signs the exact type and size."""
+
+    def test_auto_chooses_put_for_r2_only(self, settings):
+        from patchbay.aws.s3 import S3Client
+
+        settings.AWS_STORAGE_BUCKET_NAME = "media"
+        assert shortcuts.direct_upload_method(S3Client(debug_mode=False)) == "post"
+        settings.AWS_S3_ENDPOINT_URL = "https://acct.r2.cloudflarestorage.com"
+        assert shortcuts.direct_upload_method(S3Client(debug_mode=False)) == "put"
+        assert shortcuts.direct_upload_method(S3Client(debug_mode=True)) == "post"
+        settings.AWS_DIRECT_UPLOAD_METHOD = "post"
+        assert shortcuts.direct_upload_method(S3Client(debug_mode=False)) == "post"
+
+    def test_put_flow(self, bucket, settings):
+        settings.AWS_DIRECT_UPLOAD_METHOD = "put"
+        form = shortcuts.get_direct_upload_form_data("photo.png", max_file_size=1000, file_size=10)
+        assert (form["method"], form["form_fields"], form["headers"]) == (
+            "PUT",
+            {},
+            {"Content-Type": "image/png"},
+        )
+        signed = parse_qs(urlsplit(form["form_url"]).query)["X-Amz-SignedHeaders"][0].split(";")
+        assert {"content-length", "content-type", "host"} <= set(signed)
+        response = requests.put(
+            form["form_url"], data=b"\x89PNG" + b"0" * 6, headers=form["headers"], timeout=10
+        )
+        assert response.status_code == 200
+        assert shortcuts.complete_upload(form["upload_id"])["upload"]["size"] == 10
+
+    def test_put_needs_a_size_within_the_limit(self, bucket, settings):
+        settings.AWS_DIRECT_UPLOAD_METHOD = "put"
+        for size in (None, 0, 1001):
+            result = shortcuts.get_direct_upload_form_data(
+                "photo.png", max_file_size=1000, file_size=size
+            )
+            assert result["error_code"] == "invalid_request"
+        assert not Upload.objects.exists()

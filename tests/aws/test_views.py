@@ -41,7 +41,16 @@ def test_credentials(signed_in, bucket, ada):
     response = credentials(signed_in, size="100")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"form_url", "form_fields", "upload_id", "file_url", "expires_in"}
+    assert set(body) == {
+        "form_url",
+        "form_fields",
+        "method",
+        "headers",
+        "upload_id",
+        "file_url",
+        "expires_in",
+    }
+    assert body["method"] == "POST"
     assert Upload.objects.get(pk=body["upload_id"]).owner == ada
 
 
@@ -116,3 +125,24 @@ def test_post_only_and_csrf(bucket, ada):
     strict.force_login(ada)
     assert strict.get("/integrations/uploads/credentials/").status_code == 405
     assert credentials(strict).status_code == 403  # no CSRF token
+
+
+def test_anonymous_uploads_belong_to_their_session(bucket, settings):
+    settings.PATCHBAY_UPLOADS_LOGIN_REQUIRED = False
+    visitor, stranger = Client(), Client()
+    form = credentials(visitor).json()
+    requests.post(
+        form["form_url"],
+        data=form["form_fields"],
+        files={"file": ("photo.png", b"\x89PNG", "image/png")},
+        timeout=10,
+    )
+    assert (
+        stranger.post(
+            "/integrations/uploads/confirm/", {"upload_id": form["upload_id"]}
+        ).status_code
+        == 403
+    )
+    confirmed = visitor.post("/integrations/uploads/confirm/", {"upload_id": form["upload_id"]})
+    assert confirmed.status_code == 200
+    assert confirmed.json()["upload"]["metadata"] == {}

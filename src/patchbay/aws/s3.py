@@ -73,6 +73,7 @@ class S3Client(BaseClient):
     display_name = "AWS S3"
     sdk_module = "boto3"
     extra = "aws"
+    enabled_setting = "AWS_ENABLED"
     config_fields = {
         "aws_access_key_id": ConfigField(
             setting="AWS_ACCESS_KEY_ID",
@@ -140,7 +141,12 @@ class S3Client(BaseClient):
         public: bool = True,
         extra_args: Mapping[str, Any] | None = None,
     ) -> Result:
-        """Upload a local file; ``url``, ``key``, ``bucket`` and ``public`` (see :meth:`_acl`)."""
+        """Upload a local file; ``url``, ``key``, ``bucket`` and ``public``.
+
+        ``public=True`` sets a public-read ACL only when ``AWS_S3_ALLOW_PUBLIC_ACL``
+        says the bucket accepts ACLs; otherwise the object stays private and
+        ``url`` is presigned.
+        """
         key = object_key or file_path.replace("\\", "/").rsplit("/", 1)[-1]
 
         def live() -> dict[str, Any]:
@@ -259,6 +265,44 @@ class S3Client(BaseClient):
             live,
             simulate=simulate,
             params={"key": object_key, "expiration": expiration},
+        )
+
+    def generate_presigned_put(
+        self, object_key: str, content_type: str, content_length: int, expiration: int = 3600
+    ) -> Result:
+        """A presigned PUT that only accepts exactly this type and size: ``url`` and ``headers``.
+
+        Content-Type and Content-Length are signed, so the store refuses any
+        other file. This is how browsers upload directly to Cloudflare R2, which
+        does not accept presigned POST forms.
+        """
+        params = {
+            "Bucket": self.bucket,
+            "Key": object_key,
+            "ContentType": content_type,
+            "ContentLength": int(content_length),
+        }
+
+        def live() -> dict[str, Any]:
+            url = self.s3.generate_presigned_url("put_object", Params=params, ExpiresIn=expiration)
+            return {"url": url, "headers": {"Content-Type": content_type}, "expires_in": expiration}
+
+        def simulate() -> dict[str, Any]:
+            raise ServiceError(
+                "Simulated uploads use presigned POST forms; set "
+                "AWS_DIRECT_UPLOAD_METHOD or simulate with the default.",
+                error_code="not_supported",
+            )
+
+        return self.call(
+            "generate_presigned_put",
+            live,
+            simulate=simulate,
+            params={
+                "key": object_key,
+                "content_type": content_type,
+                "content_length": content_length,
+            },
         )
 
     def list_objects(self, prefix: str = "", max_keys: int = 1000) -> Result:

@@ -44,6 +44,22 @@ def content_type_allowed(content_type: str) -> bool:
     return any(fnmatch.fnmatchcase(content_type, pattern) for pattern in allowed)
 
 
+def direct_upload_method(client: S3Client) -> str:
+    """``"post"`` or ``"put"``: ``AWS_DIRECT_UPLOAD_METHOD``, or chosen from the endpoint.
+
+    Cloudflare R2 accepts no presigned POST forms, so ``"auto"`` (the default)
+    uses presigned PUTs there and POST forms everywhere else. Simulation always
+    uses POST forms, which the simulated endpoint checks as S3 would.
+    """
+    method = str(conf.get("AWS_DIRECT_UPLOAD_METHOD", "auto")).lower()
+    if client.debug_mode:
+        return "post"
+    if method == "auto":
+        endpoint = str(client.config.get("endpoint_url") or "")
+        return "put" if "r2.cloudflarestorage.com" in endpoint else "post"
+    return method
+
+
 def get_direct_upload_form_data(
     original_filename: str,
     content_type: str | None = None,
@@ -53,15 +69,20 @@ def get_direct_upload_form_data(
     metadata: dict[str, Any] | None = None,
     *,
     owner: AbstractBaseUser | None = None,
+    file_size: int | None = None,
     expiration: int = 3600,
 ) -> Result:
-    """A presigned POST for one file, and its pending Upload row.
+    """Presigned upload data for one file, and its pending Upload row.
 
-    The key is made here (``prefix/<uuid>/<sanitized name>``), and the policy
-    pins it, the bucket, the content type and a ``content-length-range`` up to
-    ``max_file_size`` (capped by ``AWS_MAX_UPLOAD_SIZE``), so the bucket itself
-    refuses anything else. Result keys: ``form_url``, ``form_fields``,
-    ``upload_id``, ``file_url`` (where the file will be readable), ``key``.
+    The key is made here (``prefix/<uuid>/<sanitized name>``). With a POST
+    form (S3, MinIO, simulation) the policy pins it, the bucket, the content
+    type and a ``content-length-range`` up to ``max_file_size`` (capped by
+    ``AWS_MAX_UPLOAD_SIZE``), so the bucket itself refuses anything else. With
+    a presigned PUT (R2; see :func:`direct_upload_method`) the exact
+    ``file_size`` is signed instead, so it is required. Result keys:
+    ``form_url``, ``form_fields``, ``method`` (``"POST"``/``"PUT"``),
+    ``headers`` (to send with a PUT), ``upload_id``, ``file_url`` (where the
+    file will be readable) and ``key``.
     """
     if not original_filename:
         return failure("A filename is required.", error_code="invalid_request")
@@ -78,23 +99,37 @@ def get_direct_upload_form_data(
         return failure("max_file_size must be at least 1 byte.", error_code="invalid_request")
     client = _client()
     key = make_key(original_filename, prefix)
-    fields: dict[str, Any] = {"Content-Type": content_type}
-    # boto3 adds the bucket and key conditions itself.
-    conditions: list[Any] = [
-        ["content-length-range", 1, limit],
-        {"Content-Type": content_type},
-    ]
-    if success_redirect_url:
-        fields["success_action_redirect"] = success_redirect_url
-        conditions.append({"success_action_redirect": success_redirect_url})
+    method = direct_upload_method(client)
+    if method == "put":
+        if file_size is None or not 1 <= int(file_size) <= limit:
+            return failure(
+                f"A file_size from 1 to {limit} bytes is required for this upload.",
+                error_code="invalid_request",
+            )
+        put = client.generate_presigned_put(key, content_type, int(file_size), expiration)
+        if not put["success"]:
+            return put
+        target = {
+            "form_url": put["url"],
+            "form_fields": {},
+            "method": "PUT",
+            "headers": put["headers"],
+        }
     else:
-        fields["success_action_status"] = "201"
-        conditions.append({"success_action_status": "201"})
-    post = client.generate_presigned_post(
-        key, expiration=expiration, conditions=conditions, fields=fields
-    )
-    if not post["success"]:
-        return post
+        post = client.generate_presigned_post(
+            key,
+            expiration=expiration,
+            conditions=_post_conditions(content_type, limit, success_redirect_url),
+            fields=_post_fields(content_type, success_redirect_url),
+        )
+        if not post["success"]:
+            return post
+        target = {
+            "form_url": post["post_url"],
+            "form_fields": post["form_fields"],
+            "method": "POST",
+            "headers": {},
+        }
     upload = Upload.objects.create(
         key=key,
         bucket=client.bucket,
@@ -107,14 +142,27 @@ def get_direct_upload_form_data(
     )
     url = client.generate_presigned_url(key, expiration=expiration)
     return success(
-        form_url=post["post_url"],
-        form_fields=post["form_fields"],
+        **target,
         upload_id=upload.pk,
         file_url=url.get("url"),
         key=key,
         expires_in=expiration,
         **({"simulated": True} if client.debug_mode else {}),
     )
+
+
+def _post_fields(content_type: str, redirect: str | None) -> dict[str, Any]:
+    if redirect:
+        return {"Content-Type": content_type, "success_action_redirect": redirect}
+    return {"Content-Type": content_type, "success_action_status": "201"}
+
+
+def _post_conditions(content_type: str, limit: int, redirect: str | None) -> list[Any]:
+    # boto3 adds the bucket and key conditions itself; every other field needs one.
+    return [
+        ["content-length-range", 1, limit],
+        *({name: value} for name, value in _post_fields(content_type, redirect).items()),
+    ]
 
 
 def complete_upload(

@@ -39,8 +39,9 @@ def storage_settings(
                 response_checksum_validation="when_required",
             ),
         )
-    common.update(options)
     backend = "storages.backends.s3.S3Storage"
+    # django-storages would read AWS_S3_CUSTOM_DOMAIN itself and serve private media
+    # unsigned from it: media gets a custom domain only when passed in ``options``.
     storages: dict[str, Any] = {
         "default": {
             "BACKEND": backend,
@@ -50,6 +51,8 @@ def storage_settings(
                 "default_acl": None,
                 "querystring_auth": True,
                 "file_overwrite": False,
+                "custom_domain": None,
+                **options,
             },
         }
     }
@@ -61,6 +64,7 @@ def storage_settings(
                 "location": static_location,
                 "querystring_auth": False,
                 "file_overwrite": True,
+                **options,
             },
         }
     return storages

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_POST
 
 from patchbay.aws import shortcuts
@@ -43,9 +44,21 @@ def _owned_upload(request: HttpRequest) -> Upload | JsonResponse:
     if upload is None:
         return _error("No such upload.", 404)
     user_id = request.user.pk if request.user.is_authenticated else None
-    if upload.owner_id != user_id:
+    if upload.owner_id != user_id or (
+        user_id is None and upload.metadata.get(_SESSION_KEY) != _session_tag(request)
+    ):
         return _error("This upload is not yours.", 403)
     return upload
+
+
+_SESSION_KEY = "_session"
+
+
+def _session_tag(request: HttpRequest) -> str:
+    """Who an anonymous uploader is: a hash of their session key (never the key itself)."""
+    if not request.session.session_key:
+        request.session.save()
+    return salted_hmac("patchbay.aws.upload-session", str(request.session.session_key)).hexdigest()
 
 
 @require_POST
@@ -67,6 +80,8 @@ def credentials(request: HttpRequest) -> JsonResponse:
         max_file_size=limit,
         prefix=conf.get("AWS_UPLOAD_PREFIX", "uploads"),
         owner=request.user if request.user.is_authenticated else None,
+        metadata=None if request.user.is_authenticated else {_SESSION_KEY: _session_tag(request)},
+        file_size=int(size) if size.isdigit() else None,
     )
     if not result["success"]:
         status = (
@@ -76,7 +91,15 @@ def credentials(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             key: result[key]
-            for key in ("form_url", "form_fields", "upload_id", "file_url", "expires_in")
+            for key in (
+                "form_url",
+                "form_fields",
+                "method",
+                "headers",
+                "upload_id",
+                "file_url",
+                "expires_in",
+            )
         }
     )
 

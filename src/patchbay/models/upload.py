@@ -65,7 +65,8 @@ class Upload(models.Model):
             "status": self.status,
             "public": self.public,
             "error": self.error,
-            "metadata": self.metadata,
+            # Keys starting with "_" are patchbay's own bookkeeping.
+            "metadata": {k: v for k, v in self.metadata.items() if not k.startswith("_")},
             "created_at": self.created_at.isoformat(),
             "completed_at": self.completed_at.isoformat() if self.completed_at else None,
         }

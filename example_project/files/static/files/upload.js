@@ -93,11 +93,17 @@
   /** Send the file to the bucket with the presigned form; resolves once it is stored. */
   function postToBucket(credentials, file) {
     return new Promise((resolve, reject) => {
-      const body = new FormData();
-      for (const [name, value] of Object.entries(credentials.form_fields)) {
-        body.append(name, value);
+      // A presigned PUT (Cloudflare R2) takes the bare file with the signed headers;
+      // a presigned POST (S3, MinIO, simulation) takes a form with the file last.
+      const isPut = credentials.method === "PUT";
+      let body = file;
+      if (!isPut) {
+        body = new FormData();
+        for (const [name, value] of Object.entries(credentials.form_fields)) {
+          body.append(name, value);
+        }
+        body.append("file", file);  // last: S3 ignores the fields that follow the file
       }
-      body.append("file", file);  // last: S3 ignores the fields that follow the file
 
       const xhr = new XMLHttpRequest();
       // Upload listeners must be in place before send(), or the browser reports no progress.
@@ -114,7 +120,10 @@
           "The bucket could not be reached. Live, check its CORS rules allow this site.",
         ));
       };
-      xhr.open("POST", credentials.form_url);
+      xhr.open(isPut ? "PUT" : "POST", credentials.form_url);
+      for (const [name, value] of Object.entries(credentials.headers || {})) {
+        xhr.setRequestHeader(name, value);
+      }
       xhr.send(body);
     });
   }

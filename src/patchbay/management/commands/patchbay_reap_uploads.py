@@ -33,7 +33,8 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"{upload.pk}: {upload.key}")
                 continue
-            result = S3Client(aws_s3_bucket_name=upload.bucket).delete_object(upload.key)
+            client = S3Client(aws_s3_bucket_name=upload.bucket, debug_mode=upload.simulated)
+            result = client.delete_object(upload.key)
             if not result["success"]:
                 self.stderr.write(f"{upload.pk}: could not delete {upload.key}: {result['error']}")
                 continue
