@@ -98,3 +98,18 @@ def test_defaults_come_from_settings(settings):
     breaker = CircuitBreaker("svc")
     assert (breaker.threshold, breaker.cooldown) == (7, 12)
     assert repr(breaker) == "<CircuitBreaker svc closed>"
+
+
+def test_admit_says_when_a_success_has_nothing_to_reset(clock):
+    cache, _ = two_clients("admit")
+    breaker = CircuitBreaker("svc", threshold=2, cooldown=30, cache=cache)
+    assert breaker.admit() == (True, True)  # closed, nothing counted: clients skip the reset
+    breaker.record_failure()
+    assert breaker.admit() == (True, False)  # a failure is counted: a success must reset it
+    breaker.record_failure()
+    assert breaker.admit() == (False, False)  # open
+    clock.now += 31
+    assert breaker.admit() == (True, False)  # the half-open trial
+    assert breaker.admit() == (False, False)  # everyone else waits
+    breaker.record_success()
+    assert breaker.admit() == (True, True)

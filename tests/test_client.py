@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+from django.db import DatabaseError
 
 from patchbay.core.client import BaseClient
 from patchbay.core.simulation import outbox
@@ -127,6 +128,30 @@ class TestRecording:
         assert log.success is True
         assert log.duration_ms >= 0
 
+    def test_a_row_that_cannot_be_stored_loses_neither_the_result_nor_health(
+        self, monkeypatch, caplog
+    ):
+        # The health update and the row share one transaction (one commit); when the
+        # row fails, the transaction is rolled back and the health update made again.
+        def refuse(*args, **kwargs):
+            raise DatabaseError("disk full")
+
+        monkeypatch.setattr(IntegrationLog.objects, "create", refuse)
+        result = DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
+        assert result == {"success": True, "item": {"id": "it_live"}}
+        assert (service().total_requests, service().health_status) == (1, "healthy")
+        assert "Could not store the IntegrationLog row for dummy.create_item" in caplog.text
+
+    def test_a_failing_health_update_is_not_swallowed(self, monkeypatch):
+        from patchbay.core import recording
+
+        def refuse(*args, **kwargs):
+            raise DatabaseError("database gone")
+
+        monkeypatch.setattr(recording, "record_outcome", refuse)
+        with pytest.raises(DatabaseError):
+            DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
+
     def test_status_code_is_kept(self):
         error = ServiceError("Down", error_code="server_error", retryable=True, status=503)
         DummyClient(api_key=SECRET, debug_mode=False, behaviour=failing(error)).create_item("a")
@@ -202,3 +227,41 @@ class TestBreakerIntegration:
         for _ in range(4):
             assert client.create_item("a")["error_code"] == "card_declined"
         assert client.breaker.state == "closed"
+
+
+class TestLocalOperations:
+    """Operations computed here without reaching the service (presigning): ``local=True``."""
+
+    def sign(self, client, behaviour=lambda: {"signature": "sig"}):
+        return client.call(
+            "sign",
+            behaviour,
+            simulate=lambda: {"signature": "sim"},
+            params={"key": "k"},
+            local=True,
+        )
+
+    def test_a_success_stores_no_row_and_leaves_health_and_breaker_alone(self, settings, caplog):
+        caplog.set_level(logging.INFO, logger="patchbay")
+        settings.PATCHBAY_BREAKER_THRESHOLD = 1
+        client = DummyClient(api_key=SECRET, debug_mode=False)
+        client.breaker.record_failure()  # open: the service is failing
+        assert self.sign(client) == {"success": True, "signature": "sig"}
+        assert client.breaker.state == "open"  # neither blocked nor closed by a local success
+        assert IntegrationLog.objects.count() == 0
+        assert service().total_requests == 0
+        assert "dummy.sign succeeded" in caplog.text
+        assert self.sign(DummyClient(debug_mode=True))["signature"] == "sim"
+        assert IntegrationLog.objects.count() == 0
+
+    def test_a_failure_is_stored_but_not_counted_against_health(self):
+        client = DummyClient(api_key=SECRET, debug_mode=False)
+        result = self.sign(client, failing(KeyError("boom")))
+        assert (result["success"], result["error_code"]) == (False, "unexpected_error")
+        log = IntegrationLog.objects.get()
+        assert (log.operation, log.success, log.error_code) == ("sign", False, "unexpected_error")
+        assert service().total_requests == 0
+        assert client.breaker.failures == 0
+
+    def test_the_usual_refusals_still_apply(self):
+        assert self.sign(DummyClient(debug_mode=False))["error_code"] == "not_configured"

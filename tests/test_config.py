@@ -113,3 +113,15 @@ def test_simulation_decision(settings, debug_mode, simulate_setting, debug, expe
     settings.DEBUG = debug
     assert should_simulate(debug_mode) is expected
     assert DummyClient(debug_mode=debug_mode).debug_mode is expected
+
+
+def test_conf_reads_settings_as_they_change(settings):
+    from patchbay.conf import conf
+
+    assert conf.get("PATCHBAY_NOT_A_SETTING", 5) == 5
+    settings.PATCHBAY_NOT_A_SETTING = 6
+    assert conf.get("PATCHBAY_NOT_A_SETTING", 5) == 6
+    del settings.PATCHBAY_NOT_A_SETTING
+    assert conf.get("PATCHBAY_NOT_A_SETTING", 5) == 5
+    settings.PATCHBAY_TIMEOUT = None  # set, even to None, is not unset
+    assert conf.get("PATCHBAY_TIMEOUT", 1) is None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
@@ -97,3 +99,27 @@ def test_reading_with_a_wrong_key_raises(settings):
 def test_encrypted_field_cannot_be_filtered_on():
     with pytest.raises(Exception, match="Unsupported lookup"):
         list(ExternalService.objects.filter(credentials__contains="x"))
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        KEY_A,
+        KEY_A.encode(),
+        "too-short",
+        KEY_A[:-1],
+        "é" * 44,
+        base64.urlsafe_b64encode(b"x" * 31).decode(),
+        None,
+        12,
+    ],
+)
+def test_key_validation_is_fernets_own(key):
+    # validate_keys runs in a system check at every start, so it does Fernet's test
+    # without importing cryptography; it must accept exactly what Fernet accepts.
+    try:
+        Fernet(key)
+        fernet_accepts = True
+    except (ValueError, TypeError):
+        fernet_accepts = False
+    assert (crypto.validate_keys([key]) == []) is fernet_accepts

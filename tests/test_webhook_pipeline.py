@@ -4,6 +4,7 @@ import json
 import time
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from patchbay.core.signing import hmac_sha256_hex
@@ -202,3 +203,36 @@ def test_concurrent_deliveries_are_processed_once(postgres_only):
     assert calls == ["evt_concurrent"]
     assert sorted(r.json()["duplicate"] for r in responses) == [False, True, True, True]
     assert WebhookEvent.objects.get().attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_row_commits_with_the_event():
+    # One transaction (one commit, one flush to disk) per delivery: when a handler's
+    # on_commit work runs, the delivery's IntegrationLog row is already stored.
+    seen = []
+
+    def handler(event):
+        transaction.on_commit(
+            lambda: seen.append(IntegrationLog.objects.filter(provider="pipeline").count())
+        )
+
+    receiver("pipeline", "thing.happened")(handler)
+    try:
+        assert deliver(Client(), EVENT).status_code == 200
+    finally:
+        disconnect("pipeline", "thing.happened", handler)
+    assert seen == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_log_insert_keeps_the_event(calls, monkeypatch):
+    create = IntegrationLog.objects.create
+
+    def failing_create(**fields):  # the database refuses the row (a CHECK constraint)
+        return create(**{**fields, "status_code": -1})
+
+    monkeypatch.setattr(IntegrationLog.objects, "create", failing_create)
+    assert deliver(Client(), EVENT).json() == {"status": "processed", "duplicate": False}
+    assert WebhookEvent.objects.get().status == "processed"
+    assert not IntegrationLog.objects.exists()
+    assert calls == ["evt_1"]

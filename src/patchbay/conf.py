@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.functional import empty
 
 _MISSING = object()
 
@@ -20,6 +21,12 @@ class PatchbaySettings:
 
     def get(self, name: str, default: Any = None) -> Any:
         """Read any Django setting, treating an unset setting as ``default``."""
+        # Most of patchbay's settings are usually unset, and asking LazySettings for an
+        # unset one raises and catches an AttributeError in Python code, which costs
+        # microseconds on every client call: look in the settings object itself first.
+        wrapped = django_settings.__dict__.get("_wrapped", empty)
+        if wrapped is not empty and getattr(wrapped, name, _MISSING) is _MISSING:
+            return default
         value = getattr(django_settings, name, _MISSING)
         return default if value is _MISSING else value
 

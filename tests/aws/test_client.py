@@ -110,6 +110,17 @@ def test_presigned_post(client):
     assert client.get_object_metadata("in/file.txt")["metadata"]["content_length"] == 5
 
 
+def test_presigning_is_local_no_row_no_health(client):
+    from patchbay.models import ExternalService
+
+    assert client.generate_presigned_post("in/a.txt")["success"]
+    assert client.generate_presigned_url("in/a.txt")["success"]
+    assert client.generate_presigned_put("in/a.txt", "text/plain", 3)["success"]
+    # Signing never reaches S3: nothing is stored, and S3's health is not vouched for.
+    assert not IntegrationLog.objects.exists()
+    assert not ExternalService.objects.filter(provider="aws", total_requests__gt=0).exists()
+
+
 def test_list_and_delete(client, bucket):
     for key in ("p/1.txt", "p/2.txt", "q/3.txt"):
         bucket.put_object(Bucket=BUCKET, Key=key, Body=b"x" * 3)

@@ -233,6 +233,7 @@ class S3Client(BaseClient):
                 "url": simulation.object_url(self.bucket, object_key, expiration),
                 "expires_in": expiration,
             },
+            local=True,  # signed here: S3 is not contacted
         )
 
     def generate_presigned_post(
@@ -265,6 +266,7 @@ class S3Client(BaseClient):
             live,
             simulate=simulate,
             params={"key": object_key, "expiration": expiration},
+            local=True,  # signed here: S3 is not contacted
         )
 
     def generate_presigned_put(
@@ -303,6 +305,7 @@ class S3Client(BaseClient):
                 "content_type": content_type,
                 "content_length": content_length,
             },
+            local=True,  # signed here: S3 is not contacted
         )
 
     def list_objects(self, prefix: str = "", max_keys: int = 1000) -> Result:

@@ -12,7 +12,6 @@ import secrets
 from datetime import datetime
 from typing import IO, cast
 from urllib.parse import unquote, urlencode
-from xml.etree import ElementTree
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
@@ -41,6 +40,8 @@ _CORS = {
 
 
 def _xml(root: str, elements: dict[str, str | int]) -> str:
+    from xml.etree import ElementTree  # here, not at start-up: the URLconf imports this module
+
     document = ElementTree.Element(root)
     for name, value in elements.items():
         ElementTree.SubElement(document, name).text = str(value)

@@ -7,6 +7,7 @@ patchbay's simulated upload endpoint then checks them as S3 does.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -28,13 +29,20 @@ def simulation_secret_key() -> str:
 
 
 def _sdk_client() -> Any:
+    return _signing_client(simulation_secret_key())
+
+
+@functools.lru_cache(maxsize=4)
+def _signing_client(secret_key: str) -> Any:
+    # Building a boto3 client costs milliseconds, signing with it microseconds: keep
+    # one per secret (SECRET_KEY may change, e.g. in tests).
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
+    return boto3.session.Session().client(  # a session of its own: thread-safe
         "s3",
         aws_access_key_id=SIMULATION_ACCESS_KEY,
-        aws_secret_access_key=simulation_secret_key(),
+        aws_secret_access_key=secret_key,
         region_name=SIMULATION_REGION,
         endpoint_url="http://patchbay.simulated",
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),

@@ -65,13 +65,23 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """Whether a call may go out now."""
-        open_until = self.cache.get(self._open_until_key)
+        return self.admit()[0]
+
+    def admit(self) -> tuple[bool, bool]:
+        """``(allowed, clean)``: whether a call may go out now, and whether the breaker
+        was closed with no failure counted, so that a success has nothing to reset.
+
+        One cache read for both: a caller that got ``clean`` may skip
+        :meth:`record_success` (a cache write, a network round trip with Redis).
+        """
+        found = self.cache.get_many([self._open_until_key, self._failures_key])
+        open_until = found.get(self._open_until_key)
         if open_until is None:
-            return True
+            return True, not found.get(self._failures_key)
         if time.time() < open_until:
-            return False
+            return False, False
         # Half-open: cache.add is atomic, so exactly one caller wins the trial.
-        return bool(self.cache.add(self._trial_key, 1, timeout=max(1, int(self.cooldown))))
+        return bool(self.cache.add(self._trial_key, 1, timeout=max(1, int(self.cooldown)))), False
 
     def record_success(self) -> None:
         """Close the breaker: the service answered."""

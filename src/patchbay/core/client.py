@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 from patchbay.core import registry
 from patchbay.core.breaker import CircuitBreaker
 from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
-from patchbay.core.health import record_outcome
 from patchbay.core.recording import record_call
 from patchbay.core.sdk import import_sdk, sdk_available
 from patchbay.core.simulation import SimulatedCall, outbox, should_simulate
@@ -103,6 +102,7 @@ class BaseClient:
         params: Mapping[str, Any] | None = None,
         validate: Callable[[], None] | None = None,
         private: Mapping[str, Any] | None = None,
+        local: bool = False,
     ) -> Result:
         """Run ``operation`` live or simulated and return its result dict.
 
@@ -112,19 +112,27 @@ class BaseClient:
         ``validate`` runs first, live or simulated: a :class:`ServiceError` it
         raises refuses the call before anything is sent (recorded, but not
         counted against the service's health).
+
+        ``local`` marks an operation computed on this machine that never reaches
+        the service (presigning a URL). It neither consults nor feeds the circuit
+        breaker and the health counters, which are about the service answering,
+        and only its failures are stored as IntegrationLog rows: a row for every
+        signature would cost a database commit each, for no exchange with anyone.
+        It is logged on the ``patchbay`` logger like any call.
         """
         started = time.perf_counter()
         status_code: int | None = None
         try:
             if validate is not None:
                 validate()
-            result = self._run(operation, live, simulate, params or {}, private or {})
+            result = self._run(operation, live, simulate, params or {}, private or {}, local)
         except ServiceError as exc:  # raised before the call, e.g. by validation
             result = self._failure(exc)
             status_code = exc.status
         except SDKNotInstalled as exc:  # validation needed an SDK (e.g. phonenumbers)
             result = failure(str(exc), error_code="sdk_missing")
         status_code = result.pop("_status_code", status_code)
+        health = result.pop("_health", None)
         record_call(
             provider=self.provider,
             operation=operation,
@@ -135,6 +143,8 @@ class BaseClient:
             error_code=result.get("error_code", ""),
             status_code=status_code,
             summary=self.redactor.data(params or {}),
+            health=health,
+            store=not (local and result["success"]),
         )
         return result
 
@@ -145,6 +155,7 @@ class BaseClient:
         simulate: Callable[[], Mapping[str, Any]],
         params: Mapping[str, Any],
         private: Mapping[str, Any],
+        local: bool = False,
     ) -> Result:
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
             return failure(self.config.disabled_reason, error_code="service_disabled")
@@ -170,7 +181,10 @@ class BaseClient:
                 f"(set {', '.join(self._setting_names(missing))} or configure it in the admin).",
                 error_code="not_configured",
             )
-        if not self.breaker.allow():
+        if local:
+            return self._run_local(operation, live)
+        allowed, breaker_clean = self.breaker.admit()
+        if not allowed:
             return failure(
                 f"{self.label()} is failing; calls are paused for up to "
                 f"{int(self.breaker.cooldown)} s by the circuit breaker.",
@@ -186,22 +200,34 @@ class BaseClient:
             if error.error_code == "unexpected_error":
                 logger.exception("%s.%s raised unexpectedly", self.provider, operation)
         else:
-            self.breaker.record_success()
-            record_outcome(self.provider, success=True, name=self.label())
-            return success(**data)
+            if not breaker_clean:  # else there is nothing to reset: spare the cache write
+                self.breaker.record_success()
+            # Recorded with the IntegrationLog row, in one transaction (see call()).
+            return {**success(**data), "_health": {"success": True, "name": self.label()}}
         if error.retryable:
             self.breaker.record_failure()
-        else:
+        elif not breaker_clean:
             self.breaker.record_success()  # the service answered
         result = self._failure(error)
-        record_outcome(
-            self.provider,
-            success=False,
-            service_fault=error.retryable or error.error_code in SERVICE_FAULT_CODES,
-            error=result["error"],
-            name=self.label(),
-        )
-        return {**result, "_status_code": error.status}
+        health = {
+            "success": False,
+            "service_fault": error.retryable or error.error_code in SERVICE_FAULT_CODES,
+            "error": result["error"],
+            "name": self.label(),
+        }
+        return {**result, "_status_code": error.status, "_health": health}
+
+    def _run_local(self, operation: str, live: Callable[[], Mapping[str, Any]]) -> Result:
+        # Like a live call, without the breaker and the health bookkeeping.
+        try:
+            return success(**live())
+        except ServiceError as exc:
+            error = exc
+        except Exception as exc:
+            error = self.translate_exception(exc)
+            if error.error_code == "unexpected_error":
+                logger.exception("%s.%s raised unexpectedly", self.provider, operation)
+        return {**self._failure(error), "_status_code": error.status}
 
     def _failure(self, error: ServiceError) -> Result:
         return failure(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from patchbay.conf import conf
@@ -31,10 +32,17 @@ def normalize(number: str, region: str | None = None) -> str:
 
     Numbers without a ``+`` are read in ``region``, else ``TWILIO_DEFAULT_REGION``.
     """
+    return _normalize(str(number), region or conf.get("TWILIO_DEFAULT_REGION", None))
+
+
+# Parsing costs tens of microseconds and a send parses its numbers up to three times
+# (the shortcut, the client's validation, the sender): remember the answers. Invalid
+# numbers raise, and lru_cache keeps no exception, so they are parsed every time.
+@functools.lru_cache(maxsize=4096)
+def _normalize(number: str, region: str | None) -> str:
     phonenumbers = import_sdk("phonenumbers", "twilio")
-    region = region or conf.get("TWILIO_DEFAULT_REGION", None)
     try:
-        parsed = phonenumbers.parse(str(number), region)
+        parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as exc:
         raise _invalid(number) from exc
     if not phonenumbers.is_valid_number(parsed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,12 +19,18 @@ DUPLICATE = "duplicate"
 _DONE = {WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED}
 
 
-def process_delivery(provider: str, delivery: VerifiedDelivery) -> tuple[WebhookEvent, str]:
+def process_delivery(
+    provider: str,
+    delivery: VerifiedDelivery,
+    then: Callable[[WebhookEvent, str], object] | None = None,
+) -> tuple[WebhookEvent, str]:
     """Store ``delivery`` and process it unless it was already processed.
 
     Returns the event and the outcome: a WebhookEvent status or ``"duplicate"``.
     The row lock makes concurrent deliveries of one event wait for each other,
-    so handlers run once.
+    so handlers run once. ``then(event, outcome)`` runs last in the same
+    transaction: the view stores its IntegrationLog row there, so a delivery
+    costs one commit (a flush to disk), not two.
     """
     with transaction.atomic():
         event, created = WebhookEvent.objects.select_for_update().get_or_create(
@@ -36,11 +43,15 @@ def process_delivery(provider: str, delivery: VerifiedDelivery) -> tuple[Webhook
             },
         )
         if not created and event.status in _DONE:
-            return event, DUPLICATE
-        if not created:  # a redelivery after a failure carries the current payload
-            event.payload = delivery.payload
-        run_handlers(event)
-    return event, event.status
+            outcome = DUPLICATE
+        else:
+            if not created:  # a redelivery after a failure carries the current payload
+                event.payload = delivery.payload
+            run_handlers(event)
+            outcome = event.status
+        if then is not None:
+            then(event, outcome)
+    return event, outcome
 
 
 def run_handlers(event: WebhookEvent) -> None:

@@ -83,20 +83,23 @@ class WebhookView(View):
                 started, 400, "The webhook could not be verified.", "verification_failed"
             )
 
-        event, outcome = process_delivery(self.provider, delivery)
-        failed = outcome == WebhookEvent.Status.FAILED
-        self._record(
-            started,
-            success=not failed,
-            status_code=500 if failed else 200,
-            summary={
-                "event_id": delivery.event_id,
-                "event_type": delivery.event_type,
-                "outcome": outcome,
-            },
-            error=event.error if failed else "",
-            error_code="handler_failed" if failed else "",
-        )
+        def record(event: WebhookEvent, outcome: str) -> None:
+            failed = outcome == WebhookEvent.Status.FAILED
+            self._record(
+                started,
+                success=not failed,
+                status_code=500 if failed else 200,
+                summary={
+                    "event_id": delivery.event_id,
+                    "event_type": delivery.event_type,
+                    "outcome": outcome,
+                },
+                error=event.error if failed else "",
+                error_code="handler_failed" if failed else "",
+            )
+
+        # The log row is written in the event's transaction (in a savepoint of its own).
+        event, outcome = process_delivery(self.provider, delivery, then=record)
         return self.respond(event, outcome)
 
     def respond(self, event: WebhookEvent, outcome: str) -> HttpResponse:

@@ -1,0 +1,77 @@
+"""URLs of figure 3's server: endpoints behind one middleware stack.
+
+They differ only in what they do after verifying the signature:
+
+- ``/integrations/webhooks/stripe/``: patchbay's endpoint (verify, store,
+  dispatch, record, respond);
+- ``/bare/``: a view that only verifies the signature with the Stripe SDK;
+- ``/floor/``: the bare view plus one INSERT (autocommit) of the parsed event:
+  the least any store-before-answering endpoint does, to tell what patchbay
+  adds from what durably storing an event costs on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+
+from patchbay.models import WebhookEvent
+from patchbay.webhooks import receiver
+
+
+def _verified(request: HttpRequest) -> bool:
+    import stripe
+
+    try:
+        stripe.WebhookSignature.verify_header(
+            request.body,
+            request.headers.get("Stripe-Signature", ""),
+            settings.STRIPE_WEBHOOK_SECRET,
+            300,
+        )
+    except (stripe.SignatureVerificationError, ValueError):
+        return False
+    return True
+
+
+@csrf_exempt
+def bare_view(request: HttpRequest) -> HttpResponse:
+    """The baseline: the SDK's signature check and a 200, nothing else."""
+    if not _verified(request):
+        return HttpResponse(status=400)
+    return HttpResponse(b'{"status": "ok"}', content_type="application/json")
+
+
+@csrf_exempt
+def floor_view(request: HttpRequest) -> HttpResponse:
+    """The bare view plus one durable INSERT of the event."""
+    if not _verified(request):
+        return HttpResponse(status=400)
+    event = json.loads(request.body)
+    WebhookEvent.objects.create(
+        provider="floor", event_id=event["id"], event_type=event["type"], payload=event
+    )
+    return HttpResponse(b'{"status": "ok"}', content_type="application/json")
+
+
+def ready_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"ok")
+
+
+@receiver("stripe", "customer.created")
+def on_customer_created(event: WebhookEvent) -> None:
+    # A registered no-op handler: deliveries are dispatched and marked processed like
+    # a project's events, and the figure measures the pipeline, not handler code.
+    return None
+
+
+urlpatterns = [
+    path("bare/", bare_view),
+    path("floor/", floor_view),
+    path("ready/", ready_view),
+    path("integrations/", include("patchbay.urls")),
+]

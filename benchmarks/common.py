@@ -1,0 +1,542 @@
+"""What every benchmark shares: figures, timing, the stub HTTP server, Django set-up.
+
+Also a small command line, used by the runner and the benchmarks themselves:
+
+    python -m benchmarks.common stub                 # serve the stub; prints its port
+    python -m benchmarks.common call MODULE FUNC OUT # MODULE.FUNC(**json stdin) -> OUT
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import gc
+import importlib
+import itertools
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Where PostgreSQL and Redis are, for the benchmarks that use them. Each benchmark
+# creates (and drops) a database of its own on that server, named after it.
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Figure:
+    """One line of the results table: a value, its same-run baseline and their ratio.
+
+    ``met`` is None when the figure has no target or was not measured.
+    """
+
+    name: str
+    baseline: str
+    baseline_value: float | None
+    value: float | None
+    unit: str
+    ratio: float | None
+    target: str
+    met: bool | None
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Figure:
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+    @classmethod
+    def skipped(cls, name: str, reason: str, target: str = "") -> Figure:
+        """A figure that could not be measured here (e.g. no PostgreSQL server)."""
+        return cls(name, "", None, None, "", None, target, None, f"skipped: {reason}")
+
+
+# -- timing ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How long to measure: ``rounds`` batches of ``batch`` calls after ``warmup`` calls."""
+
+    rounds: int
+    batch: int
+    warmup: int
+
+
+def per_call(fn: Callable[[], object], batch: int) -> float:
+    """Mean seconds per call of ``batch`` calls of ``fn``."""
+    started = time.perf_counter()
+    for _ in range(batch):
+        fn()
+    return (time.perf_counter() - started) / batch
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """Median seconds per call of a baseline and a subject, from interleaved rounds."""
+
+    baseline: float
+    subject: float
+    baseline_rounds: tuple[float, ...]
+    subject_rounds: tuple[float, ...]
+
+    @property
+    def ratio(self) -> float:
+        return self.subject / self.baseline
+
+
+def compare(
+    baseline: Callable[[], object], subject: Callable[[], object], how: Settings
+) -> Comparison:
+    """Time ``baseline`` and ``subject`` in alternating rounds (ABBA), medians per call.
+
+    Alternating the order each round spreads the machine's drift over both,
+    and the median ignores the rounds a neighbour's burst of work spoiled.
+    """
+    for _ in range(how.warmup):
+        baseline()
+        subject()
+    base_rounds: list[float] = []
+    subject_rounds: list[float] = []
+    for round_ in range(how.rounds):
+        gc.collect()
+        if round_ % 2:
+            subject_rounds.append(per_call(subject, how.batch))
+            base_rounds.append(per_call(baseline, how.batch))
+        else:
+            base_rounds.append(per_call(baseline, how.batch))
+            subject_rounds.append(per_call(subject, how.batch))
+    return Comparison(
+        statistics.median(base_rounds),
+        statistics.median(subject_rounds),
+        tuple(base_rounds),
+        tuple(subject_rounds),
+    )
+
+
+def throughput(fn: Callable[[], object], how: Settings) -> float:
+    """Median calls per second of ``fn`` over ``how.rounds`` batches, after warm-up."""
+    for _ in range(how.warmup):
+        fn()
+    rounds = []
+    for _ in range(how.rounds):
+        gc.collect()
+        rounds.append(per_call(fn, how.batch))
+    return 1 / statistics.median(rounds)
+
+
+# -- the stub HTTP server ---------------------------------------------------------------------
+
+_STRIPE_CUSTOMER: dict[str, Any] = {
+    "id": "cus_BenchStub0000000001",
+    "object": "customer",
+    "address": None,
+    "balance": 0,
+    "created": 1700000000,
+    "currency": None,
+    "default_source": None,
+    "delinquent": False,
+    "description": None,
+    "email": "ada@example.com",
+    "invoice_prefix": "BENCH0001",
+    "invoice_settings": {
+        "custom_fields": None,
+        "default_payment_method": None,
+        "footer": None,
+        "rendering_options": None,
+    },
+    "livemode": False,
+    "metadata": {"plan": "pro"},
+    "name": "Ada Lovelace",
+    "next_invoice_sequence": 1,
+    "phone": None,
+    "preferred_locales": [],
+    "shipping": None,
+    "tax_exempt": "none",
+    "test_clock": None,
+}
+_TWILIO_MESSAGE: dict[str, Any] = {
+    "account_sid": "AC00000000000000000000000000000000",
+    "api_version": "2010-04-01",
+    "body": "Your order has shipped.",
+    "date_created": "Thu, 23 Nov 2023 12:00:00 +0000",
+    "date_sent": None,
+    "date_updated": "Thu, 23 Nov 2023 12:00:00 +0000",
+    "direction": "outbound-api",
+    "error_code": None,
+    "error_message": None,
+    "from": "+15005550006",
+    "messaging_service_sid": None,
+    "num_media": "0",
+    "num_segments": "1",
+    "price": None,
+    "price_unit": "USD",
+    "sid": "SM00000000000000000000000000000001",
+    "status": "queued",
+    "subresource_uris": {"media": "/2010-04-01/Accounts/AC0/Messages/SM0/Media.json"},
+    "to": "+14155552671",
+    "uri": "/2010-04-01/Accounts/AC0/Messages/SM0.json",
+}
+
+
+_serial = itertools.count(1)
+
+
+def _answer(method: str, path: str) -> tuple[int, dict[str, Any]]:
+    """The canned answer to one request, shaped like the real service's, with a new id."""
+    if method == "POST" and path == "/v1/customers":
+        return 200, {**_STRIPE_CUSTOMER, "id": f"cus_Bench{next(_serial):016d}"}
+    if method == "POST" and path.startswith("/2010-04-01/") and path.endswith("/Messages.json"):
+        return 201, {**_TWILIO_MESSAGE, "sid": f"SM{next(_serial):032d}"}
+    if method == "POST" and path == "/api/v1/transactional":
+        return 200, {"success": True}
+    return 404, {"error": f"the stub does not serve {method} {path}"}
+
+
+class _StubHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse their pooled connection
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024  # headers and body leave in one write, flushed per request
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        path = self.path.split("?", 1)[0]
+        if path == "/__stats":
+            with self.lock:
+                status, answer = 200, dict(self.counts)
+        else:
+            status, answer = _answer(self.command, path)
+            with self.lock:
+                self.counts[path] = self.counts.get(path, 0) + 1
+        body = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # a line per request would cost more than answering it
+
+
+def serve_stub(port: int = 0) -> None:
+    """Serve the stub on 127.0.0.1 until killed; print the port first."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _StubHandler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+class StubServer:
+    """The stub HTTP server in a process of its own (it must not share our GIL)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.common", "stub"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.isdigit():
+            self.close()
+            raise RuntimeError("the stub server did not start")
+        self.port = int(line)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stats(self) -> dict[str, int]:
+        """Requests served so far, per path (proves the calls really went out)."""
+        import urllib.request
+
+        with urllib.request.urlopen(self.url + "/__stats", timeout=5) as answer:  # noqa: S310
+            counts: dict[str, int] = json.load(answer)
+        return counts
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def __enter__(self) -> StubServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- Django in a benchmark process ----------------------------------------------------------------
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server: ``PATCHBAY_BENCH_DATABASE_URL``, else ``DATABASE_URL`` (as CI)."""
+    return (
+        os.environ.get("PATCHBAY_BENCH_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL
+    )
+
+
+def redis_url() -> str:
+    """Redis for the PostgreSQL runs: ``PATCHBAY_BENCH_REDIS_URL``, else db 8 on 127.0.0.1."""
+    return os.environ.get("PATCHBAY_BENCH_REDIS_URL") or DEFAULT_REDIS_URL
+
+
+def reachable(url: str) -> bool:
+    """Whether something listens at the host and port of ``url``."""
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), 2).close()
+    except OSError:
+        return False
+    return True
+
+
+def postgres_available() -> bool:
+    return reachable(postgres_url()) and reachable(redis_url())
+
+
+def _postgres_settings(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/") or "postgres",
+        "USER": parts.username or "postgres",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
+    }
+
+
+BASE_SETTINGS: dict[str, Any] = {
+    "SECRET_KEY": "patchbay-benchmarks-not-a-secret",
+    "DEBUG": False,  # DEBUG keeps every query in memory, and would turn simulation on
+    "ALLOWED_HOSTS": ["127.0.0.1", "localhost", "testserver"],
+    "USE_TZ": True,
+    "INSTALLED_APPS": [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "patchbay",
+    ],
+    "MIDDLEWARE": [
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ],
+    "TEMPLATES": [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                ]
+            },
+        }
+    ],
+    "ROOT_URLCONF": "benchmarks.urls",
+    "STATIC_URL": "/static/",
+    "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "PATCHBAY_SIMULATE": False,
+    "SILENCED_SYSTEM_CHECKS": ["patchbay.W004"],
+}
+
+
+def django_environment(
+    database: str = "sqlite",
+    *,
+    label: str = "bench",
+    database_options: Mapping[str, Any] | None = None,
+    **settings: Any,
+) -> dict[str, str]:
+    """Configure and set up Django in this process, with migrated tables; describe it.
+
+    ``database`` is ``"sqlite"`` (a file in a temporary folder, not ``:memory:``,
+    which flatters writes, with the local-memory cache) or ``"postgres"`` (a
+    fresh database ``patchbay_bench_<label>`` on :func:`postgres_url`, dropped at
+    exit, with Redis at :func:`redis_url` as the cache, as in production).
+    ``database_options`` become the database's ``OPTIONS``; ``settings``
+    override :data:`BASE_SETTINGS`. Call once per process.
+    """
+    import django
+
+    from patchbay.cache import cache_settings
+
+    chosen = {**BASE_SETTINGS}
+    key_prefix = f"patchbay-bench-{label}-{os.getpid()}"
+    if database == "sqlite":
+        folder = tempfile.mkdtemp(prefix=f"patchbay-bench-{label}-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        chosen["DATABASES"] = {
+            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": f"{folder}/db.sqlite3"}
+        }
+        chosen["CACHES"] = cache_settings(None, key_prefix=key_prefix)
+    elif database == "postgres":
+        db = _postgres_settings(postgres_url())
+        db["TEST"] = {"NAME": f"patchbay_bench_{label}"}
+        chosen["DATABASES"] = {"default": db}
+        chosen["CACHES"] = cache_settings(redis_url(), key_prefix=key_prefix)
+    else:
+        raise ValueError(f"unknown database {database!r}: 'sqlite' or 'postgres'")
+    chosen["DATABASES"]["default"]["OPTIONS"] = dict(database_options or {})
+    chosen.update(settings)
+    # A settings module, as projects have, rather than settings.configure(): Django
+    # reads the two differently, and unset settings cost more with configure().
+    module = types.ModuleType("benchmarks_settings")
+    module.__dict__.update(chosen)
+    sys.modules[module.__name__] = module
+    os.environ["DJANGO_SETTINGS_MODULE"] = module.__name__
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    if database == "postgres":
+        old_name = connection.settings_dict["NAME"]
+        # Django's test-database machinery: create (or recreate) it, migrate, drop at exit.
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        atexit.register(connection.creation.destroy_test_db, old_name, verbosity=0)
+    else:
+        call_command("migrate", verbosity=0, interactive=False)
+    return describe_environment()
+
+
+def describe_environment() -> dict[str, str]:
+    """The database and cache Django uses here, for notes."""
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    cache = django_settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        return {"database": f"PostgreSQL {version.split()[0]}", "cache": cache}
+    import sqlite3
+
+    return {"database": f"SQLite {sqlite3.sqlite_version} (file)", "cache": cache}
+
+
+# -- processes ------------------------------------------------------------------------------------
+
+
+def call_in_subprocess(
+    module: str,
+    function: str,
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    timeout: float = 900,
+    env: Mapping[str, str | None] | None = None,
+) -> Any:
+    """``module.function(**kwargs)`` in a fresh interpreter; its JSON-able return value.
+
+    Benchmarks need a process each: Django is configured once per process, and
+    a benchmark must not inherit the imports and caches of the one before it.
+    ``env`` adds environment variables to ours (None removes one).
+    """
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    with tempfile.TemporaryDirectory(prefix="patchbay-bench-") as folder:
+        out = Path(folder) / "result.json"
+        completed = subprocess.run(
+            [sys.executable, "-m", "benchmarks.common", "call", module, function, str(out)],
+            cwd=ROOT,
+            env=environment,
+            input=json.dumps(dict(kwargs or {})),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if completed.returncode != 0 or not out.exists():
+            tail = "\n".join((completed.stderr or completed.stdout).strip().splitlines()[-25:])
+            raise RuntimeError(
+                f"{module}.{function} failed (exit code {completed.returncode}):\n{tail}"
+            )
+        return json.loads(out.read_text())
+
+
+def figures_from(data: Any) -> list[Figure]:
+    return [Figure.from_dict(item) for item in data]
+
+
+def _to_json(value: Any) -> Any:
+    # Not isinstance(value, Figure): run as ``-m benchmarks.common`` this module is
+    # __main__, and the benchmarks' Figure is benchmarks.common's, another class.
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (list, tuple)):
+        return [_to_json(item) for item in value]
+    return value
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    # Simulated sends print what they would send, as Django's console email backend does.
+    with open(os.devnull, "w") as devnull:
+        saved, sys.stdout = sys.stdout, devnull
+        try:
+            yield
+        finally:
+            sys.stdout = saved
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["stub"]:
+        serve_stub(int(argv[1]) if len(argv) > 1 else 0)
+        return 0
+    if argv[:1] == ["call"] and len(argv) == 4:
+        _, module, function, out = argv
+        kwargs = json.loads(sys.stdin.read() or "{}")
+        with _quiet_stdout():
+            result = getattr(importlib.import_module(module), function)(**kwargs)
+        Path(out).write_text(json.dumps(_to_json(result)))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
