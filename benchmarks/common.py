@@ -9,6 +9,7 @@ Also a small command line, used by the runner and the benchmarks themselves:
 from __future__ import annotations
 
 import atexit
+import copy
 import dataclasses
 import gc
 import importlib
@@ -85,11 +86,19 @@ class Settings:
     warmup: int
 
 
-def per_call(fn: Callable[[], object], batch: int) -> float:
-    """Mean seconds per call of ``batch`` calls of ``fn``."""
+def per_call(
+    fn: Callable[[], object], batch: int, settle: Callable[[], object] | None = None
+) -> float:
+    """Mean seconds per call of ``batch`` calls of ``fn``.
+
+    ``settle``, if given, runs after the batch and inside its time: work the
+    calls left to a background thread (storing their records) counts as theirs.
+    """
     started = time.perf_counter()
     for _ in range(batch):
         fn()
+    if settle is not None:
+        settle()
     return (time.perf_counter() - started) / batch
 
 
@@ -108,12 +117,17 @@ class Comparison:
 
 
 def compare(
-    baseline: Callable[[], object], subject: Callable[[], object], how: Settings
+    baseline: Callable[[], object],
+    subject: Callable[[], object],
+    how: Settings,
+    *,
+    settle: Callable[[], object] | None = None,
 ) -> Comparison:
     """Time ``baseline`` and ``subject`` in alternating rounds (ABBA), medians per call.
 
     Alternating the order each round spreads the machine's drift over both,
     and the median ignores the rounds a neighbour's burst of work spoiled.
+    ``settle`` ends each of the subject's batches (see :func:`per_call`).
     """
     for _ in range(how.warmup):
         baseline()
@@ -123,11 +137,11 @@ def compare(
     for round_ in range(how.rounds):
         gc.collect()
         if round_ % 2:
-            subject_rounds.append(per_call(subject, how.batch))
+            subject_rounds.append(per_call(subject, how.batch, settle))
             base_rounds.append(per_call(baseline, how.batch))
         else:
             base_rounds.append(per_call(baseline, how.batch))
-            subject_rounds.append(per_call(subject, how.batch))
+            subject_rounds.append(per_call(subject, how.batch, settle))
     return Comparison(
         statistics.median(base_rounds),
         statistics.median(subject_rounds),
@@ -380,6 +394,20 @@ BASE_SETTINGS: dict[str, Any] = {
 }
 
 
+def project_settings(**overrides: Any) -> dict[str, Any]:
+    """The settings of a benchmark's project: :data:`BASE_SETTINGS` with ``overrides``.
+
+    For a settings module of its own (a server in another process loads it by
+    name) as much as for :func:`django_environment`.
+    """
+    return {**copy.deepcopy(BASE_SETTINGS), **overrides}
+
+
+def postgres_database(url: str, **options: Any) -> dict[str, Any]:
+    """A ``DATABASES`` entry for the PostgreSQL database at ``url``, plus ``options``."""
+    return {**_postgres_settings(url), **options}
+
+
 def django_environment(
     database: str = "sqlite",
     *,
@@ -400,7 +428,7 @@ def django_environment(
 
     from patchbay.cache import cache_settings
 
-    chosen = {**BASE_SETTINGS}
+    chosen = project_settings()
     key_prefix = f"patchbay-bench-{label}-{os.getpid()}"
     if database == "sqlite":
         folder = tempfile.mkdtemp(prefix=f"patchbay-bench-{label}-")

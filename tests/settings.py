@@ -70,3 +70,8 @@ PATCHBAY_SIMULATE = None
 # The suite runs with DEBUG off and local-memory caches on SQLite; the cache
 # warning is asserted in the checks tests instead.
 SILENCED_SYSTEM_CHECKS = ["patchbay.W004"]
+
+# Each test's database is rolled back or emptied when it ends, and a row that the
+# background recorder stored later would land in another test: record in the
+# calling thread, as the testing docs advise. tests/test_recording.py turns it on.
+PATCHBAY_RECORD_IN_BACKGROUND = False

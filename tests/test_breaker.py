@@ -113,3 +113,41 @@ def test_admit_says_when_a_success_has_nothing_to_reset(clock):
     assert breaker.admit() == (False, False)  # everyone else waits
     breaker.record_success()
     assert breaker.admit() == (True, True)
+
+
+class TestRecheckAfter:
+    """A clean breaker is trusted for a while; this process's own failures count at once."""
+
+    def breaker(self, recheck_after):
+        cache = LocMemCache("breaker-recheck", {})
+        breaker = CircuitBreaker("recheck", threshold=1, cache=cache, recheck_after=recheck_after)
+        breaker.reset()
+        return breaker
+
+    def open_from_another_process(self, breaker):
+        breaker.cache.set(breaker._open_until_key, breaker_module.time.time() + 100)
+
+    def test_another_process_opening_it_is_seen_after_the_interval(self, monkeypatch):
+        breaker = self.breaker(recheck_after=30)
+        assert breaker.admit() == (True, True)
+        self.open_from_another_process(breaker)
+        assert breaker.admit() == (True, True)  # still trusted: no cache read
+        later = breaker_module.time.monotonic() + 31
+        monkeypatch.setattr(breaker_module.time, "monotonic", lambda: later)
+        assert breaker.admit() == (False, False)
+
+    def test_zero_reads_the_cache_on_every_call(self):
+        breaker = self.breaker(recheck_after=0)
+        assert breaker.admit() == (True, True)
+        self.open_from_another_process(breaker)
+        assert breaker.admit() == (False, False)
+
+    def test_this_process_failures_count_at_once(self):
+        breaker = self.breaker(recheck_after=30)
+        assert breaker.admit() == (True, True)
+        breaker.record_failure()  # threshold 1: open
+        assert breaker.admit() == (False, False)
+
+    def test_the_default_comes_from_settings(self, settings):
+        settings.PATCHBAY_BREAKER_RECHECK_AFTER = 2.5
+        assert CircuitBreaker("x").recheck_after == 2.5

@@ -89,11 +89,24 @@ def test_w002_public_url_not_https_in_production(settings):
 
 @pytest.mark.parametrize(
     ("setting", "value"),
-    [("PATCHBAY_SIMULATE", "yes"), ("PATCHBAY_TIMEOUT", 0), ("PATCHBAY_BREAKER_THRESHOLD", "x")],
+    [
+        ("PATCHBAY_SIMULATE", "yes"),
+        ("PATCHBAY_TIMEOUT", 0),
+        ("PATCHBAY_BREAKER_THRESHOLD", "x"),
+        ("PATCHBAY_RECORD_IN_BACKGROUND", "False"),
+        ("PATCHBAY_BREAKER_RECHECK_AFTER", -1),
+        ("PATCHBAY_BREAKER_RECHECK_AFTER", "soon"),
+    ],
 )
 def test_e005_invalid_setting_values(settings, setting, value):
     setattr(settings, setting, value)
     assert ids(checks.check_settings_types()) == ["patchbay.E005"]
+
+
+def test_e005_zero_recheck_interval_is_valid(settings):
+    settings.PATCHBAY_BREAKER_RECHECK_AFTER = 0
+    settings.PATCHBAY_RECORD_IN_BACKGROUND = False
+    assert checks.check_settings_types() == []
 
 
 def test_e006_cache_alias_missing(settings):
@@ -167,3 +180,12 @@ def test_e009_loops_template_ids(settings):
     assert checks.check_loops_templates() == []
     settings.LOOPS_TRANSACTIONAL_IDS = ["not", "a", "dict"]
     assert ids(checks.check_loops_templates()) == ["patchbay.E009"]
+
+
+def test_e009_neither_when_simulating_nor_when_loops_is_not_used(settings):
+    settings.LOOPS_TRANSACTIONAL_IDS = {"password_reset": "a"}
+    assert checks.check_loops_templates() == []  # no API key, not enabled
+    settings.LOOPS_ENABLED = True
+    assert ids(checks.check_loops_templates()) == ["patchbay.E009"]
+    settings.PATCHBAY_SIMULATE = True
+    assert checks.check_loops_templates() == []

@@ -136,11 +136,11 @@ class TestRecording:
         def refuse(*args, **kwargs):
             raise DatabaseError("disk full")
 
-        monkeypatch.setattr(IntegrationLog.objects, "create", refuse)
+        monkeypatch.setattr(IntegrationLog.objects, "bulk_create", refuse)
         result = DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
         assert result == {"success": True, "item": {"id": "it_live"}}
         assert (service().total_requests, service().health_status) == (1, "healthy")
-        assert "Could not store the IntegrationLog row for dummy.create_item" in caplog.text
+        assert "Could not store the IntegrationLog row(s) for dummy.create_item" in caplog.text
 
     def test_a_failing_health_update_is_not_swallowed(self, monkeypatch):
         from patchbay.core import recording
@@ -148,7 +148,7 @@ class TestRecording:
         def refuse(*args, **kwargs):
             raise DatabaseError("database gone")
 
-        monkeypatch.setattr(recording, "record_outcome", refuse)
+        monkeypatch.setattr(recording, "record_outcomes", refuse)
         with pytest.raises(DatabaseError):
             DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
 

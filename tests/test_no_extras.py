@@ -6,13 +6,10 @@ SDKs are hidden with an import blocker so the main suite proves it too.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.interpreter import run_python as run_fresh
+
 SDKS = [
     "stripe",
     "twilio",
@@ -40,18 +37,7 @@ BLOCKER = textwrap.dedent(
 
 
 def run_python(code):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", BLOCKER + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_fresh(BLOCKER + textwrap.dedent(code))
 
 
 def test_every_module_imports_and_no_sdk_is_loaded():

@@ -4,14 +4,15 @@ import json
 import time
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from patchbay.core.signing import hmac_sha256_hex
 from patchbay.models import IntegrationLog, WebhookEvent
 from patchbay.signals import webhook_received
-from patchbay.webhooks import receiver
-from patchbay.webhooks.processing import reprocess
+from patchbay.webhooks import VerifiedDelivery, processing, receiver
+from patchbay.webhooks.processing import process_delivery, reprocess
 from patchbay.webhooks.registry import disconnect
 from tests.conftest import run_concurrently
 from tests.webhook_views import SECRET
@@ -33,6 +34,19 @@ def deliver(client, payload=None, *, secret=SECRET, body=None, **headers):
 EVENT = {"id": "evt_1", "type": "thing.happened", "value": 1}
 
 
+@pytest.fixture(params=["upsert", "portable"])
+def storage(request, monkeypatch):
+    """Both ways of storing an event: one upsert, or (other backends) a locked get_or_create."""
+    monkeypatch.setattr(processing._Statements, "_built", {})
+    if request.param == "portable":
+        monkeypatch.setattr(connection.features, "supports_update_conflicts_with_target", False)
+    return request.param
+
+
+def event_queries(queries):
+    return [q["sql"] for q in queries if "patchbay_webhookevent" in q["sql"]]
+
+
 @pytest.fixture
 def calls():
     seen = []
@@ -46,6 +60,7 @@ def calls():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("storage")
 class TestPipeline:
     def test_processes_and_stores_once(self, client, calls):
         response = deliver(client, EVENT)
@@ -103,12 +118,14 @@ class TestPipeline:
             assert first.status_code == 500
             assert "error" in first.json()
             event = WebhookEvent.objects.get()
-            assert event.status == "failed"
+            assert (event.status, event.attempts, event.processed_at) == ("failed", 1, None)
             assert "database was busy" in event.error
-            second = deliver(client, payload)
+            second = deliver(client, {**payload, "value": 2})
             assert second.status_code == 200
             event.refresh_from_db()
             assert (event.status, event.attempts, event.error) == ("processed", 2, "")
+            assert event.payload == {**payload, "value": 2}  # the redelivered payload
+            assert event.processed_at is not None
         finally:
             disconnect("pipeline", "flaky.event", flaky)
 
@@ -184,25 +201,45 @@ class TestRefusals:
         assert response.status_code == 200
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_deliveries_are_processed_once(postgres_only):
+def deliver_concurrently(event_id, times=4):
+    """Deliver one event from ``times`` threads at once; the answers and the handler runs."""
     calls = []
 
     def slow_handler(event):
         calls.append(event.event_id)
-        time.sleep(0.5)  # the second delivery arrives while the first is processing
+        time.sleep(0.5)  # the other deliveries arrive while the first is processing
 
     receiver("pipeline", "slow.event")(slow_handler)
-    payload = {"id": "evt_concurrent", "type": "slow.event"}
+    payload = {"id": event_id, "type": "slow.event"}
     try:
-        responses = run_concurrently(lambda: deliver(Client(), payload), 4)
+        responses = run_concurrently(lambda: deliver(Client(), payload), times)
     finally:
         disconnect("pipeline", "slow.event", slow_handler)
+    return responses, calls
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_are_processed_once(postgres_only):
+    responses, calls = deliver_concurrently("evt_concurrent")
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 200]
     assert calls == ["evt_concurrent"]
     assert sorted(r.json()["duplicate"] for r in responses) == [False, True, True, True]
     assert WebhookEvent.objects.get().attempts == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_redeliveries_of_a_failed_event_run_it_once(postgres_only):
+    WebhookEvent.objects.create(
+        provider="pipeline", event_id="evt_failed", event_type="slow.event", status="failed",
+        attempts=1, error="RuntimeError: busy",
+    )  # fmt: skip
+    responses, calls = deliver_concurrently("evt_failed")
+    assert calls == ["evt_failed"]
+    assert sorted(r.json()["status"] for r in responses) == ["duplicate"] * 3 + ["processed"]
+    stored = WebhookEvent.objects.get()
+    assert (stored.status, stored.attempts, stored.error) == ("processed", 2, "")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -226,13 +263,151 @@ def test_the_log_row_commits_with_the_event():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_log_insert_keeps_the_event(calls, monkeypatch):
-    create = IntegrationLog.objects.create
+    bulk_create = IntegrationLog.objects.bulk_create
 
-    def failing_create(**fields):  # the database refuses the row (a CHECK constraint)
-        return create(**{**fields, "status_code": -1})
+    def failing_create(rows):  # the database refuses the row (a CHECK constraint)
+        for row in rows:
+            row.status_code = -1
+        return bulk_create(rows)
 
-    monkeypatch.setattr(IntegrationLog.objects, "create", failing_create)
+    monkeypatch.setattr(IntegrationLog.objects, "bulk_create", failing_create)
     assert deliver(Client(), EVENT).json() == {"status": "processed", "duplicate": False}
     assert WebhookEvent.objects.get().status == "processed"
     assert not IntegrationLog.objects.exists()
     assert calls == ["evt_1"]
+
+
+@pytest.mark.django_db
+class TestStorage:
+    """What one delivery costs in statements, and the races the upsert settles."""
+
+    def test_a_first_delivery_is_stored_in_one_statement(self, client, calls):
+        with CaptureQueriesContext(connection) as queries:
+            assert deliver(client, EVENT).json() == {"status": "processed", "duplicate": False}
+        (stored,) = event_queries(queries)
+        assert stored.startswith("INSERT")
+        assert "ON CONFLICT" in stored
+        assert "DO NOTHING" in stored
+
+    def test_a_duplicate_only_reads_and_locks_nothing(self, client, calls):
+        deliver(client, EVENT)
+        with CaptureQueriesContext(connection) as queries:
+            assert deliver(client, EVENT).json()["duplicate"] is True
+        inserted, found = event_queries(queries)
+        assert "DO NOTHING" in inserted
+        assert found.startswith("SELECT")
+        assert "FOR UPDATE" not in found
+
+    def test_a_redelivery_of_a_failed_event_takes_it_over_in_one_statement(self, client):
+        outcomes = iter([RuntimeError("busy"), None])
+
+        def flaky(event):
+            if error := next(outcomes):
+                raise error
+
+        receiver("pipeline", "flaky.event")(flaky)
+        try:
+            deliver(client, {"id": "evt_7", "type": "flaky.event"})
+            with CaptureQueriesContext(connection) as queries:
+                assert deliver(client, {"id": "evt_7", "type": "flaky.event"}).status_code == 200
+        finally:
+            disconnect("pipeline", "flaky.event", flaky)
+        _, _, takeover = event_queries(queries)
+        assert "DO UPDATE" in takeover
+        assert [q for q in event_queries(queries) if q.startswith("UPDATE")] == []
+
+    def test_other_backends_lock_the_row_instead(self, client, calls, monkeypatch):
+        monkeypatch.setattr(processing._Statements, "_built", {})
+        monkeypatch.setattr(connection.features, "supports_update_conflicts_with_target", False)
+        with CaptureQueriesContext(connection) as queries:
+            assert deliver(client, EVENT).status_code == 200
+        assert not any("ON CONFLICT" in sql for sql in event_queries(queries))
+        assert calls == ["evt_1"]
+
+    def test_handlers_get_the_stored_row(self):
+        seen = []
+
+        def handler(event):
+            stored = WebhookEvent.objects.get(pk=event.pk)
+            seen.append((stored.event_id, event.attempts, event.payload))
+
+        receiver("pipeline", "thing.happened")(handler)
+        try:
+            event, outcome = process_delivery("pipeline", VerifiedDelivery("evt_1", *_typed()))
+        finally:
+            disconnect("pipeline", "thing.happened", handler)
+        assert outcome == "processed"
+        assert seen == [("evt_1", 1, EVENT)]
+        assert event.pk == WebhookEvent.objects.get().pk
+
+    def test_a_duplicate_returns_the_stored_event(self, calls):
+        first, _ = process_delivery("pipeline", VerifiedDelivery("evt_1", *_typed()))
+        again, outcome = process_delivery("pipeline", VerifiedDelivery("evt_1", *_typed()))
+        assert outcome == "duplicate"
+        assert (again.pk, again.status, again.payload) == (first.pk, "processed", EVENT)
+
+    def test_a_delivery_overtaken_by_a_concurrent_one_is_a_duplicate(
+        self, client, calls, monkeypatch
+    ):
+        deliver(client, EVENT)
+        find = processing._Statements.find
+        looked = []
+
+        def find_before_the_other_committed(self, provider, event_id):
+            looked.append(event_id)
+            return None if len(looked) == 1 else find(self, provider, event_id)
+
+        monkeypatch.setattr(processing._Statements, "find", find_before_the_other_committed)
+        response = deliver(client, EVENT)
+        assert response.json() == {"status": "duplicate", "duplicate": True}
+        assert calls == ["evt_1"]
+        assert WebhookEvent.objects.get().attempts == 1
+        assert IntegrationLog.objects.filter(request_summary__outcome="duplicate").count() == 1
+
+    def test_a_failure_never_overwrites_a_concurrent_success(self, client, monkeypatch):
+        claim = processing._Statements.claim
+
+        def fails(event):
+            raise RuntimeError("boom")
+
+        def claim_after_a_concurrent_success(self, provider, delivery, status, now, **kwargs):
+            if status == "failed":  # meanwhile a redelivery processed the event
+                WebhookEvent.objects.create(
+                    provider=provider, event_id=delivery.event_id, status="processed", attempts=1
+                )
+            return claim(self, provider, delivery, status, now, **kwargs)
+
+        monkeypatch.setattr(processing._Statements, "claim", claim_after_a_concurrent_success)
+        receiver("pipeline", "thing.happened")(fails)
+        try:
+            response = deliver(client, EVENT)
+        finally:
+            disconnect("pipeline", "thing.happened", fails)
+        assert response.status_code == 500
+        assert (WebhookEvent.objects.get().status, WebhookEvent.objects.get().error) == (
+            "processed",
+            "",
+        )
+        log = IntegrationLog.objects.get(provider="pipeline")
+        assert (log.error_code, log.error) == ("handler_failed", "RuntimeError: boom")
+
+    def test_a_redelivery_runs_as_the_type_first_stored(self, client, calls):
+        WebhookEvent.objects.create(
+            provider="pipeline", event_id="evt_1", event_type="thing.happened", status="failed"
+        )
+        response = deliver(client, {"id": "evt_1", "type": "nobody.cares"})
+        assert response.json()["status"] == "processed"
+        assert calls == ["evt_1"]
+        assert WebhookEvent.objects.get().event_type == "thing.happened"
+
+    def test_the_status_follows_the_receivers_that_ran(self, client, monkeypatch):
+        # Receivers are counted before the handlers run, to insert the final status at
+        # once; if they change meanwhile (another thread), the stored status follows.
+        monkeypatch.setattr(processing, "_has_receivers", lambda provider: True)
+        response = deliver(client, {"id": "evt_6", "type": "nobody.cares"})
+        assert response.json()["status"] == "ignored"
+        assert WebhookEvent.objects.get().status == "ignored"
+
+
+def _typed():
+    return EVENT["type"], EVENT

@@ -14,13 +14,12 @@ class PatchbayConfig(AppConfig):
     def ready(self) -> None:
         from patchbay import checks  # noqa: F401  (registers the system checks)
 
-        # Importing a service's client registers it; its handlers register webhook receivers.
-        # Neither imports the provider's SDK.
-        from patchbay.aws import s3  # noqa: F401
-        from patchbay.loops import client as loops_client  # noqa: F401
+        # patchbay's own webhook receivers, registered now so that they run before
+        # receivers of apps that come later. The service clients are not imported
+        # here: the registry imports them when it is first read (checks, admin,
+        # commands), and a live call imports its provider's SDK only then.
         from patchbay.loops import handlers as loops_handlers  # noqa: F401
-        from patchbay.stripe import client, handlers  # noqa: F401
-        from patchbay.twilio import client as twilio_client  # noqa: F401
+        from patchbay.stripe import handlers as stripe_handlers  # noqa: F401
         from patchbay.twilio import handlers as twilio_handlers  # noqa: F401
 
         post_migrate.connect(_ensure_service_rows, sender=self)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,9 +11,11 @@ from django.urls import NoReverseMatch, reverse
 
 from patchbay.conf import conf
 from patchbay.core import registry
-from patchbay.core.client import BaseClient
 from patchbay.core.simulation import should_simulate
 from patchbay.crypto import validate_keys
+
+if TYPE_CHECKING:
+    from patchbay.core.client import BaseClient
 
 _NUMERIC_SETTINGS = {
     "PATCHBAY_TIMEOUT": "TIMEOUT",
@@ -49,6 +51,21 @@ def check_settings_types(**kwargs: Any) -> list[CheckMessage]:
     simulate = conf.get("PATCHBAY_SIMULATE", None)
     if simulate is not None and not isinstance(simulate, bool):
         messages.append(Error("PATCHBAY_SIMULATE must be None, True or False.", id="patchbay.E005"))
+    if not isinstance(conf.get("PATCHBAY_RECORD_IN_BACKGROUND", True), bool):
+        messages.append(
+            Error("PATCHBAY_RECORD_IN_BACKGROUND must be True or False.", id="patchbay.E005")
+        )
+    try:
+        recheck_valid = conf.BREAKER_RECHECK_AFTER >= 0
+    except (TypeError, ValueError):
+        recheck_valid = False
+    if not recheck_valid:
+        messages.append(
+            Error(
+                "PATCHBAY_BREAKER_RECHECK_AFTER must be a number of seconds, 0 or more.",
+                id="patchbay.E005",
+            )
+        )
     for setting, attribute in _NUMERIC_SETTINGS.items():
         try:
             valid = getattr(conf, attribute) > 0
@@ -214,8 +231,6 @@ def check_phone_verification(**kwargs: Any) -> list[CheckMessage]:
 
 @register("patchbay")
 def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
-    from patchbay.loops.shortcuts import TEMPLATE_KEYS
-
     ids = conf.get("LOOPS_TRANSACTIONAL_IDS", None)
     if ids is not None and not isinstance(ids, dict):
         return [
@@ -225,8 +240,14 @@ def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     in_use = conf.get("LOOPS_API_KEY") or conf.get("LOOPS_ENABLED") is True
+    if not in_use or should_simulate():
+        return []
+    # Imported only for a project that sends with Loops: the shortcuts module brings
+    # the Loops simulation and webhook view with it, which a start need not load.
+    from patchbay.loops.shortcuts import TEMPLATE_KEYS
+
     missing = [key for key in TEMPLATE_KEYS if not (ids or {}).get(key)]
-    if in_use and missing and not should_simulate():
+    if missing:
         return [
             Error(
                 f"LOOPS_TRANSACTIONAL_IDS has no template id for {', '.join(missing)}: "

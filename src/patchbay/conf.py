@@ -68,6 +68,11 @@ class PatchbaySettings:
         return int(self.get("PATCHBAY_LOG_RETENTION_DAYS", 30))
 
     @property
+    def RECORD_IN_BACKGROUND(self) -> bool:
+        """Store calls made outside a transaction from a background thread, in batches."""
+        return bool(self.get("PATCHBAY_RECORD_IN_BACKGROUND", True))
+
+    @property
     def WEBHOOK_RETENTION_DAYS(self) -> int:
         """Processed or ignored WebhookEvent rows older than this are pruned."""
         return int(self.get("PATCHBAY_WEBHOOK_RETENTION_DAYS", 90))
@@ -81,6 +86,11 @@ class PatchbaySettings:
     def BREAKER_COOLDOWN(self) -> float:
         """Seconds an open breaker short-circuits calls before one trial call."""
         return float(self.get("PATCHBAY_BREAKER_COOLDOWN", 60.0))
+
+    @property
+    def BREAKER_RECHECK_AFTER(self) -> float:
+        """Seconds a process trusts a closed, failure-free breaker before reading it again."""
+        return float(self.get("PATCHBAY_BREAKER_RECHECK_AFTER", 1.0))
 
     @property
     def HEALTH_DOWN_THRESHOLD(self) -> int:

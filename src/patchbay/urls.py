@@ -1,4 +1,9 @@
-"""Mount with ``path("integrations/", include("patchbay.urls"))``."""
+"""Mount with ``path("integrations/", include("patchbay.urls"))``.
+
+Views are named by dotted path (:class:`~patchbay.views.LazyView`): loading
+the URLconf, as ``manage.py check`` and every process's first request do,
+imports no view module; each is imported when its URL is first requested.
+"""
 
 from __future__ import annotations
 

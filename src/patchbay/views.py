@@ -1,16 +1,76 @@
-"""patchbay's own views (service endpoints live in each service's package)."""
+"""patchbay's own views (service endpoints live in each service's package).
+
+Also :class:`LazyView`, with which patchbay's URLconfs name their views by
+dotted path, so that loading the URLconf (which ``manage.py check`` does)
+imports no view module.
+"""
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+import threading
+from typing import Any
 
-from patchbay.health import status_report
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.utils.module_loading import import_string
+from django.views import View
+from django.views.decorators.http import require_GET
 
 
 @require_GET
 @staff_member_required
 def status(request: HttpRequest) -> JsonResponse:
     """Every service's mode, configuration sources, health and breaker state (staff only)."""
+    # Imported here: the URLconf imports this module, and loading it must stay cheap.
+    from patchbay.health import status_report
+
     return JsonResponse({"services": status_report()})
+
+
+class LazyView:
+    """The view at ``dotted_path``, imported when it is first needed.
+
+    A class-based view is given by its class and served through ``as_view()``.
+    Only its name (module and qualified name) is known without importing it;
+    any other attribute is the real view's (``csrf_exempt``, ``view_class``...),
+    so middleware and Django's own introspection see the real view. A request
+    to the URL imports it, and so does the first ``reverse()`` of a process,
+    which indexes every view of the URLconf: both after start-up.
+    """
+
+    def __init__(self, dotted_path: str) -> None:
+        module, _, name = dotted_path.rpartition(".")
+        if not module or not name:
+            raise ValueError(f"{dotted_path!r} is not a dotted path to a view.")
+        self.__module__ = module
+        self.__name__ = self.__qualname__ = name
+        self._view: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<LazyView {self.__module__}.{self.__name__}>"
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response: HttpResponseBase = self.view(request, *args, **kwargs)
+        return response
+
+    @property
+    def view(self) -> Any:
+        """The real view function, imported on first use."""
+        if self._view is None:
+            # Two threads of a worker may serve their first requests at once.
+            with self._lock:
+                if self._view is None:
+                    target = import_string(f"{self.__module__}.{self.__name__}")
+                    is_class = isinstance(target, type) and issubclass(target, View)
+                    self._view = target.as_view() if is_class else target
+        return self._view
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes this object lacks. Dunders are left alone, so
+        # that copying or introspecting the wrapper imports nothing; so are its own,
+        # which a copy made without __init__ lacks, and ``view``, whose own
+        # AttributeError would otherwise come back here.
+        if name in {"view", "_view", "_lock"} or (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(name)
+        return getattr(self.view, name)

@@ -9,7 +9,7 @@ a registered client falls back to editing ``options`` as JSON.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.utils.html import format_html, format_html_join
@@ -17,10 +17,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from patchbay.core.client import BaseClient
-from patchbay.core.config import ConfigField
 from patchbay.core.registry import client_classes
 from patchbay.models import ExternalService
+
+if TYPE_CHECKING:
+    # For annotations only: the admin is imported at every start, the client
+    # machinery when the registry is first read.
+    from patchbay.core.client import BaseClient
+    from patchbay.core.config import ConfigField
 
 SECRET_PREFIX = "secret__"  # noqa: S105  (a form field prefix)
 CLEAR_PREFIX = "clear__"

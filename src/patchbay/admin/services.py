@@ -19,16 +19,15 @@ from patchbay.admin.forms import (
     secret_field_names,
     service_form,
 )
-from patchbay.core.client import BaseClient
-from patchbay.core.config import forget_service_rows
 from patchbay.core.registry import get_client_class
 from patchbay.exceptions import DecryptionError
-from patchbay.health import ServiceCheck
 from patchbay.models import ExternalService, HealthCheck
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
     from django.utils.functional import _StrOrPromise
+
+    from patchbay.core.client import BaseClient
 
 HEALTH_COLOURS: dict[str, str] = {
     ExternalService.HealthStatus.HEALTHY: GREEN,
@@ -163,6 +162,10 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Test connection"), permissions=["change"])
     def test_connection(self, request: HttpRequest, queryset: QuerySet[ExternalService]) -> None:
+        # Imported here: the admin module is imported at every start, health checks
+        # only run on demand.
+        from patchbay.health import ServiceCheck
+
         for service in queryset:
             client_class = get_client_class(service.provider)
             if client_class is None:
@@ -212,6 +215,9 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             enabled=enabled
         )
         # update() sends no post_save, which is what normally drops the cached rows.
+        # (Imported here, as the client machinery is: not at every start.)
+        from patchbay.core.config import forget_service_rows
+
         forget_service_rows()
         label = str(ExternalService._meta.get_field("enabled").verbose_name).capitalize()
         for service in changing:

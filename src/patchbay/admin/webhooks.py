@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from patchbay.admin.base import GREEN, GREY, ORANGE, RED, ReadOnlyAdmin, badge, pretty_json
 from patchbay.models import WebhookEvent
-from patchbay.webhooks.processing import reprocess
 
 STATUS_COLOURS: dict[str, str] = {
     WebhookEvent.Status.PROCESSED: GREEN,
@@ -69,6 +68,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Reprocess selected events"), permissions=["reprocess"])
     def reprocess_events(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        # Imported here: the admin module is imported at every start, the pipeline
+        # only when an event is reprocessed.
+        from patchbay.webhooks.processing import reprocess
+
         statuses: Counter[str] = Counter()
         for event in queryset.order_by("received_at", "pk"):
             status = reprocess(event)

@@ -22,6 +22,10 @@ HALF_OPEN = "half_open"
 # Consecutive-failure counts older than this are forgotten.
 _FAILURE_MEMORY = 24 * 3600
 
+# Breakers this process found closed with no failure counted, by key prefix, with
+# the monotonic time until which it trusts that without asking the cache again.
+_clean_until: dict[str, float] = {}
+
 
 class CircuitBreaker:
     """Opens after ``threshold`` consecutive retryable failures for ``cooldown`` seconds.
@@ -37,12 +41,16 @@ class CircuitBreaker:
         threshold: int | None = None,
         cooldown: float | None = None,
         cache: Any = None,
+        recheck_after: float | None = None,
     ) -> None:
         self.name = name
         self.threshold = threshold if threshold is not None else conf.BREAKER_THRESHOLD
         self.cooldown = cooldown if cooldown is not None else conf.BREAKER_COOLDOWN
+        self.recheck_after = (
+            recheck_after if recheck_after is not None else conf.BREAKER_RECHECK_AFTER
+        )
         self.cache = cache if cache is not None else caches[conf.CACHE_ALIAS]
-        prefix = f"patchbay:breaker:{name}"
+        prefix = self._prefix = f"patchbay:breaker:{name}"
         self._failures_key = f"{prefix}:failures"
         self._open_until_key = f"{prefix}:open_until"
         self._trial_key = f"{prefix}:trial"
@@ -73,11 +81,21 @@ class CircuitBreaker:
 
         One cache read for both: a caller that got ``clean`` may skip
         :meth:`record_success` (a cache write, a network round trip with Redis).
+        A clean breaker is trusted for ``recheck_after`` seconds without reading
+        the cache again (a round trip per call is much of a call's cost against a
+        fast service): another process's failures reach this one that much later,
+        while this process's own failures count at once.
         """
+        now = time.monotonic()
+        if self.recheck_after > 0 and _clean_until.get(self._prefix, 0.0) > now:
+            return True, True
         found = self.cache.get_many([self._open_until_key, self._failures_key])
         open_until = found.get(self._open_until_key)
         if open_until is None:
-            return True, not found.get(self._failures_key)
+            clean = not found.get(self._failures_key)
+            if clean and self.recheck_after > 0:
+                _clean_until[self._prefix] = now + self.recheck_after
+            return True, clean
         if time.time() < open_until:
             return False, False
         # Half-open: cache.add is atomic, so exactly one caller wins the trial.
@@ -85,10 +103,12 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         """Close the breaker: the service answered."""
+        _clean_until.pop(self._prefix, None)
         self.cache.delete_many([self._failures_key, self._open_until_key, self._trial_key])
 
     def record_failure(self) -> None:
         """Count a retryable failure; open the breaker at the threshold or on a failed trial."""
+        _clean_until.pop(self._prefix, None)
         if self.state == HALF_OPEN:
             self._open()
             return

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from patchbay.core import registry
 from patchbay.core.breaker import CircuitBreaker
 from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
+from patchbay.core.health import Outcome
 from patchbay.core.recording import record_call
 from patchbay.core.sdk import import_sdk, sdk_available
 from patchbay.core.simulation import SimulatedCall, outbox, should_simulate
@@ -144,6 +145,7 @@ class BaseClient:
             status_code=status_code,
             summary=self.redactor.data(params or {}),
             health=health,
+            service_name=self.label(),
             store=not (local and result["success"]),
         )
         return result
@@ -203,18 +205,17 @@ class BaseClient:
             if not breaker_clean:  # else there is nothing to reset: spare the cache write
                 self.breaker.record_success()
             # Recorded with the IntegrationLog row, in one transaction (see call()).
-            return {**success(**data), "_health": {"success": True, "name": self.label()}}
+            return {**success(**data), "_health": Outcome(success=True)}
         if error.retryable:
             self.breaker.record_failure()
         elif not breaker_clean:
             self.breaker.record_success()  # the service answered
         result = self._failure(error)
-        health = {
-            "success": False,
-            "service_fault": error.retryable or error.error_code in SERVICE_FAULT_CODES,
-            "error": result["error"],
-            "name": self.label(),
-        }
+        health = Outcome(
+            success=False,
+            service_fault=error.retryable or error.error_code in SERVICE_FAULT_CODES,
+            error=result["error"],
+        )
         return {**result, "_status_code": error.status, "_health": health}
 
     def _run_local(self, operation: str, live: Callable[[], Mapping[str, Any]]) -> Result:

@@ -1,17 +1,68 @@
-"""Record every call: Python logging (no secrets) plus an IntegrationLog row."""
+"""Record every call: Python logging (no secrets), health, and an IntegrationLog row.
+
+Outside a database transaction, the row and the health update are stored by a
+background writer (see :mod:`patchbay.core.writer` and
+:setting:`PATCHBAY_RECORD_IN_BACKGROUND`), so that a call does not wait for a
+commit of its own; inside one, they are stored in it, as the caller's other
+writes are (and a test's transaction sees and discards them). On SQLite, only
+with ``"transaction_mode": "IMMEDIATE"``: see :func:`_in_background`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, router, transaction
+from django.utils import timezone
 
-from patchbay.core.health import record_outcome
+from patchbay.conf import conf
+from patchbay.core.health import Outcome, record_outcomes
+from patchbay.core.writer import BackgroundWriter
 from patchbay.models import IntegrationLog
 
 logger = logging.getLogger("patchbay")
+
+
+@dataclasses.dataclass(frozen=True)
+class CallRecord:
+    """Everything stored about one call. Every field is already redacted."""
+
+    provider: str
+    operation: str
+    success: bool
+    duration_ms: int
+    simulated: bool = False
+    error: str = ""
+    error_code: str = ""
+    status_code: int | None = None
+    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+    direction: str = IntegrationLog.Direction.OUTBOUND
+    at: datetime.datetime = dataclasses.field(default_factory=timezone.now)
+    #: The call's effect on the service's health (live calls only).
+    health: Outcome | None = None
+    #: The service's human name, for the ExternalService row if it must be created.
+    service_name: str = ""
+    #: False for a call that is only logged (a successful local operation).
+    store_row: bool = True
+
+    def log_row(self) -> IntegrationLog:
+        return IntegrationLog(
+            provider=self.provider,
+            operation=self.operation[:100],
+            direction=self.direction,
+            success=self.success,
+            simulated=self.simulated,
+            duration_ms=max(0, self.duration_ms),
+            status_code=self.status_code,
+            error_code=self.error_code[:100],
+            error=self.error,
+            request_summary=self.summary,
+            created_at=self.at,
+        )
 
 
 def record_call(
@@ -26,16 +77,13 @@ def record_call(
     status_code: int | None = None,
     summary: dict[str, Any] | None = None,
     direction: str = IntegrationLog.Direction.OUTBOUND,
-    health: Mapping[str, Any] | None = None,
+    health: Outcome | None = None,
+    service_name: str = "",
     store: bool = True,
-) -> IntegrationLog | None:
-    """Log and store one call. Every argument must already be redacted.
+) -> None:
+    """Log one call on the ``patchbay`` logger and store it (see :class:`CallRecord`).
 
-    ``health``, the keyword arguments of :func:`~patchbay.core.health.record_outcome`
-    for a live call, updates the service's health in the same transaction as the
-    row: one commit per call instead of two, which on a real disk is most of
-    what recording costs. An error of that update propagates, as it would alone.
-    ``store=False`` only logs (a successful local operation, see ``BaseClient.call``).
+    Every argument must already be redacted.
     """
     tag = " (simulated)" if simulated else ""
     if success:
@@ -50,32 +98,83 @@ def record_call(
             error_code,
             error,
         )
-    if not store:
-        return None
+    if not store and health is None:
+        return
+    record = CallRecord(
+        provider=provider,
+        operation=operation,
+        success=success,
+        duration_ms=duration_ms,
+        simulated=simulated,
+        error=error,
+        error_code=error_code,
+        status_code=status_code,
+        summary=summary or {},
+        direction=direction,
+        health=health,
+        service_name=service_name,
+        store_row=store,
+    )
+    if not (_in_background() and _writer.submit(record)):
+        store_records([record])
+
+
+def store_records(records: Sequence[CallRecord]) -> None:
+    """Store health updates and log rows in one transaction: one commit for all.
+
+    A row that cannot be stored is logged, and the health updates are kept:
+    losing a log row must never lose the rest. An error of the health update
+    itself propagates. In the caller's transaction, the savepoint keeps a failed
+    insert from breaking it.
+    """
+    outcomes: dict[str, tuple[str, list[Outcome]]] = {}
+    for record in records:
+        if record.health is not None:
+            outcomes.setdefault(record.provider, (record.service_name, []))[1].append(record.health)
+    rows = [record.log_row() for record in records if record.store_row]
     inserting = False
     try:
-        # A savepoint keeps a failed insert from poisoning the caller's transaction:
-        # losing a log row must never lose the result of a call that happened.
         with transaction.atomic():
-            if health is not None:
-                record_outcome(provider, **health)
+            _update_health(outcomes)
             inserting = True
-            return IntegrationLog.objects.create(
-                provider=provider,
-                operation=operation[:100],
-                direction=direction,
-                success=success,
-                simulated=simulated,
-                duration_ms=max(0, duration_ms),
-                status_code=status_code,
-                error_code=error_code[:100],
-                error=error,
-                request_summary=summary or {},
-            )
+            IntegrationLog.objects.bulk_create(rows)
     except DatabaseError:
         if not inserting:
             raise
-        logger.exception("Could not store the IntegrationLog row for %s.%s", provider, operation)
-        if health is not None:  # rolled back with the row: the health update must stay
-            record_outcome(provider, **health)
-        return None
+        logger.exception(
+            "Could not store the IntegrationLog row(s) for %s",
+            ", ".join(sorted({f"{row.provider}.{row.operation}" for row in rows})),
+        )
+        _update_health(outcomes)  # rolled back with the rows: the health update must stay
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until every call recorded so far is stored; False on timeout.
+
+    Useful before reading IntegrationLog rows or health counters that calls
+    made outside a transaction have just produced (a test, a command's summary).
+    """
+    return _writer.flush(timeout)
+
+
+def _update_health(outcomes: dict[str, tuple[str, list[Outcome]]]) -> None:
+    for provider, (name, provider_outcomes) in outcomes.items():
+        record_outcomes(provider, provider_outcomes, name=name)
+
+
+def _in_background() -> bool:
+    if not conf.RECORD_IN_BACKGROUND:
+        return False
+    connection = transaction.get_connection(router.db_for_write(IntegrationLog))
+    if connection.in_atomic_block:
+        return False
+    if connection.vendor == "sqlite":
+        # SQLite has one writer at a time. In its default (deferred) transactions, one
+        # of the caller's that reads before it writes fails at once ("database is
+        # locked") while another thread writes; immediate transactions wait instead.
+        mode = connection.settings_dict.get("OPTIONS", {}).get("transaction_mode")
+        return str(mode).upper() in {"IMMEDIATE", "EXCLUSIVE"}
+    return True
+
+
+_writer: BackgroundWriter[CallRecord] = BackgroundWriter(store_records, name="patchbay-recorder")

@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from patchbay.loops import views
-from patchbay.loops.webhooks import LoopsWebhookView
+from patchbay.views import LazyView
 
 urlpatterns = [
-    path("webhooks/loops/", LoopsWebhookView.as_view(), name="loops-webhook"),
-    path("login/<str:token>/", views.magic_link_login, name="magic-link-login"),
+    path(
+        "webhooks/loops/",
+        LazyView("patchbay.loops.webhooks.LoopsWebhookView"),
+        name="loops-webhook",
+    ),
+    path(
+        "login/<str:token>/",
+        LazyView("patchbay.loops.views.magic_link_login"),
+        name="magic-link-login",
+    ),
 ]

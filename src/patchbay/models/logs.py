@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,7 +26,8 @@ class IntegrationLog(models.Model):
     error_code = models.CharField(_("error code"), max_length=100, blank=True)
     error = models.TextField(_("error"), blank=True)
     request_summary = models.JSONField(_("request summary"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    # When the call was made: set by the recorder, which may store the row later.
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

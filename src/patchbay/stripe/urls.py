@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from patchbay.stripe import views
-from patchbay.stripe.webhooks import StripeWebhookView
+from patchbay.views import LazyView
 
 urlpatterns = [
-    path("webhooks/stripe/", StripeWebhookView.as_view(), name="stripe-webhook"),
+    path(
+        "webhooks/stripe/",
+        LazyView("patchbay.stripe.webhooks.StripeWebhookView"),
+        name="stripe-webhook",
+    ),
     path(
         "stripe/simulated-checkout/<str:token>/",
-        views.simulated_checkout,
+        LazyView("patchbay.stripe.views.simulated_checkout"),
         name="stripe-simulated-checkout",
     ),
 ]

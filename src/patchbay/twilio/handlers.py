@@ -1,17 +1,21 @@
-"""patchbay's own Twilio webhook handlers: delivery tracking, inbound storage, opt-outs."""
+"""patchbay's own Twilio webhook handlers: delivery tracking, inbound storage, opt-outs.
+
+Every start imports this module to register the handlers; what they work
+with is imported when an event arrives.
+"""
 
 from __future__ import annotations
 
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS, WebhookEvent
 from patchbay.signals import sms_received
-from patchbay.twilio import numbers
-from patchbay.twilio.tracking import apply_keyword, apply_status
 from patchbay.webhooks import receiver
 
 
 @receiver("twilio", "message.status")
 def message_status(event: WebhookEvent) -> None:
+    from patchbay.twilio.tracking import apply_status
+
     payload = event.payload
     apply_status(
         payload["MessageSid"],
@@ -23,6 +27,9 @@ def message_status(event: WebhookEvent) -> None:
 
 @receiver("twilio", "message.received")
 def message_received(event: WebhookEvent) -> None:
+    from patchbay.twilio import numbers
+    from patchbay.twilio.tracking import apply_keyword
+
     payload = event.payload
     try:
         sender: numbers.Address | None = numbers.parse_address(payload["From"])

@@ -4,34 +4,138 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field
 from django.utils import timezone
 
 from patchbay.models import WebhookEvent
 from patchbay.signals import webhook_received
-from patchbay.webhooks.registry import VerifiedDelivery, handlers_for
+from patchbay.webhooks.registry import Handler, VerifiedDelivery, handlers_for
 
 logger = logging.getLogger("patchbay.webhooks")
 
 DUPLICATE = "duplicate"
 _DONE = {WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED}
 
+Then = Callable[[WebhookEvent, str], object]
+
+
+class _HandlerFailed(Exception):
+    """Carries a handler's exception out of the claim's transaction, rolling it back."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
 
 def process_delivery(
-    provider: str,
-    delivery: VerifiedDelivery,
-    then: Callable[[WebhookEvent, str], object] | None = None,
+    provider: str, delivery: VerifiedDelivery, then: Then | None = None
 ) -> tuple[WebhookEvent, str]:
     """Store ``delivery`` and process it unless it was already processed.
 
     Returns the event and the outcome: a WebhookEvent status or ``"duplicate"``.
-    The row lock makes concurrent deliveries of one event wait for each other,
-    so handlers run once. ``then(event, outcome)`` runs last in the same
-    transaction: the view stores its IntegrationLog row there, so a delivery
-    costs one commit (a flush to disk), not two.
+    ``then(event, outcome)`` runs last: for a processed (or failed) delivery in
+    the transaction that stores the event, so the view's IntegrationLog row
+    costs no commit of its own; for a duplicate, which writes nothing, after it.
+
+    Exactly once: a first delivery inserts its row and runs the handlers in one
+    transaction, so until it commits a concurrent delivery of the same event
+    waits on the unique constraint, then finds the event done. A processed or
+    ignored event never changes again (only :func:`reprocess` runs it anew), so
+    a redelivery of one only reads it: no lock, nothing to flush to disk.
     """
+    using = router.db_for_write(WebhookEvent)
+    statements = _Statements.get(connections[using])
+    if statements is None:  # a backend without INSERT ... ON CONFLICT ... RETURNING
+        return _process_locking(provider, delivery, then)
+
+    handlers = handlers_for(provider, delivery.event_type)
+    # The row is inserted with the status a successful run will give it; nobody sees
+    # it before the commit, and a run that ends otherwise updates or rolls it back.
+    expected = _status(handled=bool(handlers) or _has_receivers(provider))
+    now = timezone.now()
+    try:
+        with transaction.atomic(using=using):
+            event = statements.claim(provider, delivery, expected, now)
+            claimed = event is not None
+            if event is None:
+                event, claimed = _claim_stored(statements, provider, delivery, expected, now)
+            if claimed:
+                if event.event_type != delivery.event_type:
+                    # A redelivery runs as the type it was first stored with.
+                    handlers = handlers_for(provider, event.event_type)
+                try:
+                    handled = dispatch(event, handlers)
+                except Exception as exc:
+                    logger.exception("Handler failed for %s event %s", provider, event.event_id)
+                    # Leave the transaction: the claim and the handlers' writes roll back
+                    # together, which costs no savepoint on the way that succeeds.
+                    raise _HandlerFailed(exc) from exc
+                outcome = _status(handled)
+                if outcome != event.status:  # not the handlers or receivers counted above
+                    event.status = outcome
+                    event.save(update_fields=["status"])
+                if then is not None:
+                    then(event, outcome)
+                return event, outcome
+    except _HandlerFailed as failed:
+        return _store_failure(statements, provider, delivery, failed.error, now, then)
+    # A duplicate: it wrote nothing, so its transaction committed nothing to flush.
+    if then is not None:
+        then(event, DUPLICATE)
+    return event, DUPLICATE
+
+
+def _claim_stored(
+    statements: _Statements,
+    provider: str,
+    delivery: VerifiedDelivery,
+    status: str,
+    now: datetime,
+) -> tuple[WebhookEvent, bool]:
+    """The stored event, and whether this delivery took it over to run it again."""
+    stored = statements.find(provider, delivery.event_id)
+    if stored is not None and stored.status in _DONE:
+        return stored, False
+    # Failed (or left received by an older version): run it again, unless a
+    # concurrent redelivery has just done so.
+    event = statements.claim(provider, delivery, status, now, takeover=True)
+    if event is None:
+        return statements.find_locked(provider, delivery.event_id), False
+    return event, True
+
+
+def _store_failure(
+    statements: _Statements,
+    provider: str,
+    delivery: VerifiedDelivery,
+    error: Exception,
+    now: datetime,
+    then: Then | None,
+) -> tuple[WebhookEvent, str]:
+    """Store the FAILED status of a run that was rolled back, and record it."""
+    message = _error_text(error)
+    with transaction.atomic(using=statements.alias):
+        event = statements.claim(
+            provider, delivery, WebhookEvent.Status.FAILED, now, error=message, takeover=True
+        )
+        if event is None:  # a concurrent redelivery processed it meanwhile: keep that
+            event = statements.find_locked(provider, delivery.event_id)
+            event.error = message  # what this delivery answers with, not what is stored
+        if then is not None:
+            then(event, WebhookEvent.Status.FAILED)
+    return event, WebhookEvent.Status.FAILED
+
+
+def _process_locking(
+    provider: str, delivery: VerifiedDelivery, then: Then | None
+) -> tuple[WebhookEvent, str]:
+    """The portable way, for backends without an upsert that returns rows: a row lock."""
     with transaction.atomic():
         event, created = WebhookEvent.objects.select_for_update().get_or_create(
             provider=provider,
@@ -64,9 +168,9 @@ def run_handlers(event: WebhookEvent) -> None:
     except Exception as exc:
         logger.exception("Handler failed for %s event %s", event.provider, event.event_id)
         event.status = WebhookEvent.Status.FAILED
-        event.error = f"{type(exc).__name__}: {exc}"[:5000]
+        event.error = _error_text(exc)
     else:
-        event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
+        event.status = _status(handled)
         event.error = ""
         event.processed_at = timezone.now()
     event.save(
@@ -74,13 +178,13 @@ def run_handlers(event: WebhookEvent) -> None:
     )
 
 
-def dispatch(event: WebhookEvent) -> bool:
+def dispatch(event: WebhookEvent, handlers: Sequence[Handler] | None = None) -> bool:
     """Run registered handlers and signal receivers; whether anything handled it."""
-    handlers = handlers_for(event.provider, event.event_type)
+    if handlers is None:
+        handlers = handlers_for(event.provider, event.event_type)
     for handler in handlers:
         handler(event)
-    # Interned so receivers connected with sender="stripe" match a provider read from the DB.
-    responses = webhook_received.send(sender=sys.intern(event.provider), event=event)
+    responses = webhook_received.send(sender=_sender(event.provider), event=event)
     return bool(handlers or responses)
 
 
@@ -90,3 +194,187 @@ def reprocess(event: WebhookEvent) -> str:
         locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
         run_handlers(locked)
     return locked.status
+
+
+def _sender(provider: str) -> str:
+    # Interned so receivers connected with sender="stripe" match a provider read from the DB.
+    return sys.intern(provider)
+
+
+def _has_receivers(provider: str) -> bool:
+    return webhook_received.has_listeners(_sender(provider))
+
+
+def _status(handled: bool) -> str:
+    return WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:5000]
+
+
+class _Statements:
+    """A delivery's statements, as SQL built once per database alias.
+
+    ``claim`` inserts the event, ``INSERT ... ON CONFLICT DO NOTHING RETURNING``;
+    with ``takeover`` it also takes over a stored event that is not done,
+    ``... ON CONFLICT DO UPDATE ... WHERE ... RETURNING`` (PostgreSQL, SQLite
+    3.35+). ``find`` reads an event without locking it. The ORM would need a
+    ``SELECT ... FOR UPDATE``, a savepoint, an ``INSERT`` and an ``UPDATE``
+    for a first delivery, and builds each query anew every time.
+    """
+
+    _built: dict[str, _Statements | None] = {}
+
+    # Every column but the payload, which a redelivery of a done event does not need:
+    # it stays deferred (read if a caller asks for it), so duplicates decode no JSON.
+    _FIND_FIELDS = (
+        "id",
+        "provider",
+        "event_id",
+        "event_type",
+        "verified",
+        "status",
+        "attempts",
+        "error",
+        "received_at",
+        "processed_at",
+        "updated_at",
+    )
+    _RETURNED_FIELDS = ("id", "event_type", "verified", "attempts", "received_at")
+
+    @classmethod
+    def get(cls, connection: BaseDatabaseWrapper) -> _Statements | None:
+        try:
+            return cls._built[connection.alias]
+        except KeyError:
+            features = connection.features
+            usable = (
+                features.supports_update_conflicts_with_target
+                and features.can_return_columns_from_insert
+            )
+            built = cls(connection) if usable else None
+            cls._built[connection.alias] = built
+            return built
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.alias = connection.alias
+        opts = WebhookEvent._meta
+        quote = connection.ops.quote_name
+        self.fields: dict[str, Field[Any, Any]] = {
+            field.attname: field for field in opts.concrete_fields
+        }
+        column = {name: quote(field.column) for name, field in self.fields.items()}
+        table = quote(opts.db_table)
+        # Only identifiers from the model's metadata, quoted, are formatted in: every
+        # value is a query parameter.
+        self.find_sql = (
+            f"SELECT {', '.join(column[name] for name in self._FIND_FIELDS)} FROM {table}"  # noqa: S608
+            f" WHERE {column['provider']} = %s AND {column['event_id']} = %s"
+        )
+        self.inserted = tuple(name for name in self.fields if name != "id")
+        self.done = sorted(_DONE)
+        takeover = [
+            f"{column[name]} = excluded.{column[name]}"
+            for name in ("payload", "status", "error", "processed_at", "updated_at")
+        ]
+        takeover.append(f"{column['attempts']} = {table}.{column['attempts']} + 1")
+        insert = (
+            f"INSERT INTO {table} ({', '.join(column[name] for name in self.inserted)})"  # noqa: S608
+            f" VALUES ({', '.join(['%s'] * len(self.inserted))})"
+            f" ON CONFLICT ({column['provider']}, {column['event_id']})"
+        )
+        returning = f" RETURNING {', '.join(column[name] for name in self._RETURNED_FIELDS)}"
+        # DO NOTHING takes no lock on a stored row, so a duplicate writes nothing at all.
+        self.insert_sql = f"{insert} DO NOTHING{returning}"
+        self.takeover_sql = (
+            f"{insert} DO UPDATE SET {', '.join(takeover)}"
+            f" WHERE {table}.{column['status']} NOT IN ({', '.join(['%s'] * len(self.done))})"
+            f"{returning}"
+        )
+
+    def _converted(self, names: Sequence[str], row: Sequence[Any]) -> list[Any]:
+        # What the ORM's compiler does to the values it reads (e.g. SQLite's datetimes).
+        connection = connections[self.alias]
+        values = []
+        for name, value in zip(names, row, strict=True):
+            column = self.fields[name].cached_col
+            converters = connection.ops.get_db_converters(column)
+            converters += column.get_db_converters(connection)
+            for convert in converters:
+                value = convert(value, column, connection)
+            values.append(value)
+        return values
+
+    def find(self, provider: str, event_id: str) -> WebhookEvent | None:
+        """The stored event, its payload deferred; no lock is taken."""
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.find_sql, [provider, event_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = self._converted(self._FIND_FIELDS, row)
+        return WebhookEvent.from_db(self.alias, list(self._FIND_FIELDS), values)
+
+    def find_locked(self, provider: str, event_id: str) -> WebhookEvent:
+        """The done event a :meth:`claim` of this transaction found and locked.
+
+        ``ON CONFLICT DO UPDATE`` locks the conflicting row even when its
+        ``WHERE`` refuses the update (SQLite locks the whole database), so the
+        row cannot be deleted (pruned) before this transaction ends.
+        """
+        event = self.find(provider, event_id)
+        if event is None:
+            raise RuntimeError(f"{provider} event {event_id} vanished while locked")
+        return event
+
+    def claim(
+        self,
+        provider: str,
+        delivery: VerifiedDelivery,
+        status: str,
+        now: datetime,
+        *,
+        error: str = "",
+        takeover: bool = False,
+    ) -> WebhookEvent | None:
+        """Insert the event with ``status``; None if it is stored already.
+
+        With ``takeover``, a stored event that is not done gets ``status``,
+        the payload just received and one attempt more; None if it is done.
+        The row returned, or with ``takeover`` the done one, stays locked until
+        the transaction ends.
+        """
+        event = WebhookEvent(
+            provider=provider,
+            event_id=delivery.event_id,
+            event_type=delivery.event_type,
+            payload=delivery.payload,
+            verified=True,
+            status=status,
+            attempts=1,
+            error=error,
+            received_at=now,
+            processed_at=now if status in _DONE else None,
+            updated_at=now,
+        )
+        connection = connections[self.alias]
+        params = [
+            self.fields[name].get_db_prep_save(getattr(event, name), connection)
+            for name in self.inserted
+        ]
+        if takeover:
+            params.extend(self.done)
+        with connection.cursor() as cursor:
+            cursor.execute(self.takeover_sql if takeover else self.insert_sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        # A redelivery keeps its row's id, type, first reception and attempt count.
+        for name, value in zip(
+            self._RETURNED_FIELDS, self._converted(self._RETURNED_FIELDS, row), strict=True
+        ):
+            setattr(event, name, value)
+        event._state.adding = False
+        event._state.db = self.alias
+        return event

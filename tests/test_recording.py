@@ -1,0 +1,286 @@
+"""Recording calls: batched health updates and the background writer."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from patchbay.core import recording
+from patchbay.core.health import Outcome, record_outcome, record_outcomes
+from patchbay.core.writer import BackgroundWriter
+from patchbay.models import ExternalService, IntegrationLog
+from tests.dummy import SECRET, DummyClient
+
+OUTCOMES = {
+    "ok": Outcome(success=True),
+    "fault": Outcome(success=False, service_fault=True, error="timed out"),
+    "declined": Outcome(success=False, service_fault=False, error="card declined"),
+}
+HEALTH_FIELDS = (
+    "total_requests",
+    "failed_requests",
+    "consecutive_failures",
+    "health_status",
+    "last_error",
+)
+
+
+def health(provider):
+    return ExternalService.objects.filter(provider=provider).values(*HEALTH_FIELDS).get()
+
+
+class TestBatchedHealth:
+    @pytest.mark.django_db
+    @pytest.mark.parametrize("before", [0, 1, 2])
+    def test_a_batch_ends_where_the_same_outcomes_one_by_one_end(self, settings, before):
+        settings.PATCHBAY_HEALTH_DOWN_THRESHOLD = 3
+        sequences = [
+            list(sequence)
+            for length in range(1, 5)
+            for sequence in itertools.product(OUTCOMES, repeat=length)
+        ]
+        for number, sequence in enumerate(sequences):
+            one_by_one, batched = f"single-{number}", f"batch-{number}"
+            for provider in (one_by_one, batched):
+                for _ in range(before):  # a run of failures already stored
+                    record_outcome(provider, success=False, service_fault=True, error="earlier")
+            for name in sequence:
+                outcome = OUTCOMES[name]
+                record_outcome(
+                    one_by_one,
+                    success=outcome.success,
+                    service_fault=outcome.service_fault,
+                    error=outcome.error,
+                )
+            record_outcomes(batched, [OUTCOMES[name] for name in sequence])
+            assert health(batched) == health(one_by_one), (before, sequence)
+
+    @pytest.mark.django_db
+    def test_times_are_those_of_the_calls(self):
+        earlier = timezone.now() - timezone.timedelta(minutes=5)
+        record_outcomes(
+            "dummy",
+            [
+                Outcome(success=True, at=earlier),
+                Outcome(success=False, service_fault=True, error="down", at=earlier),
+            ],
+            name="Dummy",
+        )
+        row = ExternalService.objects.get(provider="dummy")
+        assert row.name == "Dummy"
+        assert row.last_success_at == earlier == row.last_failure_at
+
+
+class TestBackgroundWriter:
+    def test_stores_everything_in_order_in_batches(self):
+        batches: list[list[int]] = []
+        writer = BackgroundWriter(batches.append, name="test-writer", batch_size=10)
+        for number in range(95):
+            assert writer.submit(number)
+        assert writer.flush(timeout=5)
+        assert [n for batch in batches for n in batch] == list(range(95))
+        assert all(0 < len(batch) <= 10 for batch in batches)
+
+    def test_records_arriving_together_share_one_batch(self):
+        batches: list[list[int]] = []
+        writer = BackgroundWriter(batches.append, name="test-writer", linger=30)
+        for number in range(3):
+            writer.submit(number)
+        assert writer.flush(timeout=5)  # ends the wait at once
+        assert batches == [[0, 1, 2]]
+
+    def test_a_full_queue_hands_the_item_back(self):
+        release = threading.Event()
+        stored: list[str] = []
+
+        def slow_store(batch):
+            release.wait(5)
+            stored.extend(batch)
+
+        writer = BackgroundWriter(slow_store, name="test-writer", max_queued=1, batch_size=1)
+        assert writer.submit("first")
+        deadline = time.monotonic() + 5
+        while not writer.submit("second"):  # until the thread took "first" off the queue
+            assert time.monotonic() < deadline
+        assert writer.submit("third") is False  # the queue holds "second": full
+        release.set()
+        assert writer.flush(timeout=5)
+        assert stored == ["first", "second"]
+
+    def test_a_failing_batch_is_logged_and_the_next_ones_stored(self, caplog):
+        stored: list[int] = []
+
+        def store(batch):
+            if 0 in batch:
+                raise RuntimeError("database went away")
+            stored.extend(batch)
+
+        writer = BackgroundWriter(store, name="test-writer", batch_size=1)
+        writer.submit(0)
+        writer.flush(timeout=5)
+        writer.submit(1)
+        assert writer.flush(timeout=5)
+        assert stored == [1]
+        assert "test-writer could not store 1 record(s)" in caplog.text
+
+    def test_stop_stores_what_is_queued_and_a_later_submit_starts_again(self):
+        stored: list[int] = []
+        writer = BackgroundWriter(stored.extend, name="test-writer", linger=30)
+        writer.submit(1)
+        assert writer.stop(timeout=5)
+        assert (stored, writer.running) == ([1], False)
+        writer.submit(2)
+        assert writer.running
+        assert writer.flush(timeout=5)
+        assert stored == [1, 2]
+
+    def test_a_batch_that_fails_once_is_stored_on_the_second_attempt(self, caplog):
+        stored: list[int] = []
+        failures = iter([RuntimeError("connection reset")])
+
+        def store(batch):
+            for error in failures:
+                raise error
+            stored.extend(batch)
+
+        writer = BackgroundWriter(store, name="test-writer")
+        writer.submit(7)
+        assert writer.flush(timeout=5)
+        assert stored == [7]
+        assert "could not store" not in caplog.text
+
+    def test_flush_without_a_thread_returns_at_once(self):
+        assert BackgroundWriter(list, name="idle").flush(timeout=0) is True
+
+
+@pytest.fixture
+def in_background(settings):
+    settings.PATCHBAY_RECORD_IN_BACKGROUND = True
+    yield
+    recording.flush(timeout=10)
+
+
+def live_call(**kwargs):
+    return DummyClient(api_key=SECRET, debug_mode=False, **kwargs).create_item("a")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only", "in_background")
+class TestRecordingInTheBackground:
+    def test_a_call_outside_a_transaction_is_stored_by_the_writer(self):
+        before = timezone.now()
+        assert live_call()["success"]
+        after = timezone.now()
+        assert recording.flush(timeout=10)
+        row = IntegrationLog.objects.get()
+        assert (row.provider, row.operation, row.success) == ("dummy", "create_item", True)
+        assert before <= row.created_at <= after  # the call's time, not the write's
+        assert health("dummy")["total_requests"] == 1
+
+    def test_many_threads_lose_no_call(self):
+        def calls():
+            for _ in range(20):
+                live_call()
+            connection.close()
+
+        threads = [threading.Thread(target=calls) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert recording.flush(timeout=10)
+        assert IntegrationLog.objects.count() == 80
+        assert health("dummy")["total_requests"] == 80
+
+    def test_inside_a_transaction_the_row_is_part_of_it(self):
+        with transaction.atomic():
+            live_call()
+            assert IntegrationLog.objects.count() == 1  # stored already, in this transaction
+
+    def test_a_full_queue_stores_in_the_calling_thread(self, monkeypatch):
+        monkeypatch.setattr(recording._writer, "submit", lambda record: False)
+        live_call()
+        assert IntegrationLog.objects.count() == 1
+
+    def test_what_is_queued_at_exit_is_stored(self):
+        script = (
+            "import django, os, sys\n"
+            "os.environ['DJANGO_SETTINGS_MODULE'] = 'tests.settings'\n"
+            "from django.conf import settings\n"
+            "django.setup()\n"
+            "settings.DATABASES['default']['NAME'] = sys.argv[1]\n"
+            "settings.PATCHBAY_RECORD_IN_BACKGROUND = True\n"
+            "from tests.dummy import SECRET, DummyClient\n"
+            "for _ in range(50):\n"
+            "    DummyClient(api_key=SECRET, debug_mode=False).create_item('a')\n"
+        )
+        database = connection.settings_dict["NAME"]
+        subprocess.run(  # noqa: S603  (our own interpreter and script)
+            [sys.executable, "-c", script, database], check=True, timeout=60
+        )
+        assert IntegrationLog.objects.filter(provider="dummy").count() == 50
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("in_background")
+def test_sqlite_in_deferred_transactions_is_written_by_the_caller():
+    if connection.vendor != "sqlite":
+        pytest.skip("about SQLite")
+    live_call()
+    assert IntegrationLog.objects.count() == 1  # no flush needed
+
+
+SQLITE_IMMEDIATE = """
+import django, os, sys, threading
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+from django.conf import settings
+settings.DATABASES = {"default": {
+    "ENGINE": "django.db.backends.sqlite3", "NAME": sys.argv[1],
+    "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+}}
+settings.PATCHBAY_RECORD_IN_BACKGROUND = True
+django.setup()
+from django.core.management import call_command
+from django.db import transaction
+call_command("migrate", verbosity=0)
+from patchbay.core import recording
+from patchbay.models import ExternalService, IntegrationLog
+from tests.dummy import SECRET, DummyClient
+for number in range(100):
+    DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
+    with transaction.atomic():  # reads, then writes, while the writer writes
+        ExternalService.objects.get_or_create(provider=f"other-{number}")
+assert any(t.name == "patchbay-recorder" for t in threading.enumerate())
+recording.flush()
+print(IntegrationLog.objects.count())
+"""
+
+
+def test_sqlite_in_immediate_transactions_is_written_in_the_background(tmp_path):
+    completed = subprocess.run(  # noqa: S603  (our own interpreter and script)
+        [sys.executable, "-c", SQLITE_IMMEDIATE, str(tmp_path / "db.sqlite3")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "100"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_off_by_setting_stores_at_once(settings, monkeypatch):
+    settings.PATCHBAY_RECORD_IN_BACKGROUND = False
+
+    def refuse(record):
+        raise AssertionError("queued although recording in the background is off")
+
+    monkeypatch.setattr(recording._writer, "submit", refuse)
+    live_call()
+    assert IntegrationLog.objects.count() == 1

@@ -1,0 +1,214 @@
+"""What a start costs: ``django.setup()``, the URLconf and ``check`` import only what they need.
+
+Views are imported when their URL is first requested (:class:`LazyView`), the
+built-in clients when the registry is first read, and no provider SDK at all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from django.test import Client, RequestFactory
+from django.urls import ResolverMatch, URLPattern, get_resolver, resolve, reverse
+
+from patchbay.core import registry
+from patchbay.models import ExternalService
+from patchbay.stripe.webhooks import StripeWebhookView
+from patchbay.views import LazyView
+from tests.interpreter import run_python
+
+SDKS = {
+    "boto3",
+    "botocore",
+    "django_redis",
+    "phonenumbers",
+    "redis",
+    "requests",
+    "storages",
+    "stripe",
+    "twilio",
+}
+# Imported by a request to their URL, never by a start (setup, URLconf, check).
+VIEW_MODULES = {
+    "patchbay.aws.simulated_views",
+    "patchbay.aws.views",
+    "patchbay.health",
+    "patchbay.loops.shortcuts",
+    "patchbay.loops.views",
+    "patchbay.loops.webhooks",
+    "patchbay.stripe.views",
+    "patchbay.stripe.webhooks",
+    "patchbay.twilio.verification_views",
+    "patchbay.twilio.webhooks",
+    "patchbay.webhooks.processing",
+    "patchbay.webhooks.views",
+}
+WEBHOOK_URL_NAMES = ["stripe-webhook", "twilio-status-callback", "twilio-inbound", "loops-webhook"]
+
+
+def fresh_interpreter(code):
+    """Run ``code`` in a new Python with the test settings; what it prints, as JSON."""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_start_imports_no_view_client_or_sdk():
+    loaded = fresh_interpreter(
+        """
+        import json, sys
+        import django
+        from django.core.management import call_command
+
+        def patchbay_modules():
+            return sorted(name for name in sys.modules if name.startswith("patchbay"))
+
+        django.setup()
+        after_setup = patchbay_modules()
+        call_command("check", verbosity=0)
+        after_check = patchbay_modules()
+        sdks = sorted({name.split(".")[0] for name in sys.modules})
+        print(json.dumps({"setup": after_setup, "check": after_check, "top": sdks}))
+        """
+    )
+
+    assert "patchbay.urls" in loaded["check"]  # check did load the URLconf
+    assert not VIEW_MODULES & set(loaded["check"])
+    # Not even the client machinery until something reads the registry (check does).
+    assert not {*registry.BUILTIN_CLIENT_MODULES, "patchbay.core.client"} & set(loaded["setup"])
+    assert set(registry.BUILTIN_CLIENT_MODULES) <= set(loaded["check"])
+    assert not SDKS & set(loaded["top"])
+
+
+def test_the_registry_imports_the_built_in_clients_when_first_read():
+    providers = fresh_interpreter(
+        """
+        import json
+        import django
+
+        django.setup()
+        from patchbay.core import registry
+
+        print(json.dumps([client_class.provider for client_class in registry.client_classes()]))
+        """
+    )
+
+    assert providers == ["aws", "loops", "stripe", "twilio"]
+
+
+def test_a_fresh_registry_finds_a_built_in_client_by_provider():
+    found = fresh_interpreter(
+        """
+        import json
+        import django
+
+        django.setup()
+        from patchbay.core.registry import get_client_class
+
+        print(json.dumps(get_client_class("twilio").__module__))
+        """
+    )
+
+    assert found == "patchbay.twilio.client"
+
+
+def test_built_in_clients_are_registered():
+    assert {"aws", "loops", "stripe", "twilio"} <= {
+        client_class.provider for client_class in registry.client_classes()
+    }
+
+
+@pytest.mark.django_db
+def test_migrate_gives_every_built_in_service_a_row():
+    # post_migrate read the registry, which imported the clients it had not seen yet.
+    assert set(
+        ExternalService.objects.filter(
+            provider__in=["aws", "loops", "stripe", "twilio"]
+        ).values_list("provider", flat=True)
+    ) == {"aws", "loops", "stripe", "twilio"}
+
+
+# -- LazyView ----------------------------------------------------------------------------
+
+
+def patchbay_patterns():
+    resolver = next(
+        pattern
+        for pattern in get_resolver().url_patterns
+        if getattr(pattern, "namespace", None) == "patchbay"
+    )
+    return [pattern for pattern in resolver.url_patterns if isinstance(pattern, URLPattern)]
+
+
+def test_every_service_url_names_its_view_lazily_and_by_its_real_name():
+    patterns = [p for p in patchbay_patterns() if isinstance(p.callback, LazyView)]
+    assert len(patterns) == len(patchbay_patterns()) - 1  # all but the status view
+
+    for pattern in patterns:
+        lazy = LazyView(f"{pattern.callback.__module__}.{pattern.callback.__name__}")
+        assert ResolverMatch(lazy, (), {})._func_path == (
+            ResolverMatch(lazy.view, (), {})._func_path
+        )
+
+
+def test_a_class_based_view_is_served_through_as_view():
+    match = resolve(reverse("patchbay:stripe-webhook"))
+
+    assert isinstance(match.func, LazyView)
+    assert match.func.view_class is StripeWebhookView
+    assert match._func_path == "patchbay.stripe.webhooks.StripeWebhookView"
+    assert match.view_name == "patchbay:stripe-webhook"
+
+
+def test_the_view_is_imported_once_however_many_threads_ask():
+    lazy = LazyView("patchbay.stripe.webhooks.StripeWebhookView")
+    views = []
+    threads = [threading.Thread(target=lambda: views.append(lazy.view)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(views) == 8
+    assert all(view is views[0] for view in views)
+
+
+def test_a_view_that_does_not_exist_fails_when_used():
+    request = RequestFactory().get("/")
+    with pytest.raises(ImportError, match="no_such_view"):
+        LazyView("patchbay.stripe.views.no_such_view")(request)
+    with pytest.raises(ImportError, match="no_such_module"):
+        LazyView("patchbay.no_such_module.view")(request)
+    with pytest.raises(ValueError, match="dotted path"):
+        LazyView("view")
+
+
+def test_introspecting_the_wrapper_imports_nothing():
+    lazy = LazyView("patchbay.no_such_module.view")
+
+    assert repr(lazy) == "<LazyView patchbay.no_such_module.view>"
+    assert not hasattr(lazy, "__wrapped__")
+    assert (lazy.__module__, lazy.__name__) == ("patchbay.no_such_module", "view")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", WEBHOOK_URL_NAMES)
+def test_webhook_endpoints_stay_csrf_exempt(url_name):
+    response = Client(enforce_csrf_checks=True).post(
+        reverse(f"patchbay:{url_name}"), "{}", content_type="application/json"
+    )
+
+    # The view itself answered (refusing the unsigned delivery), not the CSRF check.
+    assert response["Content-Type"] == "application/json"
+    assert b"CSRF" not in response.content
+
+
+@pytest.mark.django_db
+def test_the_simulated_bucket_stays_csrf_exempt_and_forms_do_not():
+    strict = Client(enforce_csrf_checks=True)
+
+    # 404: the view ran (nothing is simulated here); a CSRF refusal would be 403.
+    assert strict.post(reverse("patchbay:s3-simulated-upload", args=["bucket"])).status_code == 404
+    assert strict.post(reverse("patchbay:phone-verification-start")).status_code == 403
