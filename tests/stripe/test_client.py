@@ -38,6 +38,30 @@ def test_create_customer():
 
 
 @responses.activate
+def test_results_are_the_answers_json_with_nested_objects_as_plain_dicts():
+    answer = {
+        "id": "cus_1",
+        "object": "customer",
+        "invoice_settings": {"default_payment_method": None, "custom_fields": None},
+        "metadata": {"plan": "pro"},
+        "preferred_locales": ["fr"],
+    }
+    responses.post(f"{API}/customers", json=answer)
+    customer = StripeClient().create_customer("a@b.co")["customer"]
+    assert customer == answer
+    assert type(customer["invoice_settings"]) is dict
+    json.dumps(customer)  # JSON-safe as it is
+
+
+def test_objects_built_without_an_answer_are_converted_too():
+    import stripe
+    from patchbay.stripe.client import to_dict
+
+    built = stripe.StripeObject.construct_from({"id": "sub_1", "items": {"data": []}}, "sk_x")
+    assert to_dict(built) == {"id": "sub_1", "items": {"data": []}}
+
+
+@responses.activate
 def test_create_checkout_session_parameters():
     responses.post(
         f"{API}/checkout/sessions",

@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -28,8 +27,7 @@ SETTINGS = "settings"
 DEFAULT = "default"
 
 
-@dataclass(frozen=True)
-class ConfigField:
+class ConfigField(NamedTuple):
     """One configuration value of a service.
 
     ``setting`` names the Django setting it falls back to; ``secret`` values
@@ -43,8 +41,7 @@ class ConfigField:
     help_text: str = ""
 
 
-@dataclass(frozen=True)
-class ServiceRow:
+class ServiceRow(NamedTuple):
     """What a client needs from an ExternalService row, cached per process."""
 
     enabled: bool

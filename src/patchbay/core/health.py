@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -14,19 +14,19 @@ from patchbay.models import ExternalService
 from patchbay.models.services import HealthStatus
 
 
-@dataclasses.dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How one live call went, as far as the service's health is concerned.
 
     ``service_fault`` marks failures that say the service itself is unwell
     (timeouts, 5xx, bad credentials); other failures (a declined card) prove it
     answered, so they keep it HEALTHY while still counting as failed requests.
+    ``at``, the time of the call, defaults to the time it is stored.
     """
 
     success: bool
     service_fault: bool = False
     error: str = ""
-    at: datetime.datetime = dataclasses.field(default_factory=timezone.now)
+    at: datetime.datetime | None = None
 
     @property
     def resets(self) -> bool:
@@ -50,6 +50,8 @@ def record_outcomes(provider: str, outcomes: Sequence[Outcome], *, name: str = "
     """
     if not outcomes:
         return
+    now = timezone.now()
+    outcomes = [outcome if outcome.at else outcome._replace(at=now) for outcome in outcomes]
     failures = [outcome for outcome in outcomes if not outcome.success]
     successes = [outcome for outcome in outcomes if outcome.success]
     resets = [index for index, outcome in enumerate(outcomes) if outcome.resets]

@@ -10,11 +10,10 @@ with ``"transaction_mode": "IMMEDIATE"``: see :func:`_in_background`.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DatabaseError, router, transaction
 from django.utils import timezone
@@ -27,8 +26,7 @@ from patchbay.models import IntegrationLog
 logger = logging.getLogger("patchbay")
 
 
-@dataclasses.dataclass(frozen=True)
-class CallRecord:
+class CallRecord(NamedTuple):
     """Everything stored about one call. Every field is already redacted."""
 
     provider: str
@@ -39,9 +37,10 @@ class CallRecord:
     error: str = ""
     error_code: str = ""
     status_code: int | None = None
-    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+    summary: dict[str, Any] | None = None
     direction: str = IntegrationLog.Direction.OUTBOUND
-    at: datetime.datetime = dataclasses.field(default_factory=timezone.now)
+    #: When the call was made; when it is stored if not given.
+    at: datetime.datetime | None = None
     #: The call's effect on the service's health (live calls only).
     health: Outcome | None = None
     #: The service's human name, for the ExternalService row if it must be created.
@@ -60,8 +59,8 @@ class CallRecord:
             status_code=self.status_code,
             error_code=self.error_code[:100],
             error=self.error,
-            request_summary=self.summary,
-            created_at=self.at,
+            request_summary=self.summary or {},
+            created_at=self.at or timezone.now(),
         )
 
 
@@ -100,6 +99,9 @@ def record_call(
         )
     if not store and health is None:
         return
+    now = timezone.now()
+    if health is not None and health.at is None:
+        health = health._replace(at=now)
     record = CallRecord(
         provider=provider,
         operation=operation,
@@ -111,6 +113,7 @@ def record_call(
         status_code=status_code,
         summary=summary or {},
         direction=direction,
+        at=now,
         health=health,
         service_name=service_name,
         store_row=store,

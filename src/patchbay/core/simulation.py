@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 
@@ -33,14 +32,16 @@ def fake_id(prefix: str, length: int = 24) -> str:
     return prefix + secrets.token_hex(length // 2 + 1)[:length]
 
 
-@dataclass(frozen=True)
-class SimulatedCall:
-    """One call a simulating client would have made."""
+class SimulatedCall(NamedTuple):
+    """One call a simulating client would have made.
+
+    ``created_at`` is set when the call is appended to the outbox, if not before.
+    """
 
     provider: str
     operation: str
     data: dict[str, Any]
-    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime | None = None
 
 
 class Outbox:
@@ -52,6 +53,8 @@ class Outbox:
 
     def append(self, call: SimulatedCall) -> None:
         """Record a simulated call (clients do this)."""
+        if call.created_at is None:
+            call = call._replace(created_at=datetime.now(timezone.utc))
         with self._lock:
             self._calls.append(call)
 

@@ -61,6 +61,13 @@ def _sdk_client(
 
 def to_dict(obj: Any) -> dict[str, Any]:
     """A plain, JSON-safe dict from a StripeObject (or anything dict-like)."""
+    # An object the API just answered with keeps the answer's JSON: parsing that
+    # again is several times cheaper than converting the object back.
+    body = getattr(getattr(obj, "last_response", None), "body", None)
+    if isinstance(body, str):
+        parsed = json.loads(body)
+        if isinstance(parsed, dict):
+            return parsed
     if hasattr(obj, "to_dict"):
         obj = obj.to_dict(recursive=True)
     result: dict[str, Any] = json.loads(json.dumps(obj, default=str))

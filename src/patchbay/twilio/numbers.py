@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from patchbay.conf import conf
 from patchbay.core.sdk import import_sdk
@@ -14,8 +14,7 @@ WHATSAPP = "whatsapp"
 _WHATSAPP_PREFIX = "whatsapp:"
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """A destination or sender: its channel and its E.164 number."""
 
     channel: str

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from patchbay.models import WebhookEvent
@@ -16,13 +15,12 @@ ANY_EVENT = "*"
 _handlers: defaultdict[tuple[str, str], list[Handler]] = defaultdict(list)
 
 
-@dataclass(frozen=True)
-class VerifiedDelivery:
+class VerifiedDelivery(NamedTuple):
     """What a provider's verifier extracts from an authentic delivery."""
 
     event_id: str
     event_type: str
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any]
 
 
 def receiver(provider: str, *event_types: str) -> Callable[[Handler], Handler]:
