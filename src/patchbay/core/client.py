@@ -10,6 +10,7 @@ simulated outbox, Python logging and the IntegrationLog row.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -70,11 +71,18 @@ class BaseClient:
         )
         self.debug_mode: bool = should_simulate(debug_mode)
         self.redactor = Redactor(self.config.secret_values())
-        self.breaker = CircuitBreaker(self.provider)
 
     def __repr__(self) -> str:
         mode = "simulated" if self.debug_mode else "live"
         return f"<{type(self).__name__} provider={self.provider!r} {mode}>"
+
+    @functools.cached_property
+    def breaker(self) -> CircuitBreaker:
+        """The service's circuit breaker, made on first use.
+
+        Simulated and local operations (presigning) never need it.
+        """
+        return CircuitBreaker(self.provider)
 
     @classmethod
     def label(cls) -> str:
