@@ -156,6 +156,15 @@ class TestBackgroundWriter:
         assert stored == [7]
         assert "could not store" not in caplog.text
 
+    def test_flush_stores_what_a_stop_left_queued(self):
+        stored: list[int] = []
+        writer = BackgroundWriter(stored.extend, name="test-writer")
+        writer.submit(1)
+        assert writer.stop(timeout=5)
+        writer._queue.put(2)  # submitted while the stop was ending the thread
+        assert writer.flush(timeout=5)
+        assert stored == [1, 2]
+
     def test_flush_without_a_thread_returns_at_once(self):
         assert BackgroundWriter(list, name="idle").flush(timeout=0) is True
 

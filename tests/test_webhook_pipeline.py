@@ -14,6 +14,7 @@ from patchbay.signals import webhook_received
 from patchbay.webhooks import VerifiedDelivery, processing, receiver
 from patchbay.webhooks.processing import process_delivery, reprocess
 from patchbay.webhooks.registry import disconnect
+from patchbay.webhooks.statements import EventStatements
 from tests.conftest import run_concurrently
 from tests.webhook_views import SECRET
 
@@ -37,7 +38,7 @@ EVENT = {"id": "evt_1", "type": "thing.happened", "value": 1}
 @pytest.fixture(params=["upsert", "portable"])
 def storage(request, monkeypatch):
     """Both ways of storing an event: one upsert, or (other backends) a locked get_or_create."""
-    monkeypatch.setattr(processing._Statements, "_built", {})
+    monkeypatch.setattr(EventStatements, "_built", {})
     if request.param == "portable":
         monkeypatch.setattr(connection.features, "supports_update_conflicts_with_target", False)
     return request.param
@@ -317,7 +318,7 @@ class TestStorage:
         assert [q for q in event_queries(queries) if q.startswith("UPDATE")] == []
 
     def test_other_backends_lock_the_row_instead(self, client, calls, monkeypatch):
-        monkeypatch.setattr(processing._Statements, "_built", {})
+        monkeypatch.setattr(EventStatements, "_built", {})
         monkeypatch.setattr(connection.features, "supports_update_conflicts_with_target", False)
         with CaptureQueriesContext(connection) as queries:
             assert deliver(client, EVENT).status_code == 200
@@ -350,14 +351,14 @@ class TestStorage:
         self, client, calls, monkeypatch
     ):
         deliver(client, EVENT)
-        find = processing._Statements.find
+        find = EventStatements.find
         looked = []
 
         def find_before_the_other_committed(self, provider, event_id):
             looked.append(event_id)
             return None if len(looked) == 1 else find(self, provider, event_id)
 
-        monkeypatch.setattr(processing._Statements, "find", find_before_the_other_committed)
+        monkeypatch.setattr(EventStatements, "find", find_before_the_other_committed)
         response = deliver(client, EVENT)
         assert response.json() == {"status": "duplicate", "duplicate": True}
         assert calls == ["evt_1"]
@@ -365,7 +366,7 @@ class TestStorage:
         assert IntegrationLog.objects.filter(request_summary__outcome="duplicate").count() == 1
 
     def test_a_failure_never_overwrites_a_concurrent_success(self, client, monkeypatch):
-        claim = processing._Statements.claim
+        claim = EventStatements.claim
 
         def fails(event):
             raise RuntimeError("boom")
@@ -377,7 +378,7 @@ class TestStorage:
                 )
             return claim(self, provider, delivery, status, now, **kwargs)
 
-        monkeypatch.setattr(processing._Statements, "claim", claim_after_a_concurrent_success)
+        monkeypatch.setattr(EventStatements, "claim", claim_after_a_concurrent_success)
         receiver("pipeline", "thing.happened")(fails)
         try:
             response = deliver(client, EVENT)
@@ -411,3 +412,25 @@ class TestStorage:
 
 def _typed():
     return EVENT["type"], EVENT
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
+def test_in_the_background_the_log_row_follows_the_events_commit(calls, settings, monkeypatch):
+    from patchbay.core import recording
+
+    settings.PATCHBAY_RECORD_IN_BACKGROUND = True
+    queued = []
+    monkeypatch.setattr(recording._writer, "submit", lambda record: queued.append(record) or True)
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver(Client(), EVENT).json() == {"status": "processed", "duplicate": False}
+    assert not any("patchbay_integrationlog" in query["sql"] for query in queries)
+    assert WebhookEvent.objects.get().status == "processed"  # committed without the row
+    [record] = queued
+    assert (record.direction, record.success, record.summary["outcome"]) == (
+        "inbound",
+        True,
+        "processed",
+    )
+    recording.store_records(queued)
+    assert IntegrationLog.objects.get().operation == "webhook"

@@ -5,7 +5,7 @@ background writer (see :mod:`patchbay.core.writer` and
 :setting:`PATCHBAY_RECORD_IN_BACKGROUND`), so that a call does not wait for a
 commit of its own; inside one, they are stored in it, as the caller's other
 writes are (and a test's transaction sees and discards them). On SQLite, only
-with ``"transaction_mode": "IMMEDIATE"``: see :func:`_in_background`.
+with ``"transaction_mode": "IMMEDIATE"``: see :func:`records_in_background`.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def record_call(
         service_name=service_name,
         store_row=store,
     )
-    if not (_in_background() and _writer.submit(record)):
+    if not (records_in_background() and _writer.submit(record)):
         store_records([record])
 
 
@@ -165,7 +165,12 @@ def _update_health(outcomes: dict[str, tuple[str, list[Outcome]]]) -> None:
         record_outcomes(provider, provider_outcomes, name=name)
 
 
-def _in_background() -> bool:
+def records_in_background() -> bool:
+    """Whether a call recorded now would be stored by the background writer.
+
+    Not inside a transaction, not on SQLite in deferred mode, and only while
+    :setting:`PATCHBAY_RECORD_IN_BACKGROUND` is on (see :ref:`recording`).
+    """
     if not conf.RECORD_IN_BACKGROUND:
         return False
     connection = transaction.get_connection(router.db_for_write(IntegrationLog))

@@ -76,7 +76,9 @@ class BackgroundWriter(Generic[T]):
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything submitted so far is stored; False on timeout."""
         if not self.running:
-            return True
+            if self._queue.empty() or self._pid != os.getpid():
+                return True
+            self._ensure_running()  # items submitted while a stop ended the thread
         done = threading.Event()
         self._queue.put(done)
         self._wake.set()

@@ -13,7 +13,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from patchbay.conf import conf
-from patchbay.core.recording import record_call
+from patchbay.core.recording import record_call, records_in_background
 from patchbay.exceptions import WebhookVerificationError
 from patchbay.models import IntegrationLog, WebhookEvent
 from patchbay.webhooks.processing import DUPLICATE, process_delivery
@@ -98,8 +98,15 @@ class WebhookView(View):
                 error_code="handler_failed" if failed else "",
             )
 
-        # The log row is written in the event's transaction (in a savepoint of its own).
-        event, outcome = process_delivery(self.provider, delivery, then=record)
+        if records_in_background():
+            # The background writer stores the log row: the event's transaction
+            # commits without it, and the row follows within milliseconds.
+            event, outcome = process_delivery(self.provider, delivery)
+            record(event, outcome)
+        else:
+            # The log row is written in the event's transaction (in a savepoint of its
+            # own): one commit for both.
+            event, outcome = process_delivery(self.provider, delivery, then=record)
         return self.respond(event, outcome)
 
     def respond(self, event: WebhookEvent, outcome: str) -> HttpResponse:
