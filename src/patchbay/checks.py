@@ -55,11 +55,8 @@ def check_settings_types(**kwargs: Any) -> list[CheckMessage]:
         messages.append(
             Error("PATCHBAY_RECORD_IN_BACKGROUND must be True or False.", id="patchbay.E005")
         )
-    try:
-        recheck_valid = conf.BREAKER_RECHECK_AFTER >= 0
-    except (TypeError, ValueError):
-        recheck_valid = False
-    if not recheck_valid:
+    recheck_after = _number("BREAKER_RECHECK_AFTER")
+    if recheck_after is None or not recheck_after >= 0:
         messages.append(
             Error(
                 "PATCHBAY_BREAKER_RECHECK_AFTER must be a number of seconds, 0 or more.",
@@ -67,13 +64,18 @@ def check_settings_types(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     for setting, attribute in _NUMERIC_SETTINGS.items():
-        try:
-            valid = getattr(conf, attribute) > 0
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
+        value = _number(attribute)
+        if value is None or not value > 0:
             messages.append(Error(f"{setting} must be a positive number.", id="patchbay.E005"))
     return messages
+
+
+def _number(attribute: str) -> float | None:
+    """``conf.<attribute>``, a numeric setting, or None when it is not a number."""
+    try:
+        return float(getattr(conf, attribute))
+    except (TypeError, ValueError):
+        return None
 
 
 @register("patchbay")

@@ -111,7 +111,7 @@ def record_call(
         error=error,
         error_code=error_code,
         status_code=status_code,
-        summary=summary or {},
+        summary=summary,
         direction=direction,
         at=now,
         health=health,
