@@ -2,7 +2,8 @@
 
 Views are named by dotted path (:class:`~patchbay.views.LazyView`): loading
 the URLconf, as ``manage.py check`` and every process's first request do,
-imports no view module; each is imported when its URL is first requested.
+imports no view module; each is imported when first needed, by a request to
+its URL or by the process's first ``reverse()``.
 """
 
 from __future__ import annotations
