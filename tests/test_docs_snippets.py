@@ -499,7 +499,8 @@ def _functions(namespace: dict[str, Any]) -> list[Any]:
 @checked_snippets()
 @pytest.mark.urls(__name__)
 @pytest.mark.django_db
-def test_snippet_runs(snippet, request, monkeypatch, registered_receivers):
+def test_snippet_runs(snippet, request, monkeypatch, settings, tmp_path, registered_receivers):
+    settings.MEDIA_ROOT = str(tmp_path)  # where the simulated bucket keeps its objects
     if is_settings_snippet(snippet.code):
         run_settings_snippet(snippet, monkeypatch)
     else:
