@@ -321,3 +321,25 @@ def test_e002_for_any_true_enabled_value(settings):
     assert messages[0].msg == "CHECKED_ENABLED is on but Checked has no CHECKED_API_KEY."
     settings.CHECKED_ENABLED = ""  # off: nothing is required
     assert "patchbay.E002" not in ids(checks.check_services())
+
+
+def test_every_check_id_is_documented_with_a_fix():
+    import re
+    from pathlib import Path
+
+    import patchbay
+
+    source = Path(patchbay.__file__).parent
+    used = set()
+    for path in source.rglob("*.py"):
+        used |= set(re.findall(r"patchbay\.[EW]\d{3}", path.read_text()))
+    documented = Path(__file__).resolve().parent.parent / "docs" / "checks.rst"
+    entries = dict(
+        re.findall(
+            r"^``(patchbay\.[EW]\d{3})``\n(.*?)(?=^``patchbay|\Z)",
+            documented.read_text(),
+            re.M | re.S,
+        )
+    )
+    assert sorted(used - set(entries)) == []
+    assert [check_id for check_id, text in entries.items() if "*Fix:*" not in text] == []

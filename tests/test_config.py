@@ -225,3 +225,25 @@ def test_your_own_settings_keep_their_config_field_default(settings):
     assert DummyClient.config_fields["region"].default == "eu"
     settings.DUMMY_REGION = "us"
     assert DummyClient().config["region"] == "us"
+
+
+def test_patchbay_reads_its_settings_only_through_the_registry():
+    import re
+    from pathlib import Path
+
+    import patchbay
+    from patchbay.conf import SETTINGS as DECLARED
+
+    root = Path(patchbay.__file__).parent
+    files = [*root.rglob("*.py"), *(root.parent.parent / "example_project").rglob("*.py")]
+    names = "|".join(DECLARED)
+    inline_default = re.compile(r"conf\.get\([^)]*,")
+    from_django = re.compile(rf"settings\.({names})\b|getattr\(\s*settings,\s*[\"']({names})[\"']")
+    offenders = [
+        str(path.relative_to(root.parent.parent))
+        for path in files
+        if path.name != "settings.py"  # a settings module defines them
+        and path != root / "conf.py"
+        and (inline_default.search(path.read_text()) or from_django.search(path.read_text()))
+    ]
+    assert offenders == []
