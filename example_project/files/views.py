@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from patchbay.aws.shortcuts import DEFAULT_MAX_UPLOAD_SIZE, get_upload_file_url
+from patchbay.aws.shortcuts import get_upload_file_url
 from patchbay.conf import conf
 from patchbay.core.simulation import should_simulate
 from patchbay.models import Upload
@@ -40,9 +40,9 @@ def _uploads(request: HttpRequest) -> dict[str, Any]:
 
 @login_required
 def upload_page(request: HttpRequest) -> HttpResponse:
-    allowed = conf.get("AWS_UPLOAD_ALLOWED_CONTENT_TYPES", None)
+    allowed = conf.AWS_UPLOAD_ALLOWED_CONTENT_TYPES
     context = {
-        "max_size": int(conf.get("AWS_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD_SIZE)),
+        "max_size": conf.AWS_MAX_UPLOAD_SIZE,
         "allowed_types": ", ".join(allowed) if allowed is not None else "",
         "accept": ",".join(allowed) if allowed is not None else "",
         "simulating": should_simulate(),

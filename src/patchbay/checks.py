@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.urls import NoReverseMatch, reverse
 
-from patchbay.conf import conf
+from patchbay.conf import PREFIXES, SETTINGS, conf
 from patchbay.core import registry
 from patchbay.core.simulation import should_simulate
 from patchbay.crypto import validate_keys
@@ -17,15 +18,69 @@ from patchbay.crypto import validate_keys
 if TYPE_CHECKING:
     from patchbay.core.client import BaseClient
 
-_NUMERIC_SETTINGS = {
-    "PATCHBAY_TIMEOUT": "TIMEOUT",
-    "PATCHBAY_BREAKER_THRESHOLD": "BREAKER_THRESHOLD",
-    "PATCHBAY_BREAKER_COOLDOWN": "BREAKER_COOLDOWN",
-    "PATCHBAY_HEALTH_DOWN_THRESHOLD": "HEALTH_DOWN_THRESHOLD",
-    "PATCHBAY_LOG_RETENTION_DAYS": "LOG_RETENTION_DAYS",
-    "PATCHBAY_WEBHOOK_RETENTION_DAYS": "WEBHOOK_RETENTION_DAYS",
-    "PATCHBAY_WEBHOOK_MAX_BODY_SIZE": "WEBHOOK_MAX_BODY_SIZE",
-}
+# Settings under patchbay's provider prefixes that other libraries read: django-storages
+# and boto (AWS_*), dj-stripe and common Stripe setups (STRIPE_*), Twilio's own docs.
+# Never reported as unknown, however close they are to one of patchbay's.
+OTHER_LIBRARIES_SETTINGS = frozenset(
+    {
+        "AWS_AUTO_CREATE_BUCKET",
+        "AWS_BUCKET_ACL",
+        "AWS_CLOUDFRONT_KEY",
+        "AWS_CLOUDFRONT_KEY_ID",
+        "AWS_DEFAULT_ACL",
+        "AWS_DEFAULT_REGION",
+        "AWS_HEADERS",
+        "AWS_IS_GZIPPED",
+        "AWS_LOCATION",
+        "AWS_PRELOAD_METADATA",
+        "AWS_PROFILE",
+        "AWS_QUERYSTRING_AUTH",
+        "AWS_QUERYSTRING_EXPIRE",
+        "AWS_REDUCED_REDUNDANCY",
+        "AWS_S3_ACCESS_KEY_ID",
+        "AWS_S3_ADDRESSING_STYLE",
+        "AWS_S3_CALLING_FORMAT",
+        "AWS_S3_CLIENT_CONFIG",
+        "AWS_S3_ENCRYPTION",
+        "AWS_S3_FILE_BUFFER_SIZE",
+        "AWS_S3_FILE_NAME_CHARSET",
+        "AWS_S3_FILE_OVERWRITE",
+        "AWS_S3_HOST",
+        "AWS_S3_KEY_PREFIX",
+        "AWS_S3_MAX_MEMORY_SIZE",
+        "AWS_S3_OBJECT_PARAMETERS",
+        "AWS_S3_PROXIES",
+        "AWS_S3_REGION_NAME",
+        "AWS_S3_SECRET_ACCESS_KEY",
+        "AWS_S3_SECURE_URLS",
+        "AWS_S3_SECURITY_TOKEN",
+        "AWS_S3_SESSION_PROFILE",
+        "AWS_S3_SESSION_TOKEN",
+        "AWS_S3_SIGNATURE_VERSION",
+        "AWS_S3_TRANSFER_CONFIG",
+        "AWS_S3_URL_PROTOCOL",
+        "AWS_S3_USE_SSL",
+        "AWS_S3_USE_THREADS",
+        "AWS_S3_VERIFY",
+        "AWS_SECURITY_TOKEN",
+        "AWS_SESSION_TOKEN",
+        "STRIPE_API_HOST",
+        "STRIPE_LIVE_MODE",
+        "STRIPE_LIVE_PUBLIC_KEY",
+        "STRIPE_LIVE_SECRET_KEY",
+        "STRIPE_PUBLIC_KEY",
+        "STRIPE_PUBLISHABLE_KEY",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_TEST_PUBLIC_KEY",
+        "STRIPE_TEST_SECRET_KEY",
+        "TWILIO_API_KEY",
+        "TWILIO_API_SECRET",
+        "TWILIO_DEFAULT_CALLERID",
+    }
+)
+# How alike an undeclared provider-prefixed name must be to a declared one to be
+# reported as its misspelling (difflib's ratio): a missing, extra or swapped letter.
+_MISSPELLING_CUTOFF = 0.85
 _PROCESS_LOCAL_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -34,48 +89,60 @@ _PROCESS_LOCAL_CACHES = {
 
 @register("patchbay")
 def check_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
-    raw = conf.get("PATCHBAY_ENCRYPTION_KEYS", None)
-    if raw is not None and not isinstance(raw, (list, tuple, str)):
-        return [
-            Error(
-                "PATCHBAY_ENCRYPTION_KEYS must be a list of Fernet keys, newest first.",
-                id="patchbay.E001",
-            )
-        ]
-    return [Error(problem, id="patchbay.E001") for problem in validate_keys(conf.ENCRYPTION_KEYS)]
+    # A value that is no list at all is check_settings_types' (also patchbay.E001).
+    if SETTINGS["PATCHBAY_ENCRYPTION_KEYS"].problem():
+        return []
+    return [
+        Error(problem, id="patchbay.E001") for problem in validate_keys(conf.ENCRYPTION_KEYS or [])
+    ]
 
 
 @register("patchbay")
 def check_settings_types(**kwargs: Any) -> list[CheckMessage]:
+    """Every declared setting against its registry rule, one check id per kind of rule."""
     messages: list[CheckMessage] = []
-    simulate = conf.get("PATCHBAY_SIMULATE", None)
-    if simulate is not None and not isinstance(simulate, bool):
-        messages.append(Error("PATCHBAY_SIMULATE must be None, True or False.", id="patchbay.E005"))
-    if not isinstance(conf.get("PATCHBAY_RECORD_IN_BACKGROUND", True), bool):
-        messages.append(
-            Error("PATCHBAY_RECORD_IN_BACKGROUND must be True or False.", id="patchbay.E005")
-        )
-    recheck_after = _number("BREAKER_RECHECK_AFTER")
-    if recheck_after is None or not recheck_after >= 0:
-        messages.append(
-            Error(
-                "PATCHBAY_BREAKER_RECHECK_AFTER must be a number of seconds, 0 or more.",
-                id="patchbay.E005",
+    for setting in SETTINGS.values():
+        problem = setting.problem()
+        if problem and setting.rule is not None:
+            messages.append(
+                Error(problem, hint=setting.rule.hint or None, id=setting.rule.check_id)
             )
-        )
-    for setting, attribute in _NUMERIC_SETTINGS.items():
-        value = _number(attribute)
-        if value is None or not value > 0:
-            messages.append(Error(f"{setting} must be a positive number.", id="patchbay.E005"))
     return messages
 
 
-def _number(attribute: str) -> float | None:
-    """``conf.<attribute>``, a numeric setting, or None when it is not a number."""
-    try:
-        return float(getattr(conf, attribute))
-    except (TypeError, ValueError):
-        return None
+@register("patchbay")
+def check_unknown_settings(**kwargs: Any) -> list[CheckMessage]:
+    """Settings with patchbay's prefixes that it does not read: most are misspellings."""
+    messages: list[CheckMessage] = []
+    for name in dir(settings):
+        if not name.isupper() or name in SETTINGS or not name.startswith(PREFIXES):
+            continue
+        prefix = name.split("_", 1)[0] + "_"
+        candidates = [declared for declared in SETTINGS if declared.startswith(prefix)]
+        if prefix == "PATCHBAY_":
+            # The prefix is patchbay's alone: whatever is under it is meant for patchbay.
+            match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+            suggestion = f" Did you mean {match[0]}?" if match else ""
+            messages.append(
+                Warning(
+                    f"{name} is not a setting patchbay reads.{suggestion}",
+                    hint="Correct or remove it; docs/configuration.rst lists every setting.",
+                    id="patchbay.W005",
+                )
+            )
+        elif name not in OTHER_LIBRARIES_SETTINGS:
+            # Other libraries share these prefixes: only a near miss of a declared name counts.
+            match = difflib.get_close_matches(name, candidates, n=1, cutoff=_MISSPELLING_CUTOFF)
+            if match:
+                messages.append(
+                    Warning(
+                        f"{name} is not a setting patchbay reads. Did you mean {match[0]}?",
+                        hint=f"Rename it to {match[0]}, or silence patchbay.W006 if another "
+                        "library reads it.",
+                        id="patchbay.W006",
+                    )
+                )
+    return messages
 
 
 @register("patchbay")
@@ -147,7 +214,7 @@ def check_services(**kwargs: Any) -> list[CheckMessage]:
 
 def _from_settings(client_class: type[BaseClient], name: str) -> Any:
     setting = client_class.config_fields[name].setting
-    return conf.get(setting) if setting else None
+    return conf.raw(setting) if setting else None
 
 
 def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMessage]:
@@ -155,7 +222,8 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
     fields = client_class.config_fields
     required = [name for name, field in fields.items() if field.required]
     configured = [name for name in required if _from_settings(client_class, name)]
-    enabled = bool(client_class.enabled_setting and conf.get(client_class.enabled_setting) is True)
+    # Any true value: the spec computes it, e.g. `... == "true" or (KEY and SECRET)`.
+    enabled = bool(client_class.enabled_setting and conf.raw(client_class.enabled_setting))
     label = client_class.label()
 
     if (enabled or configured) and not client_class.sdk_installed():
@@ -173,7 +241,7 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
         settings_names = ", ".join(fields[name].setting or name for name in missing)
         messages.append(
             Error(
-                f"{client_class.enabled_setting} is True but {label} has no {settings_names}.",
+                f"{client_class.enabled_setting} is on but {label} has no {settings_names}.",
                 hint="Set them, or configure the service in the admin and silence patchbay.E002.",
                 id="patchbay.E002",
             )
@@ -210,15 +278,8 @@ def _webhook_mounted(client_class: type[BaseClient]) -> bool:
 
 @register("patchbay")
 def check_phone_verification(**kwargs: Any) -> list[CheckMessage]:
+    # An unknown backend is check_settings_types' (patchbay.E007).
     backend = conf.PHONE_VERIFICATION_BACKEND
-    if backend not in {"local", "twilio_verify"}:
-        return [
-            Error(
-                f"PATCHBAY_PHONE_VERIFICATION_BACKEND is {backend!r}: "
-                "use 'local' or 'twilio_verify'.",
-                id="patchbay.E007",
-            )
-        ]
     if backend == "twilio_verify" and not conf.TWILIO_VERIFY_SERVICE_SID and not should_simulate():
         return [
             Error(
@@ -233,15 +294,11 @@ def check_phone_verification(**kwargs: Any) -> list[CheckMessage]:
 
 @register("patchbay")
 def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
-    ids = conf.get("LOOPS_TRANSACTIONAL_IDS", None)
-    if ids is not None and not isinstance(ids, dict):
-        return [
-            Error(
-                "LOOPS_TRANSACTIONAL_IDS must be a dict of template ids by name.",
-                id="patchbay.E009",
-            )
-        ]
-    in_use = conf.get("LOOPS_API_KEY") or conf.get("LOOPS_ENABLED") is True
+    # A value that is no dict is check_settings_types' (patchbay.E009).
+    if SETTINGS["LOOPS_TRANSACTIONAL_IDS"].problem():
+        return []
+    ids = conf.LOOPS_TRANSACTIONAL_IDS
+    in_use = conf.LOOPS_API_KEY or conf.LOOPS_ENABLED is True
     if not in_use or should_simulate():
         return []
     # Imported only for a project that sends with Loops: the shortcuts module brings
@@ -255,8 +312,8 @@ def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
                 f"LOOPS_TRANSACTIONAL_IDS has no template id for {', '.join(missing)}: "
                 "those shortcuts would fail.",
                 hint="Copy each template's id from Loops (Transactional → template → API), or "
-                "silence patchbay.E009 if you never call those shortcuts.",
-                id="patchbay.E009",
+                "silence patchbay.E016 if you never call those shortcuts.",
+                id="patchbay.E016",
             )
         ]
     return []

@@ -1,179 +1,685 @@
-"""Lazily-read settings with documented defaults.
+"""Every setting patchbay reads, declared once, and ``conf``, which reads them.
 
-Every setting is read from ``django.conf.settings`` at access time, so
-``override_settings`` in tests and per-environment settings modules just work.
-The provider settings named by the spec (``STRIPE_API_KEY``, ``TWILIO_AUTH_TOKEN``...)
-keep their names; patchbay's own settings are prefixed ``PATCHBAY_``.
+Each :class:`Setting` below names one Django setting with its type, default,
+one-line doc and validation. ``conf.<NAME>`` reads it from
+``django.conf.settings`` at access time (so ``override_settings``, the
+``settings`` fixture of pytest-django and settings assigned directly all
+work), with ``None`` counting as unset. patchbay's own settings are prefixed
+``PATCHBAY_`` and read as ``conf.<name without the prefix>``; the provider
+settings the spec names (``STRIPE_API_KEY``, ``TWILIO_AUTH_TOKEN``...) keep
+their names. The system checks validate every declared setting with its
+:class:`Rule` and report settings with patchbay's prefixes that are not
+declared here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from django.conf import settings as django_settings
-from django.utils.functional import empty
 
-_MISSING = object()
+T = TypeVar("T")
+
+#: Prefixes of the settings patchbay declares; unknown settings under them are reported.
+PREFIXES = ("PATCHBAY_", "STRIPE_", "TWILIO_", "LOOPS_", "AWS_")
+
+
+class Rule(NamedTuple):
+    """What a setting's value must be, and the system check reporting a value that is not."""
+
+    check_id: str
+    requirement: str
+    accepts: Callable[[Any], bool]
+    hint: str = ""
+
+
+class Setting(Generic[T]):
+    """One setting: its name, type, default, doc and validation.
+
+    ``convert`` turns a set value into the type patchbay works with (a number
+    read from the environment as a string, say); ``rule`` is what the system
+    checks hold the set value to. ``secret`` values are never shown in messages.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        default: T,
+        doc: str,
+        *,
+        kind: str,
+        convert: Callable[[Any], T] | None = None,
+        rule: Rule | None = None,
+        secret: bool = False,
+    ) -> None:
+        self.name = name
+        self.default = default
+        self.doc = doc
+        self.kind = kind
+        self.convert = convert
+        self.rule = rule
+        self.secret = secret
+        if name in SETTINGS:
+            raise ValueError(f"{name} is declared twice.")
+        SETTINGS[name] = self
+
+    def __repr__(self) -> str:
+        return f"<Setting {self.name}>"
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> Setting[T] | T:
+        if instance is None:
+            return self
+        return self.read()
+
+    def raw(self) -> Any:
+        """The value in Django's settings, None when unset."""
+        return getattr(django_settings, self.name, None)
+
+    def read(self) -> T:
+        """The value patchbay uses: the set value, converted, or the default."""
+        value = getattr(django_settings, self.name, None)
+        if value is None:
+            return self.default
+        return self.convert(value) if self.convert is not None else value
+
+    def problem(self) -> str | None:
+        """Why the set value breaks the rule, as a sentence; None when it does not."""
+        value = self.raw()
+        if value is None or self.rule is None or self.rule.accepts(value):
+            return None
+        shown = "" if self.secret else f" (it is {value!r})"
+        return f"{self.name} {self.rule.requirement}{shown}."
+
+
+#: Every declared setting by name, in declaration order.
+SETTINGS: dict[str, Setting[Any]] = {}
+
+
+def _number_at_least(minimum: float, *, inclusive: bool) -> Callable[[Any], bool]:
+    def accepts(value: Any) -> bool:
+        if isinstance(value, bool):
+            return False
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return False
+        return number >= minimum if inclusive else number > minimum
+
+    return accepts
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _choices(check_id: str, *choices: str) -> Rule:
+    listed = " or ".join(repr(choice) for choice in choices)
+    return Rule(
+        check_id,
+        f"must be {listed}",
+        lambda value: isinstance(value, str) and value.lower() in choices,
+    )
+
+
+def _key_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+_FROM_ENVIRONMENT = (
+    'A value read from the environment is a string: convert it, e.g. int(os.environ["X"]).'
+)
+SIMULATE_RULE = Rule(
+    "patchbay.E005",
+    "must be None, True or False",
+    lambda value: isinstance(value, bool),
+    hint='A string from the environment is not a boolean: os.environ.get("X") == "true".',
+)
+BOOLEAN = Rule(
+    "patchbay.E010",
+    "must be True or False",
+    lambda value: isinstance(value, bool),
+    hint='A string from the environment is not a boolean: os.environ.get("X") == "true".',
+)
+POSITIVE = Rule(
+    "patchbay.E011",
+    "must be a positive number",
+    _number_at_least(0, inclusive=False),
+    hint=_FROM_ENVIRONMENT,
+)
+NON_NEGATIVE = Rule(
+    "patchbay.E012",
+    "must be a number, 0 or more",
+    _number_at_least(0, inclusive=True),
+    hint=_FROM_ENVIRONMENT,
+)
+STRINGS = Rule(
+    "patchbay.E013",
+    "must be a list of strings",
+    _strings,
+    hint='A single string is read letter by letter: write ["value"], not "value".',
+)
+STRING = Rule(
+    "patchbay.E014",
+    "must be a string",
+    lambda value: isinstance(value, str),
+)
+ENCRYPTION_KEYS_RULE = Rule(
+    "patchbay.E001",
+    "must be a list of Fernet keys, newest first",
+    lambda value: isinstance(value, (list, tuple, str)),
+)
+TEMPLATE_IDS_RULE = Rule(
+    "patchbay.E009",
+    "must be a dict of template ids by name",
+    lambda value: isinstance(value, Mapping),
+)
+
+
+_FALSE_WORDS = frozenset({"false", "no", "off", "0", "none", "disabled"})
+ENABLED_RULE = Rule(
+    "patchbay.E017",
+    "is a string that reads as false, but any non-empty string counts as true",
+    lambda value: not (isinstance(value, str) and value.strip().lower() in _FALSE_WORDS),
+    hint='Compare the environment variable: os.environ.get("X", "").lower() == "true".',
+)
+
+
+def _enabled(name: str, service: str) -> Setting[Any]:
+    # Any value but a false-looking string: the spec computes these as
+    # `... == "true" or (KEY and SECRET)`, which may be a key or "".
+    return Setting(
+        name,
+        None,
+        f"Unset: {service} is on when configured; any other false value switches live calls off.",
+        kind="bool",
+        rule=ENABLED_RULE,
+    )
 
 
 class PatchbaySettings:
-    """Accessor for patchbay's settings; use the module-level ``conf`` instance."""
+    """Reads the declared settings; use the module-level ``conf`` instance."""
+
+    # -- patchbay's own ------------------------------------------------------------------
+    SIMULATE: Setting[bool | None] = Setting(
+        "PATCHBAY_SIMULATE",
+        None,
+        "None follows TESTING and DEBUG; True/False forces simulation on or off.",
+        kind="bool | None",
+        rule=SIMULATE_RULE,
+    )
+    ENCRYPTION_KEYS: Setting[list[str] | None] = Setting(
+        "PATCHBAY_ENCRYPTION_KEYS",
+        None,
+        "Fernet keys, newest first; unset: keys derived from SECRET_KEY(+_FALLBACKS).",
+        kind="list[str]",
+        convert=_key_list,
+        rule=ENCRYPTION_KEYS_RULE,
+        secret=True,
+    )
+    PUBLIC_URL = Setting(
+        "PATCHBAY_PUBLIC_URL",
+        "",
+        "Public https base URL of the site, for callback URLs and signature checks.",
+        kind="str",
+        convert=lambda value: str(value).rstrip("/"),
+        rule=STRING,
+    )
+    TIMEOUT = Setting(
+        "PATCHBAY_TIMEOUT",
+        10.0,
+        "Seconds any outbound network call may take (connect and read).",
+        kind="float",
+        convert=float,
+        rule=POSITIVE,
+    )
+    MAX_RETRIES = Setting(
+        "PATCHBAY_MAX_RETRIES",
+        2,
+        "Retries the SDKs may make on connection errors and retryable statuses.",
+        kind="int",
+        convert=int,
+        rule=NON_NEGATIVE,
+    )
+    RECORD_IN_BACKGROUND = Setting(
+        "PATCHBAY_RECORD_IN_BACKGROUND",
+        True,
+        "Store calls made outside a transaction from a background thread, in batches.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    LOG_RETENTION_DAYS = Setting(
+        "PATCHBAY_LOG_RETENTION_DAYS",
+        30,
+        "IntegrationLog and HealthCheck rows older than this are pruned.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    WEBHOOK_RETENTION_DAYS = Setting(
+        "PATCHBAY_WEBHOOK_RETENTION_DAYS",
+        90,
+        "Processed or ignored WebhookEvent rows older than this are pruned.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    BREAKER_THRESHOLD = Setting(
+        "PATCHBAY_BREAKER_THRESHOLD",
+        5,
+        "Consecutive retryable failures that open a service's circuit breaker.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    BREAKER_COOLDOWN = Setting(
+        "PATCHBAY_BREAKER_COOLDOWN",
+        60.0,
+        "Seconds an open breaker short-circuits calls before one trial call.",
+        kind="float",
+        convert=float,
+        rule=POSITIVE,
+    )
+    BREAKER_RECHECK_AFTER = Setting(
+        "PATCHBAY_BREAKER_RECHECK_AFTER",
+        1.0,
+        "Seconds a process trusts a closed, failure-free breaker before reading it again.",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
+    )
+    HEALTH_DOWN_THRESHOLD = Setting(
+        "PATCHBAY_HEALTH_DOWN_THRESHOLD",
+        5,
+        "Consecutive failures after which a DEGRADED service is marked DOWN.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    CACHE_ALIAS = Setting(
+        "PATCHBAY_CACHE_ALIAS",
+        "default",
+        "The Django cache holding shared state (breakers, rate limits).",
+        kind="str",
+        rule=STRING,
+    )
+    WEBHOOK_MAX_BODY_SIZE = Setting(
+        "PATCHBAY_WEBHOOK_MAX_BODY_SIZE",
+        1024 * 1024,
+        "Largest webhook body accepted, in bytes; larger deliveries get 413.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    SERVICE_CONFIG_TTL = Setting(
+        "PATCHBAY_SERVICE_CONFIG_TTL",
+        5.0,
+        "Seconds a process reuses the ExternalService row it read (0 disables).",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
+    )
+    PHONE_VERIFICATION_BACKEND = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_BACKEND",
+        "local",
+        '"local" (patchbay makes, hashes and texts codes) or "twilio_verify".',
+        kind="str",
+        rule=_choices("patchbay.E007", "local", "twilio_verify"),
+    )
+    PHONE_VERIFICATION_TTL = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_TTL",
+        600,
+        "Seconds a phone verification code stays valid.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    PHONE_VERIFICATION_MAX_ATTEMPTS = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_MAX_ATTEMPTS",
+        5,
+        "Guesses allowed per code; after them the code is dead, even the right one.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    PHONE_VERIFICATION_SENDS_PER_NUMBER = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_SENDS_PER_NUMBER",
+        3,
+        "Codes sent to one phone number per PATCHBAY_PHONE_VERIFICATION_WINDOW.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    PHONE_VERIFICATION_SENDS_PER_IP = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_SENDS_PER_IP",
+        10,
+        "Codes requested from one client IP per PATCHBAY_PHONE_VERIFICATION_WINDOW.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    PHONE_VERIFICATION_WINDOW = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_WINDOW",
+        3600,
+        "Seconds over which the send limits count, from the first send.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    MAGIC_LINK_TTL_MINUTES = Setting(
+        "PATCHBAY_MAGIC_LINK_TTL_MINUTES",
+        15,
+        "Minutes a sign-in link sent by send_login_code_email stays valid.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    MAGIC_LINK_SENDS_PER_USER = Setting(
+        "PATCHBAY_MAGIC_LINK_SENDS_PER_USER",
+        5,
+        "Sign-in links sent to one user per PATCHBAY_MAGIC_LINK_WINDOW.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    MAGIC_LINK_SENDS_PER_IP = Setting(
+        "PATCHBAY_MAGIC_LINK_SENDS_PER_IP",
+        20,
+        "Sign-in links requested from one client IP per PATCHBAY_MAGIC_LINK_WINDOW.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    MAGIC_LINK_WINDOW = Setting(
+        "PATCHBAY_MAGIC_LINK_WINDOW",
+        3600,
+        "Seconds over which the sign-in link send limits count, from the first send.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    MAGIC_LINK_CONFIRM = Setting(
+        "PATCHBAY_MAGIC_LINK_CONFIRM",
+        False,
+        "Whether opening a sign-in link asks for a click (POST) before signing in.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    EMAIL_SUPPRESS_ON: Setting[tuple[str, ...]] = Setting(
+        "PATCHBAY_EMAIL_SUPPRESS_ON",
+        ("bounced", "complained", "unsubscribed"),
+        "The normalized email event kinds that suppress an address; [] never suppresses.",
+        kind="list[str]",
+        convert=tuple,
+        rule=STRINGS,
+    )
+    UPLOADS_LOGIN_REQUIRED = Setting(
+        "PATCHBAY_UPLOADS_LOGIN_REQUIRED",
+        True,
+        "Whether the direct-upload endpoints need a signed-in user.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    # The spec's switch for test runs; only True counts (see should_simulate).
+    TESTING: Setting[Any] = Setting(
+        "TESTING",
+        None,
+        "True turns simulation on, unless PATCHBAY_SIMULATE says otherwise.",
+        kind="bool",
+    )
+
+    # -- Stripe ------------------------------------------------------------------------
+    STRIPE_API_KEY: Setting[str | None] = Setting(
+        "STRIPE_API_KEY", None, "Secret key, sk_test_… or sk_live_….", kind="str", secret=True
+    )
+    STRIPE_WEBHOOK_SECRET: Setting[Any] = Setting(
+        "STRIPE_WEBHOOK_SECRET",
+        None,
+        "Signing secret(s), whsec_…; a list or comma-separated string while rotating.",
+        kind="str | list[str]",
+        secret=True,
+    )
+    STRIPE_ENABLED = _enabled("STRIPE_ENABLED", "Stripe")
+    STRIPE_API_VERSION: Setting[str | None] = Setting(
+        "STRIPE_API_VERSION",
+        None,
+        "Pinned API version; unset: the installed SDK's own.",
+        kind="str",
+        rule=STRING,
+    )
+    STRIPE_API_BASE: Setting[str | None] = Setting(
+        "STRIPE_API_BASE",
+        None,
+        "API base URL, e.g. a local stripe-mock; unset: the SDK's own.",
+        kind="str",
+        rule=STRING,
+    )
+    STRIPE_WEBHOOK_TOLERANCE = Setting(
+        "STRIPE_WEBHOOK_TOLERANCE",
+        300,
+        "Seconds a webhook signature's timestamp may differ from now.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    STRIPE_CHECKOUT_SUCCESS_URL = Setting(
+        "STRIPE_CHECKOUT_SUCCESS_URL",
+        "/?checkout=success&session_id={CHECKOUT_SESSION_ID}",
+        "Where Checkout returns after payment when a shortcut is given no success_url.",
+        kind="str",
+        rule=STRING,
+    )
+    STRIPE_CHECKOUT_CANCEL_URL = Setting(
+        "STRIPE_CHECKOUT_CANCEL_URL",
+        "/?checkout=canceled",
+        "Where Checkout returns when the customer gives up.",
+        kind="str",
+        rule=STRING,
+    )
+
+    # -- Twilio ------------------------------------------------------------------------
+    TWILIO_ACCOUNT_SID: Setting[str | None] = Setting(
+        "TWILIO_ACCOUNT_SID", None, "The account SID, AC….", kind="str", rule=STRING
+    )
+    TWILIO_AUTH_TOKEN: Setting[str | None] = Setting(
+        "TWILIO_AUTH_TOKEN",
+        None,
+        "The auth token; also signs classic (HMAC-SHA1) webhooks.",
+        kind="str",
+        secret=True,
+    )
+    TWILIO_PHONE_NUMBER: Setting[str | None] = Setting(
+        "TWILIO_PHONE_NUMBER", None, "Default sender, E.164.", kind="str", rule=STRING
+    )
+    TWILIO_MESSAGING_SERVICE_SID: Setting[str | None] = Setting(
+        "TWILIO_MESSAGING_SERVICE_SID",
+        None,
+        "MG…; sends through a Messaging Service instead of one number.",
+        kind="str",
+        rule=STRING,
+    )
+    TWILIO_WHATSAPP_NUMBER: Setting[str | None] = Setting(
+        "TWILIO_WHATSAPP_NUMBER",
+        None,
+        "WhatsApp sender, E.164; unset: TWILIO_PHONE_NUMBER.",
+        kind="str",
+        rule=STRING,
+    )
+    TWILIO_WEBHOOK_SIGNING_KEY: Setting[str | None] = Setting(
+        "TWILIO_WEBHOOK_SIGNING_KEY",
+        None,
+        "SharedKey secret for HMAC-SHA256 signed webhooks.",
+        kind="str",
+        secret=True,
+    )
+    TWILIO_ENABLED = _enabled("TWILIO_ENABLED", "Twilio")
+    TWILIO_VERIFY_SERVICE_SID = Setting(
+        "TWILIO_VERIFY_SERVICE_SID",
+        "",
+        "The Twilio Verify service (VA…) of the twilio_verify backend.",
+        kind="str",
+        rule=STRING,
+    )
+    TWILIO_DEFAULT_REGION: Setting[str | None] = Setting(
+        "TWILIO_DEFAULT_REGION",
+        None,
+        'Region ("GB"...) of numbers written without + and a country code.',
+        kind="str",
+        rule=STRING,
+    )
+    TWILIO_VERIFICATION_MESSAGE = Setting(
+        "TWILIO_VERIFICATION_MESSAGE",
+        "Your verification code is: {code}",
+        "Text of verification code messages; {code} is replaced by the code.",
+        kind="str",
+        rule=STRING,
+    )
+
+    # -- Loops -------------------------------------------------------------------------
+    LOOPS_API_KEY: Setting[str | None] = Setting(
+        "LOOPS_API_KEY", None, "From Settings → API in Loops.", kind="str", secret=True
+    )
+    LOOPS_WEBHOOK_SECRET: Setting[str | None] = Setting(
+        "LOOPS_WEBHOOK_SECRET",
+        None,
+        "Signing secret of the webhook endpoint, whsec_….",
+        kind="str",
+        secret=True,
+    )
+    LOOPS_API_BASE = Setting(
+        "LOOPS_API_BASE",
+        "https://app.loops.so/api/v1",
+        "API base URL.",
+        kind="str",
+        rule=STRING,
+    )
+    LOOPS_ENABLED = _enabled("LOOPS_ENABLED", "Loops")
+    LOOPS_TRANSACTIONAL_IDS: Setting[Mapping[str, Any] | None] = Setting(
+        "LOOPS_TRANSACTIONAL_IDS",
+        None,
+        "Transactional template ids by name, for the shortcuts and send_template.",
+        kind="dict[str, str]",
+        rule=TEMPLATE_IDS_RULE,
+    )
+    LOOPS_WEBHOOK_TOLERANCE = Setting(
+        "LOOPS_WEBHOOK_TOLERANCE",
+        300,
+        "Seconds a delivery's webhook-timestamp may differ from now.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    LOOPS_RETRY_BACKOFF = Setting(
+        "LOOPS_RETRY_BACKOFF",
+        0.5,
+        "Backoff factor, in seconds, of retried requests.",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
+    )
+
+    # -- S3 / R2 -----------------------------------------------------------------------
+    AWS_ACCESS_KEY_ID: Setting[str | None] = Setting(
+        "AWS_ACCESS_KEY_ID",
+        None,
+        "Access key id; unset: boto3's own chain (IAM role...).",
+        kind="str",
+        rule=STRING,
+    )
+    AWS_SECRET_ACCESS_KEY: Setting[str | None] = Setting(
+        "AWS_SECRET_ACCESS_KEY", None, "Secret access key.", kind="str", secret=True
+    )
+    AWS_STORAGE_BUCKET_NAME: Setting[str | None] = Setting(
+        "AWS_STORAGE_BUCKET_NAME", None, "The bucket.", kind="str", rule=STRING
+    )
+    AWS_REGION = Setting(
+        "AWS_REGION",
+        "us-east-1",
+        'The bucket\'s region; "auto" for Cloudflare R2.',
+        kind="str",
+        rule=STRING,
+    )
+    AWS_S3_ENDPOINT_URL: Setting[str | None] = Setting(
+        "AWS_S3_ENDPOINT_URL",
+        None,
+        "For R2/MinIO, e.g. https://<account>.r2.cloudflarestorage.com.",
+        kind="str",
+        rule=STRING,
+    )
+    AWS_ENABLED = _enabled("AWS_ENABLED", "S3")
+    AWS_S3_CUSTOM_DOMAIN: Setting[str | None] = Setting(
+        "AWS_S3_CUSTOM_DOMAIN",
+        None,
+        "Domain of public object URLs (a CDN in front of the bucket).",
+        kind="str",
+        rule=STRING,
+    )
+    AWS_S3_ALLOW_PUBLIC_ACL = Setting(
+        "AWS_S3_ALLOW_PUBLIC_ACL",
+        False,
+        "Whether public uploads get the public-read ACL (most buckets refuse ACLs).",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    AWS_UPLOAD_BUCKET: Setting[str | None] = Setting(
+        "AWS_UPLOAD_BUCKET",
+        None,
+        "The bucket of direct uploads; unset: AWS_STORAGE_BUCKET_NAME.",
+        kind="str",
+        rule=STRING,
+    )
+    AWS_UPLOAD_PREFIX = Setting(
+        "AWS_UPLOAD_PREFIX",
+        "uploads",
+        "The key prefix of direct uploads.",
+        kind="str",
+        rule=STRING,
+    )
+    AWS_UPLOAD_ALLOWED_CONTENT_TYPES: Setting[tuple[str, ...] | None] = Setting(
+        "AWS_UPLOAD_ALLOWED_CONTENT_TYPES",
+        None,
+        'Content types (or wildcards, "image/*") of direct uploads; unset: all but active ones.',
+        kind="list[str]",
+        convert=tuple,
+        rule=STRINGS,
+    )
+    AWS_DIRECT_UPLOAD_METHOD = Setting(
+        "AWS_DIRECT_UPLOAD_METHOD",
+        "auto",
+        '"post" forms, "put" URLs, or "auto": PUT for Cloudflare R2, POST elsewhere.',
+        kind="str",
+        convert=lambda value: str(value).lower(),
+        rule=_choices("patchbay.E015", "auto", "post", "put"),
+    )
+    AWS_MAX_UPLOAD_SIZE = Setting(
+        "AWS_MAX_UPLOAD_SIZE",
+        10 * 1024 * 1024,
+        "The largest direct upload, in bytes.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
 
     def get(self, name: str, default: Any = None) -> Any:
-        """Read any Django setting, treating an unset setting as ``default``."""
-        # Most of patchbay's settings are usually unset, and asking LazySettings for an
-        # unset one raises and catches an AttributeError in Python code, which costs
-        # microseconds on every client call: look in the settings object itself first.
-        wrapped = django_settings.__dict__.get("_wrapped", empty)
-        if wrapped is not empty and getattr(wrapped, name, _MISSING) is _MISSING:
-            return default
-        value = getattr(django_settings, name, _MISSING)
-        return default if value is _MISSING else value
+        """A declared setting's value, or any other setting's (``default`` when unset).
 
-    @property
-    def SIMULATE(self) -> bool | None:
-        """None follows ``DEBUG``; True/False forces simulation on or off."""
-        value: bool | None = self.get("PATCHBAY_SIMULATE", None)
-        return value
+        Declared settings have their default in the registry: passing one is refused.
+        """
+        declared = SETTINGS.get(name)
+        if declared is not None:
+            if default is not None:
+                raise TypeError(f"{name} is declared in patchbay.conf with its default.")
+            return declared.read()
+        value = getattr(django_settings, name, None)
+        return default if value is None else value
 
-    @property
-    def ENCRYPTION_KEYS(self) -> list[str]:
-        """Fernet keys, newest first. Empty: keys derived from SECRET_KEY(+_FALLBACKS)."""
-        keys = self.get("PATCHBAY_ENCRYPTION_KEYS", None)
-        if keys is None:
-            return []
-        if isinstance(keys, str):
-            return [keys]
-        return list(keys)
-
-    @property
-    def PUBLIC_URL(self) -> str:
-        """Public https base URL of the site, for callback URLs and signature checks."""
-        value: str = self.get("PATCHBAY_PUBLIC_URL", "") or ""
-        return value.rstrip("/")
-
-    @property
-    def TIMEOUT(self) -> float:
-        """Seconds any outbound network call may take (connect and read)."""
-        return float(self.get("PATCHBAY_TIMEOUT", 10.0))
-
-    @property
-    def MAX_RETRIES(self) -> int:
-        """Retries the SDKs may make on connection errors and retryable statuses."""
-        return int(self.get("PATCHBAY_MAX_RETRIES", 2))
-
-    @property
-    def LOG_RETENTION_DAYS(self) -> int:
-        """IntegrationLog and HealthCheck rows older than this are pruned."""
-        return int(self.get("PATCHBAY_LOG_RETENTION_DAYS", 30))
-
-    @property
-    def RECORD_IN_BACKGROUND(self) -> bool:
-        """Store calls made outside a transaction from a background thread, in batches."""
-        return bool(self.get("PATCHBAY_RECORD_IN_BACKGROUND", True))
-
-    @property
-    def WEBHOOK_RETENTION_DAYS(self) -> int:
-        """Processed or ignored WebhookEvent rows older than this are pruned."""
-        return int(self.get("PATCHBAY_WEBHOOK_RETENTION_DAYS", 90))
-
-    @property
-    def BREAKER_THRESHOLD(self) -> int:
-        """Consecutive retryable failures that open a service's circuit breaker."""
-        return int(self.get("PATCHBAY_BREAKER_THRESHOLD", 5))
-
-    @property
-    def BREAKER_COOLDOWN(self) -> float:
-        """Seconds an open breaker short-circuits calls before one trial call."""
-        return float(self.get("PATCHBAY_BREAKER_COOLDOWN", 60.0))
-
-    @property
-    def BREAKER_RECHECK_AFTER(self) -> float:
-        """Seconds a process trusts a closed, failure-free breaker before reading it again."""
-        return float(self.get("PATCHBAY_BREAKER_RECHECK_AFTER", 1.0))
-
-    @property
-    def HEALTH_DOWN_THRESHOLD(self) -> int:
-        """Consecutive failures after which a DEGRADED service is marked DOWN."""
-        return int(self.get("PATCHBAY_HEALTH_DOWN_THRESHOLD", 5))
-
-    @property
-    def CACHE_ALIAS(self) -> str:
-        """The Django cache holding shared state (breakers, rate limits)."""
-        value: str = self.get("PATCHBAY_CACHE_ALIAS", "default")
-        return value
-
-    @property
-    def WEBHOOK_MAX_BODY_SIZE(self) -> int:
-        """Largest webhook body accepted, in bytes; larger deliveries get 413."""
-        return int(self.get("PATCHBAY_WEBHOOK_MAX_BODY_SIZE", 1024 * 1024))
-
-    @property
-    def SERVICE_CONFIG_TTL(self) -> float:
-        """Seconds a process reuses the ExternalService row it read (0 disables)."""
-        return float(self.get("PATCHBAY_SERVICE_CONFIG_TTL", 5.0))
-
-    @property
-    def PHONE_VERIFICATION_BACKEND(self) -> str:
-        """``"local"`` (patchbay makes, hashes and texts codes) or ``"twilio_verify"``."""
-        value: str = self.get("PATCHBAY_PHONE_VERIFICATION_BACKEND", "local")
-        return value
-
-    @property
-    def PHONE_VERIFICATION_TTL(self) -> int:
-        """Seconds a phone verification code stays valid."""
-        return int(self.get("PATCHBAY_PHONE_VERIFICATION_TTL", 600))
-
-    @property
-    def PHONE_VERIFICATION_MAX_ATTEMPTS(self) -> int:
-        """Guesses allowed per code; after them the code is dead, even the right one."""
-        return int(self.get("PATCHBAY_PHONE_VERIFICATION_MAX_ATTEMPTS", 5))
-
-    @property
-    def PHONE_VERIFICATION_SENDS_PER_NUMBER(self) -> int:
-        """Codes sent to one phone number per ``PATCHBAY_PHONE_VERIFICATION_WINDOW``."""
-        return int(self.get("PATCHBAY_PHONE_VERIFICATION_SENDS_PER_NUMBER", 3))
-
-    @property
-    def PHONE_VERIFICATION_SENDS_PER_IP(self) -> int:
-        """Codes requested from one client IP per ``PATCHBAY_PHONE_VERIFICATION_WINDOW``."""
-        return int(self.get("PATCHBAY_PHONE_VERIFICATION_SENDS_PER_IP", 10))
-
-    @property
-    def PHONE_VERIFICATION_WINDOW(self) -> int:
-        """Seconds over which the send limits count, from the first send."""
-        return int(self.get("PATCHBAY_PHONE_VERIFICATION_WINDOW", 3600))
-
-    @property
-    def TWILIO_VERIFY_SERVICE_SID(self) -> str:
-        """The Twilio Verify service (``VA…``) of the ``twilio_verify`` backend."""
-        value: str = self.get("TWILIO_VERIFY_SERVICE_SID", "") or ""
-        return value
-
-    @property
-    def MAGIC_LINK_TTL_MINUTES(self) -> int:
-        """Minutes a sign-in link sent by ``send_login_code_email`` stays valid."""
-        return int(self.get("PATCHBAY_MAGIC_LINK_TTL_MINUTES", 15))
-
-    @property
-    def MAGIC_LINK_SENDS_PER_USER(self) -> int:
-        """Sign-in links sent to one user per ``PATCHBAY_MAGIC_LINK_WINDOW``."""
-        return int(self.get("PATCHBAY_MAGIC_LINK_SENDS_PER_USER", 5))
-
-    @property
-    def MAGIC_LINK_SENDS_PER_IP(self) -> int:
-        """Sign-in links requested from one client IP per ``PATCHBAY_MAGIC_LINK_WINDOW``."""
-        return int(self.get("PATCHBAY_MAGIC_LINK_SENDS_PER_IP", 20))
-
-    @property
-    def MAGIC_LINK_WINDOW(self) -> int:
-        """Seconds over which the sign-in link send limits count, from the first send."""
-        return int(self.get("PATCHBAY_MAGIC_LINK_WINDOW", 3600))
-
-    @property
-    def MAGIC_LINK_CONFIRM(self) -> bool:
-        """Whether opening a sign-in link asks for a click (POST) before signing in."""
-        return bool(self.get("PATCHBAY_MAGIC_LINK_CONFIRM", False))
+    def raw(self, name: str) -> Any:
+        """The value of Django setting ``name`` as set, None when unset."""
+        return getattr(django_settings, name, None)
 
 
 conf = PatchbaySettings()

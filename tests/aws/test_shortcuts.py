@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -61,6 +62,15 @@ class TestFormData:
         settings.AWS_MAX_UPLOAD_SIZE = 1000
         form = shortcuts.get_direct_upload_form_data("a.png", max_file_size=10**9)
         assert ["content-length-range", 1, 1000] in policy_of(form["form_fields"])["conditions"]
+
+    def test_prefix_and_size_default_to_the_settings(self, bucket, settings):
+        settings.AWS_UPLOAD_PREFIX = "incoming/photos"
+        settings.AWS_MAX_UPLOAD_SIZE = 2048
+        form = shortcuts.get_direct_upload_form_data("a.png")
+        assert form["key"].startswith("incoming/photos/")
+        assert ["content-length-range", 1, 2048] in policy_of(form["form_fields"])["conditions"]
+        del settings.AWS_UPLOAD_PREFIX
+        assert shortcuts.get_direct_upload_form_data("a.png")["key"].startswith("uploads/")
 
     def test_content_types(self, bucket, settings):
         assert (
@@ -189,13 +199,10 @@ def test_reaper_fails_stale_uploads_and_deletes_orphans(bucket):
 
 
 class TestStorageSettings:
-    def test_s3(self, settings):
-        settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
-        settings.AWS_REGION = "eu-west-1"
-        settings.AWS_ACCESS_KEY_ID = "AKIA1"
-        settings.AWS_SECRET_ACCESS_KEY = "s3cret"
-        settings.AWS_S3_CUSTOM_DOMAIN = "cdn.example.com"
-        storages = storage_settings()
+    def test_s3(self):
+        storages = storage_settings(
+            "media-bucket", region_name="eu-west-1", access_key="AKIA1", secret_key="s3cret"
+        )
         default = storages["default"]
         assert default["OPTIONS"]["custom_domain"] is None  # private media stays signed
         assert default["BACKEND"] == "storages.backends.s3.S3Storage"
@@ -211,22 +218,52 @@ class TestStorageSettings:
             False,
         )
         assert storages["staticfiles"]["OPTIONS"]["querystring_auth"] is False
-        assert "staticfiles" not in storage_settings(static=False)
+        assert "staticfiles" not in storage_settings("media-bucket", static=False)
 
-    def test_r2(self, settings):
-        settings.AWS_STORAGE_BUCKET_NAME = "media"
-        settings.AWS_S3_ENDPOINT_URL = "https://acct.r2.cloudflarestorage.com"
-        options = storage_settings(custom_domain="files.example.com")["default"]["OPTIONS"]
+    def test_r2(self):
+        options = storage_settings(
+            "media",
+            endpoint_url="https://acct.r2.cloudflarestorage.com",
+            custom_domain="files.example.com",
+        )["default"]["OPTIONS"]
         assert options["region_name"] == "auto"
         assert options["endpoint_url"] == "https://acct.r2.cloudflarestorage.com"
         assert options["client_config"].request_checksum_calculation == "when_required"
         assert options["custom_domain"] == "files.example.com"
+        assert "access_key" not in options  # boto3's own chain
+
+    def test_ignores_django_settings(self, settings):
+        # Called in settings.py, it cannot read them: a value set there must not leak in.
+        settings.AWS_STORAGE_BUCKET_NAME = "from-settings"
+        settings.AWS_REGION = "ap-south-1"
+        options = storage_settings("given")["default"]["OPTIONS"]
+        assert (options["bucket_name"], options["region_name"]) == ("given", "us-east-1")
+
+    def test_no_bucket_is_a_type_error(self):
+        with pytest.raises(TypeError, match="bucket_name"):
+            storage_settings()  # type: ignore[call-arg]
+
+    @pytest.mark.parametrize("bucket_name", [None, ""])
+    def test_an_empty_bucket_is_refused(self, bucket_name):
+        # e.g. STORAGES = storage_settings(os.environ.get("AWS_STORAGE_BUCKET_NAME"))
+        with pytest.raises(ImproperlyConfigured, match="needs a bucket name"):
+            storage_settings(bucket_name)
+
+    def test_an_access_key_needs_its_secret(self):
+        with pytest.raises(ImproperlyConfigured, match="access_key and secret_key together"):
+            storage_settings("media", access_key="AKIA1")
 
     def test_the_storage_really_works(self, bucket, settings):
         from django.core.files.base import ContentFile
         from storages.backends.s3 import S3Storage
 
-        storage = S3Storage(**storage_settings()["default"]["OPTIONS"])
+        options = storage_settings(
+            BUCKET,
+            region_name=settings.AWS_REGION,
+            access_key=settings.AWS_ACCESS_KEY_ID,
+            secret_key=settings.AWS_SECRET_ACCESS_KEY,
+        )["default"]["OPTIONS"]
+        storage = S3Storage(**options)
         name = storage.save("doc.txt", ContentFile(b"stored"))
         assert name.startswith("doc")
         assert bucket.get_object(Bucket=BUCKET, Key=f"media/{name}")["Body"].read() == b"stored"

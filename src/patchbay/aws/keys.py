@@ -33,5 +33,5 @@ def sanitize_prefix(prefix: str) -> str:
     return "/".join(segment for segment in segments if segment) or "uploads"
 
 
-def make_key(original_filename: str, prefix: str = "uploads") -> str:
+def make_key(original_filename: str, prefix: str) -> str:
     return f"{sanitize_prefix(prefix)}/{uuid.uuid4().hex}/{sanitize_filename(original_filename)}"

@@ -75,26 +75,13 @@ class S3Client(BaseClient):
     extra = "aws"
     enabled_setting = "AWS_ENABLED"
     config_fields = {
-        "aws_access_key_id": ConfigField(
-            setting="AWS_ACCESS_KEY_ID",
-            required=False,
-            help_text="Blank: boto3's own chain (IAM role...).",
-        ),
+        "aws_access_key_id": ConfigField(setting="AWS_ACCESS_KEY_ID", required=False),
         "aws_secret_access_key": ConfigField(
             setting="AWS_SECRET_ACCESS_KEY", secret=True, required=False
         ),
         "aws_s3_bucket_name": ConfigField(setting="AWS_STORAGE_BUCKET_NAME"),
-        "region_name": ConfigField(
-            setting="AWS_REGION",
-            required=False,
-            default="us-east-1",
-            help_text="'auto' for Cloudflare R2.",
-        ),
-        "endpoint_url": ConfigField(
-            setting="AWS_S3_ENDPOINT_URL",
-            required=False,
-            help_text="For R2/MinIO, e.g. https://<account>.r2.cloudflarestorage.com",
-        ),
+        "region_name": ConfigField(setting="AWS_REGION", required=False),
+        "endpoint_url": ConfigField(setting="AWS_S3_ENDPOINT_URL", required=False),
     }
 
     def __init__(
@@ -393,7 +380,7 @@ class S3Client(BaseClient):
     def public_url(self, object_key: str) -> str:
         """The unsigned URL of an object (readable only if the object or bucket is public)."""
         path = quote(object_key)
-        domain = conf.get("AWS_S3_CUSTOM_DOMAIN", None)
+        domain = conf.AWS_S3_CUSTOM_DOMAIN
         if domain:
             return f"https://{domain}/{path}"
         if self.config.get("endpoint_url"):
@@ -404,7 +391,7 @@ class S3Client(BaseClient):
         args = dict(extra_args or {})
         # Most buckets refuse ACLs (Object Ownership "bucket owner enforced", the default
         # since 2023): public uploads are honoured only where the project says ACLs work.
-        if public and conf.get("AWS_S3_ALLOW_PUBLIC_ACL", False):
+        if public and conf.AWS_S3_ALLOW_PUBLIC_ACL:
             args.setdefault("ACL", "public-read")
         return args
 

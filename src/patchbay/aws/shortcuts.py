@@ -15,7 +15,6 @@ from patchbay.conf import conf
 from patchbay.models import Upload
 from patchbay.results import Result, failure, success
 
-DEFAULT_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 # Served from the bucket's domain these run as pages or scripts: refused unless listed.
 ACTIVE_CONTENT_TYPES = (
     "text/html",
@@ -28,8 +27,7 @@ ACTIVE_CONTENT_TYPES = (
 
 
 def _client() -> S3Client:
-    bucket = conf.get("AWS_UPLOAD_BUCKET", None)
-    return S3Client(aws_s3_bucket_name=bucket or None)
+    return S3Client(aws_s3_bucket_name=conf.AWS_UPLOAD_BUCKET or None)
 
 
 def content_type_allowed(content_type: str) -> bool:
@@ -38,7 +36,7 @@ def content_type_allowed(content_type: str) -> bool:
     The setting lists types or wildcards (``"image/*"``); unset, anything but
     active content (HTML, SVG, JavaScript) is allowed.
     """
-    allowed = conf.get("AWS_UPLOAD_ALLOWED_CONTENT_TYPES", None)
+    allowed = conf.AWS_UPLOAD_ALLOWED_CONTENT_TYPES
     if allowed is None:
         return content_type not in ACTIVE_CONTENT_TYPES
     return any(fnmatch.fnmatchcase(content_type, pattern) for pattern in allowed)
@@ -51,7 +49,7 @@ def direct_upload_method(client: S3Client) -> str:
     uses presigned PUTs there and POST forms everywhere else. Simulation always
     uses POST forms, which the simulated endpoint checks as S3 would.
     """
-    method = str(conf.get("AWS_DIRECT_UPLOAD_METHOD", "auto")).lower()
+    method = conf.AWS_DIRECT_UPLOAD_METHOD
     if client.debug_mode:
         return "post"
     if method == "auto":
@@ -63,8 +61,8 @@ def direct_upload_method(client: S3Client) -> str:
 def get_direct_upload_form_data(
     original_filename: str,
     content_type: str | None = None,
-    max_file_size: int = DEFAULT_MAX_UPLOAD_SIZE,
-    prefix: str = "uploads",
+    max_file_size: int | None = None,
+    prefix: str | None = None,
     success_redirect_url: str | None = None,
     metadata: dict[str, Any] | None = None,
     *,
@@ -74,9 +72,10 @@ def get_direct_upload_form_data(
 ) -> Result:
     """Presigned upload data for one file, and its pending Upload row.
 
-    The key is made here (``prefix/<uuid>/<sanitized name>``). With a POST
-    form (S3, MinIO, simulation) the policy pins it, the bucket, the content
-    type and a ``content-length-range`` up to ``max_file_size`` (capped by
+    The key is made here (``prefix/<uuid>/<sanitized name>``; ``prefix``
+    defaults to ``AWS_UPLOAD_PREFIX``). With a POST form (S3, MinIO,
+    simulation) the policy pins it, the bucket, the content type and a
+    ``content-length-range`` up to ``max_file_size`` (default and cap:
     ``AWS_MAX_UPLOAD_SIZE``), so the bucket itself refuses anything else. With
     a presigned PUT (R2; see :func:`direct_upload_method`) the exact
     ``file_size`` is signed instead, so it is required. Result keys:
@@ -94,11 +93,13 @@ def get_direct_upload_form_data(
             f"Files of type {content_type} may not be uploaded.",
             error_code="content_type_not_allowed",
         )
-    limit = min(int(max_file_size), int(conf.get("AWS_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD_SIZE)))
+    limit = conf.AWS_MAX_UPLOAD_SIZE
+    if max_file_size is not None:
+        limit = min(int(max_file_size), limit)
     if limit < 1:
         return failure("max_file_size must be at least 1 byte.", error_code="invalid_request")
     client = _client()
-    key = make_key(original_filename, prefix)
+    key = make_key(original_filename, conf.AWS_UPLOAD_PREFIX if prefix is None else prefix)
     method = direct_upload_method(client)
     if method == "put":
         if file_size is None or not 1 <= int(file_size) <= limit:

@@ -1,39 +1,62 @@
-"""Django ``STORAGES`` entries for django-storages' S3 backend, from patchbay's settings."""
+"""Django ``STORAGES`` entries for django-storages' S3 backend."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from patchbay.conf import conf
+from django.core.exceptions import ImproperlyConfigured
 
 
 def storage_settings(
-    *, static: bool = True, location: str = "media", static_location: str = "static", **options: Any
+    bucket_name: str,
+    *,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    static: bool = True,
+    location: str = "media",
+    static_location: str = "static",
+    **options: Any,
 ) -> dict[str, Any]:
-    """``STORAGES`` for S3 or R2 from the ``AWS_*`` settings patchbay reads.
+    """``STORAGES`` for S3 or R2 in ``bucket_name``, from the values it is given.
 
-    ``default`` keeps media private (presigned URLs, no overwriting); with
-    ``static`` a ``staticfiles`` entry serves collected static files publicly
-    from its own location. ``options`` go to both backends (django-storages
-    option names, e.g. ``custom_domain``). With ``AWS_S3_ENDPOINT_URL`` set
-    (R2, MinIO) the region defaults to ``auto`` and checksums are only sent
-    when required, as those stores need from boto3 1.36 on.
+    It is called in a settings module, where ``django.conf.settings`` cannot
+    be read yet: pass the values themselves (``AWS_STORAGE_BUCKET_NAME``...),
+    defined above the call. ``default`` keeps media private (presigned URLs,
+    no overwriting); with ``static`` a ``staticfiles`` entry serves collected
+    static files publicly from its own location. ``options`` go to both
+    backends (django-storages option names, e.g. ``custom_domain``). With an
+    ``endpoint_url`` (R2, MinIO) the region defaults to ``auto`` and checksums
+    are only sent when required, as those stores need from boto3 1.36 on.
+    Without ``access_key`` boto3 finds credentials itself (an IAM role...).
+
+    Raises :exc:`~django.core.exceptions.ImproperlyConfigured` for an empty
+    bucket name, or an access key without its secret (or the reverse).
     """
-    endpoint = conf.get("AWS_S3_ENDPOINT_URL", None) or None
+    if not bucket_name or not isinstance(bucket_name, str):
+        raise ImproperlyConfigured(
+            f"storage_settings() needs a bucket name, got {bucket_name!r}: define "
+            "AWS_STORAGE_BUCKET_NAME above the call and pass it, "
+            "storage_settings(AWS_STORAGE_BUCKET_NAME, ...)."
+        )
+    if bool(access_key) != bool(secret_key):
+        raise ImproperlyConfigured(
+            "storage_settings() needs access_key and secret_key together "
+            "(or neither, for boto3's own credentials)."
+        )
     common: dict[str, Any] = {
-        "bucket_name": conf.get("AWS_STORAGE_BUCKET_NAME", None),
-        "region_name": conf.get("AWS_REGION", None) or ("auto" if endpoint else "us-east-1"),
+        "bucket_name": bucket_name,
+        "region_name": region_name or ("auto" if endpoint_url else "us-east-1"),
         "signature_version": "s3v4",
     }
-    if conf.get("AWS_ACCESS_KEY_ID", None):
-        common.update(
-            access_key=conf.get("AWS_ACCESS_KEY_ID"), secret_key=conf.get("AWS_SECRET_ACCESS_KEY")
-        )
-    if endpoint:
+    if access_key:
+        common.update(access_key=access_key, secret_key=secret_key)
+    if endpoint_url:
         from botocore.config import Config
 
         common.update(
-            endpoint_url=endpoint,
+            endpoint_url=endpoint_url,
             client_config=Config(
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",

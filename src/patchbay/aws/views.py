@@ -31,7 +31,7 @@ def _error(message: str, status: int, **extra: Any) -> JsonResponse:
 
 
 def _forbidden(request: HttpRequest) -> JsonResponse | None:
-    if conf.get("PATCHBAY_UPLOADS_LOGIN_REQUIRED", True) and not request.user.is_authenticated:
+    if conf.UPLOADS_LOGIN_REQUIRED and not request.user.is_authenticated:
         return _error("Sign in to upload files.", 403)
     return None
 
@@ -71,14 +71,13 @@ def credentials(request: HttpRequest) -> JsonResponse:
     if not filename:
         return _error("filename is required.", 400)
     size = str(data.get("size") or "")
-    limit = int(conf.get("AWS_MAX_UPLOAD_SIZE", shortcuts.DEFAULT_MAX_UPLOAD_SIZE))
+    limit = conf.AWS_MAX_UPLOAD_SIZE
     if size.isdigit() and int(size) > limit:
         return _error(f"The file is too large: at most {limit} bytes.", 400, max_size=limit)
     result = shortcuts.get_direct_upload_form_data(
         filename,
         content_type=str(data.get("content_type") or "") or None,
         max_file_size=limit,
-        prefix=conf.get("AWS_UPLOAD_PREFIX", "uploads"),
         owner=request.user if request.user.is_authenticated else None,
         metadata=None if request.user.is_authenticated else {_SESSION_KEY: _session_tag(request)},
         file_size=int(size) if size.isdigit() else None,

@@ -53,7 +53,7 @@ class BaseClient:
     extra: ClassVar[str | None] = None
     #: Configuration values by name; see :class:`~patchbay.core.config.ConfigField`.
     config_fields: ClassVar[Mapping[str, ConfigField]] = {}
-    #: A Django setting that, when False, switches live calls off.
+    #: A Django setting that, when false (but not None), switches live calls off.
     enabled_setting: ClassVar[str | None] = None
     #: Name of the config field holding the webhook signing secret, if any.
     webhook_secret_field: ClassVar[str | None] = None
@@ -62,6 +62,10 @@ class BaseClient:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "config_fields" in cls.__dict__:
+            cls.config_fields = {
+                name: field.declared() for name, field in cls.config_fields.items()
+            }
         if "provider" in cls.__dict__ and cls.provider:
             registry.register(cls)
 

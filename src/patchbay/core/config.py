@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from patchbay.conf import SETTINGS as DECLARED_SETTINGS
 from patchbay.conf import conf
 from patchbay.redaction import MASK
 
@@ -31,7 +32,10 @@ class ConfigField(NamedTuple):
     """One configuration value of a service.
 
     ``setting`` names the Django setting it falls back to; ``secret`` values
-    are stored encrypted, masked everywhere and scrubbed from logs.
+    are stored encrypted, masked everywhere and scrubbed from logs. A setting
+    declared in :mod:`patchbay.conf` (patchbay's own services) has its
+    ``default`` and ``help_text`` there; a setting of your own service gets
+    them here.
     """
 
     setting: str | None = None
@@ -39,6 +43,18 @@ class ConfigField(NamedTuple):
     required: bool = True
     default: Any = None
     help_text: str = ""
+
+    def declared(self) -> ConfigField:
+        """This field with its setting's default and doc from the registry, if declared."""
+        declared = DECLARED_SETTINGS.get(self.setting) if self.setting else None
+        if declared is None:
+            return self
+        if self.default is not None or self.help_text:
+            raise TypeError(
+                f"{self.setting} is declared in patchbay.conf: its ConfigField takes the "
+                "default and help text from there."
+            )
+        return self._replace(default=declared.default, help_text=declared.doc)
 
 
 class ServiceRow(NamedTuple):
@@ -159,7 +175,7 @@ def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any])
     sources: dict[str, str] = {}
     for name, field in fields.items():
         stored = (row.credentials if field.secret else row.options).get(name) if row else None
-        setting_value = conf.get(field.setting) if field.setting else None
+        setting_value = conf.raw(field.setting) if field.setting else None
         for source, value in (
             (ARGUMENT, overrides.get(name)),
             (DATABASE, stored if row is not None and row.enabled else None),
@@ -176,10 +192,16 @@ def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any])
     disabled_in_admin = row is not None and not row.enabled
     if disabled_in_admin:
         disabled_reason = f"{client_class.label()} is disabled in the admin (ExternalService)."
-    elif client_class.enabled_setting and conf.get(client_class.enabled_setting) is False:
-        disabled_reason = (
-            f"{client_class.label()} is disabled ({client_class.enabled_setting} is False)."
-        )
+    elif client_class.enabled_setting:
+        # Unset (None) means on when configured; any other false value, such as the
+        # spec's `STRIPE_ENABLED = ... or (STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET)`
+        # giving "", switches live calls off.
+        switch = conf.raw(client_class.enabled_setting)
+        if switch is not None and not switch:
+            disabled_reason = (
+                f"{client_class.label()} is disabled "
+                f"({client_class.enabled_setting} is {switch!r})."
+            )
     return ServiceConfig(
         fields,
         values,

@@ -18,12 +18,14 @@ from patchbay.conf import conf
 
 
 def should_simulate(debug_mode: bool | None = None) -> bool:
-    """``debug_mode`` if given, else ``PATCHBAY_SIMULATE``, else ``DEBUG``."""
+    """``debug_mode``, else ``PATCHBAY_SIMULATE``, else ``TESTING is True``, else ``DEBUG``."""
     if debug_mode is not None:
         return bool(debug_mode)
     forced = conf.SIMULATE
     if forced is not None:
         return bool(forced)
+    if conf.TESTING is True:
+        return True
     return bool(settings.DEBUG)
 
 

@@ -17,8 +17,6 @@ from patchbay.exceptions import ServiceError
 from patchbay.loops import http
 from patchbay.results import Result
 
-DEFAULT_API_BASE = "https://app.loops.so/api/v1"
-
 
 def check_email(address: object) -> str:
     """``address`` if it is a valid email address, else a ``ServiceError`` ``invalid_email``."""
@@ -43,21 +41,9 @@ class LoopsClient(BaseClient):
     webhook_secret_field = "webhook_secret"  # noqa: S105 (a field name, not a secret)
     webhook_url_names = ("loops-webhook",)
     config_fields = {
-        "api_key": ConfigField(
-            setting="LOOPS_API_KEY", secret=True, help_text="From Settings → API in Loops."
-        ),
-        "webhook_secret": ConfigField(
-            setting="LOOPS_WEBHOOK_SECRET",
-            secret=True,
-            required=False,
-            help_text="Signing secret of the webhook endpoint, whsec_…",
-        ),
-        "api_base": ConfigField(
-            setting="LOOPS_API_BASE",
-            required=False,
-            default=DEFAULT_API_BASE,
-            help_text="API base URL.",
-        ),
+        "api_key": ConfigField(setting="LOOPS_API_KEY", secret=True),
+        "webhook_secret": ConfigField(setting="LOOPS_WEBHOOK_SECRET", secret=True, required=False),
+        "api_base": ConfigField(setting="LOOPS_API_BASE", required=False),
     }
 
     def __init__(self, api_key: str | None = None, debug_mode: bool | None = None) -> None:
@@ -249,8 +235,8 @@ class LoopsClient(BaseClient):
         }
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        base = str(self.config.get("api_base", DEFAULT_API_BASE)).rstrip("/")
-        response = http.session(conf.MAX_RETRIES, conf.get("LOOPS_RETRY_BACKOFF", 0.5)).request(
+        base = str(self.config["api_base"]).rstrip("/")
+        response = http.session(conf.MAX_RETRIES, conf.LOOPS_RETRY_BACKOFF).request(
             method, base + path, json=json, params=params, headers=headers, timeout=conf.TIMEOUT
         )
         try:

@@ -21,12 +21,11 @@ KINDS = {
     "contact.unsubscribed": EmailEvent.UNSUBSCRIBED,
     "email.unsubscribed": EmailEvent.UNSUBSCRIBED,
 }
-DEFAULT_SUPPRESS_ON = (EmailEvent.BOUNCED, EmailEvent.COMPLAINED, EmailEvent.UNSUBSCRIBED)
 
 
 def suppress_on() -> tuple[str, ...]:
     """The kinds that suppress an address (``PATCHBAY_EMAIL_SUPPRESS_ON``)."""
-    return tuple(conf.get("PATCHBAY_EMAIL_SUPPRESS_ON", DEFAULT_SUPPRESS_ON))
+    return conf.EMAIL_SUPPRESS_ON
 
 
 def is_suppressed(email: str) -> EmailSuppression | None:

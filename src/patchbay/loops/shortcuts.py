@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -21,7 +22,7 @@ TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
 
 def template_id(key: str) -> str | None:
     """The Loops transactional id configured for ``key``, if any."""
-    ids: dict[str, Any] = conf.get("LOOPS_TRANSACTIONAL_IDS", None) or {}
+    ids: Mapping[str, Any] = conf.LOOPS_TRANSACTIONAL_IDS or {}
     value = ids.get(key)
     return str(value) if value else None
 

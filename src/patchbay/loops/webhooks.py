@@ -16,7 +16,6 @@ from patchbay.webhooks.views import WebhookView
 
 #: Signs simulated events when no LOOPS_WEBHOOK_SECRET is configured.
 SIMULATION_SECRET = "whsec_cGF0Y2hiYXktc2ltdWxhdGVkLWxvb3BzLXNlY3JldA=="  # noqa: S105 (public)
-DEFAULT_TOLERANCE = 300
 
 
 def webhook_secret() -> str | None:
@@ -42,7 +41,7 @@ class LoopsWebhookView(WebhookView):
             request.headers.get("webhook-timestamp", ""),
             body,
             request.headers.get("webhook-signature", ""),
-            tolerance=int(conf.get("LOOPS_WEBHOOK_TOLERANCE", DEFAULT_TOLERANCE)),
+            tolerance=conf.LOOPS_WEBHOOK_TOLERANCE,
         )
         if problem:
             raise WebhookVerificationError(problem)

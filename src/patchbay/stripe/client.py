@@ -20,8 +20,6 @@ from patchbay.exceptions import SDKNotInstalled, ServiceError
 from patchbay.results import Result, failure, success
 from patchbay.stripe import simulation
 
-DEFAULT_WEBHOOK_TOLERANCE = 300
-
 # (stripe exception class name, error_code, retryable)
 _ERRORS = (
     ("CardError", "card_error", False),
@@ -85,25 +83,10 @@ class StripeClient(BaseClient):
     webhook_secret_field = "webhook_secret"  # noqa: S105 (a field name, not a secret)
     webhook_url_names = ("stripe-webhook",)
     config_fields = {
-        "api_key": ConfigField(
-            setting="STRIPE_API_KEY", secret=True, help_text="Secret key, sk_test_… or sk_live_…"
-        ),
-        "webhook_secret": ConfigField(
-            setting="STRIPE_WEBHOOK_SECRET",
-            secret=True,
-            required=False,
-            help_text="Signing secret(s), whsec_…; comma-separate to rotate.",
-        ),
-        "api_version": ConfigField(
-            setting="STRIPE_API_VERSION",
-            required=False,
-            help_text="Pinned API version; default: the SDK's own.",
-        ),
-        "api_base": ConfigField(
-            setting="STRIPE_API_BASE",
-            required=False,
-            help_text="API base URL, e.g. a local stripe-mock.",
-        ),
+        "api_key": ConfigField(setting="STRIPE_API_KEY", secret=True),
+        "webhook_secret": ConfigField(setting="STRIPE_WEBHOOK_SECRET", secret=True, required=False),
+        "api_version": ConfigField(setting="STRIPE_API_VERSION", required=False),
+        "api_base": ConfigField(setting="STRIPE_API_BASE", required=False),
     }
 
     def __init__(
@@ -301,7 +284,7 @@ class StripeClient(BaseClient):
             stripe = self.sdk()
         except SDKNotInstalled as exc:
             return failure(str(exc), error_code="sdk_missing", verified=False, event=None)
-        tolerance = int(conf.get("STRIPE_WEBHOOK_TOLERANCE", DEFAULT_WEBHOOK_TOLERANCE))
+        tolerance = conf.STRIPE_WEBHOOK_TOLERANCE
         error = "The signature does not match."
         for secret in secrets:
             try:

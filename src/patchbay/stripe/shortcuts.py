@@ -17,9 +17,6 @@ from patchbay.stripe.state import CANCELED, link_customer
 
 logger = logging.getLogger("patchbay.stripe")
 
-DEFAULT_SUCCESS_URL = "/?checkout=success&session_id={CHECKOUT_SESSION_ID}"
-DEFAULT_CANCEL_URL = "/?checkout=canceled"
-
 
 def _absolute(url: str) -> str:
     # Stripe wants absolute URLs; relative settings are resolved against the public URL.
@@ -54,8 +51,8 @@ def create_checkout_session(
             customer_email = customer_email or getattr(user, "email", None) or None
     if mode == "subscription":
         kwargs["subscription_data"] = {"metadata": metadata}
-    success = _absolute(success_url or conf.get("STRIPE_CHECKOUT_SUCCESS_URL", DEFAULT_SUCCESS_URL))
-    cancel = _absolute(cancel_url or conf.get("STRIPE_CHECKOUT_CANCEL_URL", DEFAULT_CANCEL_URL))
+    success = _absolute(success_url or conf.STRIPE_CHECKOUT_SUCCESS_URL)
+    cancel = _absolute(cancel_url or conf.STRIPE_CHECKOUT_CANCEL_URL)
     result = StripeClient().create_checkout_session(
         price_id, success, cancel, customer_email=customer_email, metadata=metadata, **kwargs
     )

@@ -59,28 +59,15 @@ class TwilioClient(BaseClient):
     webhook_secret_field = "auth_token"  # noqa: S105 (a field name, not a secret)
     webhook_url_names = ("twilio-status-callback", "twilio-inbound")
     config_fields = {
-        "account_sid": ConfigField(setting="TWILIO_ACCOUNT_SID", help_text="AC…"),
-        "auth_token": ConfigField(
-            setting="TWILIO_AUTH_TOKEN",
-            secret=True,
-            help_text="Also signs classic (HMAC-SHA1) webhooks.",
-        ),
-        "from_number": ConfigField(
-            setting="TWILIO_PHONE_NUMBER", required=False, help_text="Default sender, E.164."
-        ),
+        "account_sid": ConfigField(setting="TWILIO_ACCOUNT_SID"),
+        "auth_token": ConfigField(setting="TWILIO_AUTH_TOKEN", secret=True),
+        "from_number": ConfigField(setting="TWILIO_PHONE_NUMBER", required=False),
         "messaging_service_sid": ConfigField(
-            setting="TWILIO_MESSAGING_SERVICE_SID",
-            required=False,
-            help_text="MG…; sends through a Messaging Service instead of one number.",
+            setting="TWILIO_MESSAGING_SERVICE_SID", required=False
         ),
-        "whatsapp_from": ConfigField(
-            setting="TWILIO_WHATSAPP_NUMBER", required=False, help_text="WhatsApp sender, E.164."
-        ),
+        "whatsapp_from": ConfigField(setting="TWILIO_WHATSAPP_NUMBER", required=False),
         "webhook_signing_key": ConfigField(
-            setting="TWILIO_WEBHOOK_SIGNING_KEY",
-            secret=True,
-            required=False,
-            help_text="SharedKey secret for HMAC-SHA256 signed webhooks.",
+            setting="TWILIO_WEBHOOK_SIGNING_KEY", secret=True, required=False
         ),
     }
 

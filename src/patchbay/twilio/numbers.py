@@ -31,7 +31,7 @@ def normalize(number: str, region: str | None = None) -> str:
 
     Numbers without a ``+`` are read in ``region``, else ``TWILIO_DEFAULT_REGION``.
     """
-    return _normalize(str(number), region or conf.get("TWILIO_DEFAULT_REGION", None))
+    return _normalize(str(number), region or conf.TWILIO_DEFAULT_REGION)
 
 
 # Parsing costs tens of microseconds and a send parses its numbers up to three times

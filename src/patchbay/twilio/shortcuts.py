@@ -20,8 +20,6 @@ from patchbay.twilio.tracking import apply_status, is_opted_out
 
 logger = logging.getLogger("patchbay.twilio")
 
-DEFAULT_VERIFICATION_MESSAGE = "Your verification code is: {code}"
-
 
 def send_sms(
     to_number: str,
@@ -110,7 +108,7 @@ def verify_phone_number(phone_number: str) -> Result:
 
 def send_verification_code(phone_number: str, code: str) -> Result:
     """Text ``code`` using ``TWILIO_VERIFICATION_MESSAGE``; the stored SMS never holds the code."""
-    template = conf.get("TWILIO_VERIFICATION_MESSAGE", DEFAULT_VERIFICATION_MESSAGE)
+    template = conf.TWILIO_VERIFICATION_MESSAGE
     return _send(
         phone_number,
         template.format(code=code),
