@@ -260,3 +260,35 @@ def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+# -- Mistakes people make: URLs, public URL, Redis, stored credentials ----------------------
+#
+# Ids patchbay.E020-E029 and patchbay.W010-W019. These checks read settings and the
+# URLconf; check_redis_answers talks to Redis (briefly) and check_stored_credentials
+# reads the database, only when Django asks for database checks.
+
+# URL names of patchbay.urls that take no argument: any one reversing means it is mounted.
+_PATCHBAY_URL_NAMES = (
+    "patchbay:status",
+    "patchbay:stripe-webhook",
+    "patchbay:twilio-status-callback",
+    "patchbay:loops-webhook",
+)
+
+
+@register("patchbay")
+def check_urls_mounted(**kwargs: Any) -> list[CheckMessage]:
+    from patchbay.core.urls import MOUNT_HINT, is_mounted
+
+    if any(is_mounted(name) for name in _PATCHBAY_URL_NAMES):
+        return []
+    return [
+        Error(
+            "patchbay.urls is not mounted: webhooks cannot be received, and simulated "
+            "Checkout, simulated S3, sign-in links and SMS status callbacks fail with "
+            "'urls_not_mounted'.",
+            hint=f"Add {MOUNT_HINT} to your ROOT_URLCONF's urlpatterns.",
+            id="patchbay.E020",
+        )
+    ]
