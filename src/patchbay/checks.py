@@ -292,3 +292,72 @@ def check_urls_mounted(**kwargs: Any) -> list[CheckMessage]:
             id="patchbay.E020",
         )
     ]
+
+
+def _runs_live(provider: str) -> bool:
+    """Whether ``provider`` is configured in settings and would call the real service.
+
+    As :func:`_check_service` decides: a required setting is set, or the
+    service's ``<SERVICE>_ENABLED`` is True. A service configured only in the
+    admin is not seen: checks do not read the database.
+    """
+    client_class = registry.get_client_class(provider)
+    if client_class is None or should_simulate():
+        return False
+    enabled = conf.get(client_class.enabled_setting) if client_class.enabled_setting else None
+    if enabled is False:
+        return False
+    required = [name for name, field in client_class.config_fields.items() if field.required]
+    return enabled is True or any(_from_settings(client_class, name) for name in required)
+
+
+def _is_absolute(url: Any) -> bool:
+    parts = urlsplit(str(url or ""))
+    return bool(parts.scheme and parts.netloc)
+
+
+@register("patchbay")
+def check_public_url_needed(**kwargs: Any) -> list[CheckMessage]:
+    if conf.PUBLIC_URL:
+        return []
+    messages: list[CheckMessage] = []
+    set_it = 'Set PATCHBAY_PUBLIC_URL = "https://example.com" (your site\'s public address)'
+    if _runs_live("stripe"):
+        # The shortcut's defaults when the settings are not set: relative, like these.
+        relative = [
+            setting
+            for setting in ("STRIPE_CHECKOUT_SUCCESS_URL", "STRIPE_CHECKOUT_CANCEL_URL")
+            if not _is_absolute(conf.get(setting, None))
+        ]
+        if relative:
+            messages.append(
+                Error(
+                    f"Stripe is live but {' and '.join(relative)} are not absolute URLs and "
+                    "PATCHBAY_PUBLIC_URL is not set: create_checkout_session() would send "
+                    "relative URLs, which Stripe refuses.",
+                    hint=f"{set_it}, or set {', '.join(relative)} to absolute URLs. If every "
+                    "call passes absolute success_url and cancel_url, silence patchbay.E021.",
+                    id="patchbay.E021",
+                )
+            )
+    if _runs_live("twilio"):
+        messages.append(
+            Warning(
+                "Twilio is live but PATCHBAY_PUBLIC_URL is not set: messages are sent "
+                "without a status callback, so SMS rows keep the status of the send.",
+                hint=f"{set_it}, or run patchbay_twilio_reconcile regularly.",
+                id="patchbay.W010",
+            )
+        )
+    ids = conf.get("LOOPS_TRANSACTIONAL_IDS", None)
+    if _runs_live("loops") and isinstance(ids, dict) and ids.get("login_code"):
+        messages.append(
+            Error(
+                "Loops is live with a login_code template but PATCHBAY_PUBLIC_URL is not "
+                "set: send_login_code_email() without a request cannot build an absolute "
+                "sign-in link, and fails with 'no_public_url'.",
+                hint=f"{set_it}. If every call passes request=, silence patchbay.E022.",
+                id="patchbay.E022",
+            )
+        )
+    return messages
