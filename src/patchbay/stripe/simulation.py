@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
+
 from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import patchbay_path

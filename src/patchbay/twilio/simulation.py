@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+
 from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import is_mounted, patchbay_path
