@@ -361,3 +361,121 @@ def check_public_url_needed(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+_DJANGO_REDIS = "django_redis.cache.RedisCache"
+_REDIS_BACKENDS = {_DJANGO_REDIS, "django.core.cache.backends.redis.RedisCache"}
+#: Seconds check_redis_answers waits for Redis before reporting it silent.
+REDIS_CHECK_TIMEOUT = 1.0
+
+
+def _django_redis_importable() -> bool:
+    from patchbay.core.sdk import sdk_available
+
+    # find_spec only: nothing is imported. django-redis needs redis-py too.
+    return sdk_available("django_redis") and sdk_available("redis")
+
+
+@register("patchbay")
+def check_cache_backend_importable(**kwargs: Any) -> list[CheckMessage]:
+    named = [
+        alias
+        for alias, config in settings.CACHES.items()
+        if str(config.get("BACKEND", "")).split(".")[0] == "django_redis"
+    ]
+    if not named or _django_redis_importable():
+        return []
+    return [
+        Error(
+            f"CACHES[{alias!r}] uses django-redis, which is not installed: every use of "
+            "that cache raises InvalidCacheBackendError.",
+            hint='pip install "django-patchbay[redis]"',
+            id="patchbay.E023",
+        )
+        for alias in named
+    ]
+
+
+@register("patchbay")
+def check_redis_answers(**kwargs: Any) -> list[CheckMessage]:
+    alias = conf.CACHE_ALIAS
+    config = settings.CACHES.get(alias, {})
+    backend = config.get("BACKEND", "")
+    if backend not in _REDIS_BACKENDS:
+        return []
+    if backend == _DJANGO_REDIS and not _django_redis_importable():
+        return []  # patchbay.E023 says so; the cache cannot even be made
+    location = _redact_locations(config.get("LOCATION", ""))
+    problem = _ask_redis(alias)
+    if problem is None:
+        return []
+    return [
+        Warning(
+            f"The {alias!r} cache (Redis at {location}) does not answer: {problem}. Circuit "
+            "breakers, rate limits and the other shared state patchbay keeps there fail.",
+            hint="Start Redis, or fix the LOCATION of the cache PATCHBAY_CACHE_ALIAS names.",
+            id="patchbay.W011",
+        )
+    ]
+
+
+def _ask_redis(alias: str) -> str | None:
+    """Why Redis did not answer a PING within ``REDIS_CHECK_TIMEOUT``; None if it did.
+
+    The ping runs in a thread: the cache's own socket timeouts may be long (or
+    unset), and a check must not hold up every start of the project.
+    """
+    import threading
+
+    answers: list[str | None] = []
+
+    def ping() -> None:
+        try:
+            _ping_redis(alias)
+        except Exception as exc:  # whatever the client raises is the report
+            answers.append(f"{type(exc).__name__}: {exc}")
+        else:
+            answers.append(None)
+
+    thread = threading.Thread(target=ping, name="patchbay-redis-check", daemon=True)
+    thread.start()
+    thread.join(REDIS_CHECK_TIMEOUT)
+    if not answers:
+        return f"no answer within {REDIS_CHECK_TIMEOUT:g} s"
+    return _strip_passwords(answers[0], settings.CACHES[alias].get("LOCATION", ""))
+
+
+def _ping_redis(alias: str) -> None:
+    if settings.CACHES[alias]["BACKEND"] == _DJANGO_REDIS:
+        from django_redis import get_redis_connection
+
+        get_redis_connection(alias).ping()
+    else:  # Django's own backend: a read goes to the server and raises if it is down
+        from django.core.cache import caches
+
+        caches[alias].get("patchbay:checks:ping")
+
+
+def _locations(location: Any) -> list[str]:
+    if isinstance(location, (list, tuple)):
+        return [str(item) for item in location]
+    return [item.strip() for item in str(location or "").split(",") if item.strip()]
+
+
+def _redact_locations(location: Any) -> str:
+    redacted = []
+    for url in _locations(location):
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+            url = parts._replace(netloc=netloc).geturl()
+        redacted.append(url)
+    return ", ".join(redacted) or "(no LOCATION)"
+
+
+def _strip_passwords(text: str | None, location: Any) -> str | None:
+    for url in _locations(location):
+        password = urlsplit(url).password
+        if text and password:
+            text = text.replace(password, "***")
+    return text
