@@ -479,3 +479,68 @@ def _strip_passwords(text: str | None, location: Any) -> str | None:
         if text and password:
             text = text.replace(password, "***")
     return text
+
+
+# Django's Tags.database: Django passes the databases to check only to "check --database
+# <alias>" and to migrate; a plain "check" gets None and this check reads nothing.
+@register("patchbay", "database")
+def check_stored_credentials(
+    databases: list[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if not databases:
+        return []
+    unreadable: list[str] = []
+    for alias in databases:
+        unreadable.extend(_undecryptable_services(alias))
+    if not unreadable:
+        return []
+    names = ", ".join(repr(provider) for provider in sorted(set(unreadable)))
+    return [
+        Error(
+            f"The stored credentials of the services {names} (ExternalService) cannot be "
+            "decrypted with any configured key: every client of those services raises "
+            "DecryptionError.",
+            hint="Put the SECRET_KEY they were encrypted with back into SECRET_KEY_FALLBACKS "
+            "(or their key into PATCHBAY_ENCRYPTION_KEYS, after the new one) and run "
+            "manage.py patchbay_rotate_keys; or clear them with "
+            f"ExternalService.objects.filter(provider__in=[{names}]).update(credentials={{}}) "
+            "and enter the credentials again in the admin.",
+            id="patchbay.E024",
+        )
+    ]
+
+
+def _undecryptable_services(alias: str) -> list[str]:
+    """Providers whose credentials in database ``alias`` no configured key decrypts."""
+    from django.db import DatabaseError, connections, router
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    from patchbay import crypto
+    from patchbay.exceptions import ConfigurationError, DecryptionError
+    from patchbay.models import ExternalService
+
+    if not router.allow_migrate_model(alias, ExternalService):
+        return []
+    if ExternalService._meta.db_table not in connections[alias].introspection.table_names():
+        return []  # migrate runs the checks before it creates the table
+    # Cast reads the token itself: the field would decrypt it, and raise.
+    rows = (
+        ExternalService.objects.using(alias)
+        .annotate(token=Cast("credentials", output_field=TextField()))
+        .values_list("provider", "token")
+    )
+    unreadable = []
+    try:
+        for provider, token in rows:
+            if not token:
+                continue
+            try:
+                crypto.decrypt(token)
+            except DecryptionError:
+                unreadable.append(provider)
+    except ConfigurationError:
+        return []  # invalid keys: patchbay.E001 says so
+    except DatabaseError:
+        return []  # a table half-way through migrations: nothing to say yet
+    return unreadable
