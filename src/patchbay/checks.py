@@ -15,6 +15,8 @@ from patchbay.core.simulation import should_simulate
 from patchbay.crypto import validate_keys
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from patchbay.core.client import BaseClient
 
 _NUMERIC_SETTINGS = {
@@ -485,7 +487,7 @@ def _strip_passwords(text: str | None, location: Any) -> str | None:
 # <alias>" and to migrate; a plain "check" gets None and this check reads nothing.
 @register("patchbay", "database")
 def check_stored_credentials(
-    databases: list[str] | None = None, **kwargs: Any
+    *, databases: Sequence[str] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     if not databases:
         return []

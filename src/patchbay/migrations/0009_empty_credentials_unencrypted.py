@@ -10,13 +10,14 @@ lists them as patchbay.E024).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.db import migrations
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast
 
 
-def clear_empty_credentials(apps, schema_editor):
+def clear_empty_credentials(apps: Any, schema_editor: Any) -> None:
     from patchbay import crypto
     from patchbay.exceptions import ConfigurationError, DecryptionError
 
