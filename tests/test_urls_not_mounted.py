@@ -159,3 +159,15 @@ def test_live_sms_with_a_public_url_fails_instead_of_losing_callbacks(unmounted)
 
     assert_not_mounted(TwilioClient().send_sms("+14155552671", "hi"))
     assert len(responses.calls) == 0  # refused before anything was sent
+
+
+def test_e020_finds_patchbay_urls_inside_an_include(settings):
+    settings.ROOT_URLCONF = "tests.urls_nested_patchbay"
+    assert checks.check_urls_mounted() == []
+
+
+def test_e020_is_reported_for_urls_only_reachable_in_another_namespace(settings):
+    # reverse("patchbay:…") cannot find them there, so everything fails as if unmounted.
+    settings.ROOT_URLCONF = "tests.urls_namespaced_patchbay"
+    assert [m.id for m in checks.check_urls_mounted()] == ["patchbay.E020"]
+    assert_not_mounted(StripeClient(debug_mode=True).create_checkout_session("p", "/a", "/b"))

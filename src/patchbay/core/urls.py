@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 
 from patchbay.exceptions import ServiceError
 
@@ -46,3 +46,26 @@ def is_mounted(name: str) -> bool:
     except NoReverseMatch:
         return False
     return True
+
+
+def is_included(app_name: str = "patchbay") -> bool:
+    """Whether the root URLconf includes the URLconf of ``app_name`` where reverse() finds it.
+
+    Reads the patterns without reversing anything: a process's first
+    ``reverse()`` indexes every view, which imports the views that
+    :class:`~patchbay.views.LazyView` keeps out of a start (and of the checks).
+    Like ``reverse("patchbay:…")``, it looks through includes without a
+    namespace only.
+    """
+    return _includes(get_resolver().url_patterns, app_name)
+
+
+def _includes(patterns: Sequence[Any], app_name: str) -> bool:
+    for pattern in patterns:
+        if not isinstance(pattern, URLResolver):
+            continue
+        if app_name in (pattern.app_name, pattern.namespace):
+            return True
+        if not pattern.namespace and _includes(pattern.url_patterns, app_name):
+            return True
+    return False
