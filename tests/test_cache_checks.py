@@ -87,6 +87,21 @@ def test_w011_redis_not_answering_names_the_url_without_password(settings):
     assert "PATCHBAY_CACHE_ALIAS" in message.hint
 
 
+def test_w011_for_djangos_own_redis_backend(settings):
+    port = free_port()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://user:s3cret-pass@127.0.0.1:{port}/0",
+        }
+    }
+
+    (message,) = checks.check_redis_answers()
+    assert message.id == "patchbay.W011"
+    assert f"redis://user:***@127.0.0.1:{port}/0" in message.msg
+    assert "s3cret-pass" not in message.msg
+
+
 def test_w011_gives_up_after_a_short_timeout(settings, monkeypatch):
     settings.CACHES = django_redis_cache("redis://127.0.0.1:6379/0")
     release = threading.Event()

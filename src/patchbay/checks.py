@@ -406,8 +406,9 @@ def check_redis_answers(**kwargs: Any) -> list[CheckMessage]:
         return []
     return [
         Warning(
-            f"The {alias!r} cache (Redis at {location}) does not answer: {problem}. Circuit "
-            "breakers, rate limits and the other shared state patchbay keeps there fail.",
+            f"The {alias!r} cache (Redis at {location}) does not answer: "
+            f"{problem.rstrip('.')}. Circuit breakers, rate limits and the other shared "
+            "state patchbay keeps there fail.",
             hint="Start Redis, or fix the LOCATION of the cache PATCHBAY_CACHE_ALIAS names.",
             id="patchbay.W011",
         )
