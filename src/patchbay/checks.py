@@ -16,6 +16,8 @@ from patchbay.core.simulation import should_simulate
 from patchbay.crypto import validate_keys
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from patchbay.core.client import BaseClient
 
 # Settings under patchbay's provider prefixes that other libraries read: django-storages
@@ -317,3 +319,282 @@ def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+# -- Mistakes people make: URLs, public URL, Redis, stored credentials ----------------------
+#
+# Ids patchbay.E020-E029 and patchbay.W010-W019. These checks read settings and the
+# URLconf; check_redis_answers talks to Redis (briefly) and check_stored_credentials
+# reads the database, only when Django asks for database checks.
+
+
+@register("patchbay")
+def check_urls_mounted(**kwargs: Any) -> list[CheckMessage]:
+    from patchbay.core.urls import MOUNT_HINT, is_included
+
+    # Not reverse(): a process's first reverse() imports every view, which a start avoids.
+    if is_included("patchbay"):
+        return []
+    return [
+        Error(
+            "patchbay.urls is not mounted: webhooks cannot be received, and simulated "
+            "Checkout, simulated S3, sign-in links and SMS status callbacks fail with "
+            "'urls_not_mounted'.",
+            hint=f"Add {MOUNT_HINT} to your ROOT_URLCONF's urlpatterns.",
+            id="patchbay.E020",
+        )
+    ]
+
+
+def _runs_live(provider: str) -> bool:
+    """Whether ``provider`` is configured in settings and would call the real service.
+
+    As :func:`_check_service` decides: a required setting is set, or the
+    service's ``<SERVICE>_ENABLED`` is true. A service configured only in the
+    admin is not seen: checks do not read the database.
+    """
+    client_class = registry.get_client_class(provider)
+    if client_class is None or should_simulate():
+        return False
+    # The switch as resolve_config reads it: any false value but None turns live calls off.
+    switch = conf.raw(client_class.enabled_setting) if client_class.enabled_setting else None
+    if switch is not None and not switch:
+        return False
+    required = [name for name, field in client_class.config_fields.items() if field.required]
+    return bool(switch) or any(_from_settings(client_class, name) for name in required)
+
+
+def _is_absolute(url: Any) -> bool:
+    parts = urlsplit(str(url or ""))
+    return bool(parts.scheme and parts.netloc)
+
+
+@register("patchbay")
+def check_public_url_needed(**kwargs: Any) -> list[CheckMessage]:
+    if conf.PUBLIC_URL:
+        return []
+    messages: list[CheckMessage] = []
+    set_it = 'Set PATCHBAY_PUBLIC_URL = "https://example.com" (your site\'s public address)'
+    if _runs_live("stripe"):
+        # The shortcut's defaults when the settings are not set: relative, like these.
+        relative = [
+            setting
+            for setting in ("STRIPE_CHECKOUT_SUCCESS_URL", "STRIPE_CHECKOUT_CANCEL_URL")
+            if not _is_absolute(conf.get(setting))
+        ]
+        if relative:
+            messages.append(
+                Error(
+                    f"Stripe is live but {' and '.join(relative)} are not absolute URLs and "
+                    "PATCHBAY_PUBLIC_URL is not set: create_checkout_session() would send "
+                    "relative URLs, which Stripe refuses.",
+                    hint=f"{set_it}, or set {', '.join(relative)} to absolute URLs. If every "
+                    "call passes absolute success_url and cancel_url, silence patchbay.E021.",
+                    id="patchbay.E021",
+                )
+            )
+    if _runs_live("twilio"):
+        messages.append(
+            Warning(
+                "Twilio is live but PATCHBAY_PUBLIC_URL is not set: messages are sent "
+                "without a status callback, so SMS rows keep the status of the send.",
+                hint=f"{set_it}, or run patchbay_twilio_reconcile regularly.",
+                id="patchbay.W010",
+            )
+        )
+    ids = conf.LOOPS_TRANSACTIONAL_IDS
+    if _runs_live("loops") and isinstance(ids, dict) and ids.get("login_code"):
+        messages.append(
+            Error(
+                "Loops is live with a login_code template but PATCHBAY_PUBLIC_URL is not "
+                "set: send_login_code_email() without a request cannot build an absolute "
+                "sign-in link, and fails with 'no_public_url'.",
+                hint=f"{set_it}. If every call passes request=, silence patchbay.E022.",
+                id="patchbay.E022",
+            )
+        )
+    return messages
+
+
+_DJANGO_REDIS = "django_redis.cache.RedisCache"
+_REDIS_BACKENDS = {_DJANGO_REDIS, "django.core.cache.backends.redis.RedisCache"}
+#: Seconds check_redis_answers waits for Redis before reporting it silent.
+REDIS_CHECK_TIMEOUT = 1.0
+
+
+def _django_redis_importable() -> bool:
+    from patchbay.core.sdk import sdk_available
+
+    # find_spec only: nothing is imported. django-redis needs redis-py too.
+    return sdk_available("django_redis") and sdk_available("redis")
+
+
+@register("patchbay")
+def check_cache_backend_importable(**kwargs: Any) -> list[CheckMessage]:
+    named = [
+        alias
+        for alias, config in settings.CACHES.items()
+        if str(config.get("BACKEND", "")).split(".")[0] == "django_redis"
+    ]
+    if not named or _django_redis_importable():
+        return []
+    return [
+        Error(
+            f"CACHES[{alias!r}] uses django-redis, which is not installed: every use of "
+            "that cache raises InvalidCacheBackendError.",
+            hint='pip install "django-patchbay[redis]"',
+            id="patchbay.E023",
+        )
+        for alias in named
+    ]
+
+
+@register("patchbay")
+def check_redis_answers(**kwargs: Any) -> list[CheckMessage]:
+    alias = conf.CACHE_ALIAS
+    config = settings.CACHES.get(alias, {})
+    backend = config.get("BACKEND", "")
+    if backend not in _REDIS_BACKENDS:
+        return []
+    if backend == _DJANGO_REDIS and not _django_redis_importable():
+        return []  # patchbay.E023 says so; the cache cannot even be made
+    location = _redact_locations(config.get("LOCATION", ""))
+    problem = _ask_redis(alias)
+    if problem is None:
+        return []
+    return [
+        Warning(
+            f"The {alias!r} cache (Redis at {location}) does not answer: "
+            f"{problem.rstrip('.')}. Circuit breakers, rate limits and the other shared "
+            "state patchbay keeps there fail.",
+            hint="Start Redis, or fix the LOCATION of the cache PATCHBAY_CACHE_ALIAS names.",
+            id="patchbay.W011",
+        )
+    ]
+
+
+def _ask_redis(alias: str) -> str | None:
+    """Why Redis did not answer a PING within ``REDIS_CHECK_TIMEOUT``; None if it did.
+
+    The ping runs in a thread: the cache's own socket timeouts may be long (or
+    unset), and a check must not hold up every start of the project.
+    """
+    import threading
+
+    answers: list[str | None] = []
+
+    def ping() -> None:
+        try:
+            _ping_redis(alias)
+        except Exception as exc:  # whatever the client raises is the report
+            answers.append(f"{type(exc).__name__}: {exc}")
+        else:
+            answers.append(None)
+
+    thread = threading.Thread(target=ping, name="patchbay-redis-check", daemon=True)
+    thread.start()
+    thread.join(REDIS_CHECK_TIMEOUT)
+    if not answers:
+        return f"no answer within {REDIS_CHECK_TIMEOUT:g} s"
+    return _strip_passwords(answers[0], settings.CACHES[alias].get("LOCATION", ""))
+
+
+def _ping_redis(alias: str) -> None:
+    if settings.CACHES[alias]["BACKEND"] == _DJANGO_REDIS:
+        from django_redis import get_redis_connection
+
+        get_redis_connection(alias).ping()
+    else:  # Django's own backend: a read goes to the server and raises if it is down
+        from django.core.cache import caches
+
+        caches[alias].get("patchbay:checks:ping")
+
+
+def _locations(location: Any) -> list[str]:
+    if isinstance(location, (list, tuple)):
+        return [str(item) for item in location]
+    return [item.strip() for item in str(location or "").split(",") if item.strip()]
+
+
+def _redact_locations(location: Any) -> str:
+    redacted = []
+    for url in _locations(location):
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+            url = parts._replace(netloc=netloc).geturl()
+        redacted.append(url)
+    return ", ".join(redacted) or "(no LOCATION)"
+
+
+def _strip_passwords(text: str | None, location: Any) -> str | None:
+    for url in _locations(location):
+        password = urlsplit(url).password
+        if text and password:
+            text = text.replace(password, "***")
+    return text
+
+
+# Django's Tags.database: Django passes the databases to check only to "check --database
+# <alias>" and to migrate; a plain "check" gets None and this check reads nothing.
+@register("patchbay", "database")
+def check_stored_credentials(
+    *, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if not databases:
+        return []
+    unreadable: list[str] = []
+    for alias in databases:
+        unreadable.extend(_undecryptable_services(alias))
+    if not unreadable:
+        return []
+    names = ", ".join(repr(provider) for provider in sorted(set(unreadable)))
+    return [
+        Error(
+            f"The stored credentials of the services {names} (ExternalService) cannot be "
+            "decrypted with any configured key: every client of those services raises "
+            "DecryptionError.",
+            hint="Put the SECRET_KEY they were encrypted with back into SECRET_KEY_FALLBACKS "
+            "(or their key into PATCHBAY_ENCRYPTION_KEYS, after the new one) and run "
+            "manage.py patchbay_rotate_keys; or clear them with "
+            f"ExternalService.objects.filter(provider__in=[{names}]).update(credentials={{}}) "
+            "and enter the credentials again in the admin.",
+            id="patchbay.E024",
+        )
+    ]
+
+
+def _undecryptable_services(alias: str) -> list[str]:
+    """Providers whose credentials in database ``alias`` no configured key decrypts."""
+    from django.db import DatabaseError, connections, router
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    from patchbay import crypto
+    from patchbay.exceptions import ConfigurationError, DecryptionError
+    from patchbay.models import ExternalService
+
+    if not router.allow_migrate_model(alias, ExternalService):
+        return []
+    if ExternalService._meta.db_table not in connections[alias].introspection.table_names():
+        return []  # migrate runs the checks before it creates the table
+    # Cast reads the token itself: the field would decrypt it, and raise.
+    rows = (
+        ExternalService.objects.using(alias)
+        .annotate(token=Cast("credentials", output_field=TextField()))
+        .values_list("provider", "token")
+    )
+    unreadable = []
+    try:
+        for provider, token in rows:
+            if not token:
+                continue
+            try:
+                crypto.decrypt(token)
+            except DecryptionError:
+                unreadable.append(provider)
+    except ConfigurationError:
+        return []  # invalid keys: patchbay.E001 says so
+    except DatabaseError:
+        return []  # a table half-way through migrations: nothing to say yet
+    return unreadable

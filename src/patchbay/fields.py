@@ -14,7 +14,8 @@ class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
     """A JSON object stored as a Fernet token.
 
     Read it like a ``JSONField`` holding a dict; the column holds only
-    ciphertext. It cannot be filtered on, by design.
+    ciphertext, or ``""`` for an empty object, which needs no key to read.
+    It cannot be filtered on, by design.
     """
 
     description = "A JSON object encrypted at rest"
@@ -39,7 +40,12 @@ class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
         return parsed
 
     def get_prep_value(self, value: Any) -> str:
-        return crypto.encrypt(json.dumps(value or {}, sort_keys=True))
+        # Nothing secret, nothing encrypted: an empty value is stored as "", which reads
+        # back as {} under any key. Rows made without credentials (every service's row,
+        # made by migrate) then survive a change of SECRET_KEY.
+        if not value:
+            return ""
+        return crypto.encrypt(json.dumps(value, sort_keys=True))
 
     def value_to_string(self, obj: models.Model) -> str:
         # Serialization (dumpdata) carries ciphertext only.

@@ -121,6 +121,7 @@ class TestEmail:
     @responses.activate
     def test_a_failed_send_leaves_no_usable_token(self, live_loops, user, caplog):
         responses.post(f"{API}/transactional", status=400, json={"message": "Bad template"})
+        live_loops.PATCHBAY_PUBLIC_URL = "https://app.example.com"
         caplog.set_level(logging.WARNING, logger="patchbay.loops")
 
         shortcuts.send_login_code_email(user)

@@ -142,9 +142,11 @@ class S3Client(BaseClient):
             return self._uploaded(key, args)
 
         def simulate() -> dict[str, Any]:
+            # The URL first: without patchbay's URLs mounted, nothing is stored.
+            uploaded = self._uploaded(key, self._extra_args(public, extra_args))
             with open(file_path, "rb") as source:
                 local_store.put(self.bucket, key, source, **self._local_args(extra_args))
-            return self._uploaded(key, self._extra_args(public, extra_args))
+            return uploaded
 
         return self.call(
             "upload_file", live, simulate=simulate, params={"key": key, "public": public}
@@ -165,8 +167,10 @@ class S3Client(BaseClient):
             return self._uploaded(object_key, args)
 
         def simulate() -> dict[str, Any]:
+            # The URL first: without patchbay's URLs mounted, nothing is stored.
+            uploaded = self._uploaded(object_key, self._extra_args(public, extra_args))
             local_store.put(self.bucket, object_key, file_obj, **self._local_args(extra_args))
-            return self._uploaded(object_key, self._extra_args(public, extra_args))
+            return uploaded
 
         return self.call(
             "upload_fileobj", live, simulate=simulate, params={"key": object_key, "public": public}

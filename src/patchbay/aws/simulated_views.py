@@ -18,7 +18,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.http.response import HttpResponseBase
-from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
@@ -26,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from patchbay.aws import local_store, simulation, simulator
 from patchbay.conf import conf
 from patchbay.core.simulation import should_simulate
+from patchbay.core.urls import patchbay_path
 
 # Served inline: formats browsers display without running anything. Anything
 # else (HTML, SVG, scripts...) is a download, so an uploaded page never runs
@@ -171,7 +171,9 @@ def _answer(request: HttpRequest, bucket: str, accepted: simulator.AcceptedPost)
     head = local_store.head(bucket, accepted.key) or {}
     etag = str(head.get("etag", ""))
     # The object's unsigned URL, absolute like S3's: readable only with a presigned token.
-    path = reverse("patchbay:s3-simulated-object", kwargs={"bucket": bucket, "key": accepted.key})
+    path = patchbay_path(
+        "patchbay:s3-simulated-object", kwargs={"bucket": bucket, "key": accepted.key}
+    )
     location = conf.PUBLIC_URL + path if conf.PUBLIC_URL else request.build_absolute_uri(path)
     if accepted.success_action_redirect:
         target = accepted.success_action_redirect

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core import signing
-from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from patchbay.conf import conf
+from patchbay.core.urls import patchbay_path
 
 SIMULATION_ACCESS_KEY = "AKIAPATCHBAYSIMULATE"
 SIMULATION_REGION = "us-east-1"
@@ -60,7 +60,7 @@ def presigned_post(
     post = _sdk_client().generate_presigned_post(
         bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expiration
     )
-    url = conf.PUBLIC_URL + reverse("patchbay:s3-simulated-upload", kwargs={"bucket": bucket})
+    url = conf.PUBLIC_URL + patchbay_path("patchbay:s3-simulated-upload", kwargs={"bucket": bucket})
     return {"post_url": url, "form_fields": post["fields"]}
 
 
@@ -71,7 +71,7 @@ def object_url(bucket: str, key: str, expiration: int) -> str:
         salt=_OBJECT_SALT,
         compress=True,
     )
-    path = reverse("patchbay:s3-simulated-object", kwargs={"bucket": bucket, "key": key})
+    path = patchbay_path("patchbay:s3-simulated-object", kwargs={"bucket": bucket, "key": key})
     return f"{conf.PUBLIC_URL}{path}?{urlencode({'token': token})}"
 
 

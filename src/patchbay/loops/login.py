@@ -22,11 +22,13 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.urls import reverse
 from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.core import ratelimit
+from patchbay.core.simulation import should_simulate
+from patchbay.core.urls import patchbay_path
+from patchbay.exceptions import ServiceError
 from patchbay.models import LoginToken
 from patchbay.results import Result, failure, success
 
@@ -74,9 +76,21 @@ def create_login_token(
     return token, row
 
 
-def login_link(token: str) -> str:
-    """The link to email: ``PATCHBAY_PUBLIC_URL`` + the view's path (a bare path without it)."""
-    return conf.PUBLIC_URL + reverse(URL_NAME, args=[token])
+def login_link(token: str, request: HttpRequest | None = None) -> str:
+    """The link to email: ``PATCHBAY_PUBLIC_URL`` + the view's path.
+
+    Without the setting the link is made absolute with ``request``'s scheme and
+    host, and without either it is a bare path, which only simulation accepts
+    (see :func:`send_login_link`). Raises
+    :exc:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) when
+    ``patchbay.urls`` is not mounted.
+    """
+    path = patchbay_path(URL_NAME, args=[token])
+    if conf.PUBLIC_URL:
+        return conf.PUBLIC_URL + path
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return path
 
 
 def consume_login_token(token: str) -> LoginToken | None:
@@ -119,10 +133,14 @@ def send_login_link(
 
     The template gets ``loginUrl``, ``name`` and ``expiresInMinutes``.
     Failures: ``inactive_user``, ``no_email``, ``rate_limited`` (with
-    ``retry_after`` seconds), and those of
+    ``retry_after`` seconds), ``urls_not_mounted`` (``patchbay.urls`` is not
+    in the URLconf), ``no_public_url`` (live, without
+    ``PATCHBAY_PUBLIC_URL`` nor ``request``: the link would be a bare path),
+    and those of
     :func:`~patchbay.loops.shortcuts.send_template` (``not_configured``,
     ``suppressed``...). A token whose email was not sent is deleted.
-    ``request`` gives the client IP, for the per-IP limit and the record.
+    ``request`` gives the client IP, for the per-IP limit and the record,
+    and the link's scheme and host when ``PATCHBAY_PUBLIC_URL`` is not set.
     """
     from patchbay.loops.shortcuts import display_name, send_template
 
@@ -131,16 +149,27 @@ def send_login_link(
     email = str(getattr(user, getattr(user, "EMAIL_FIELD", "email"), "") or "")
     if not email:
         return failure("The user has no email address.", error_code="no_email")
+    if not conf.PUBLIC_URL and request is None and not should_simulate():
+        return failure(
+            "PATCHBAY_PUBLIC_URL is not set and no request was given: the sign-in link "
+            "would be a bare path, which no email client opens. Set PATCHBAY_PUBLIC_URL.",
+            error_code="no_public_url",
+        )
     client_ip = str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
     refused = _check_send_limits(str(user.pk), client_ip)
     if refused is not None:
         return refused
     token, row = create_login_token(user, next_url, ip_address=client_ip)
+    try:
+        link = login_link(token, request)
+    except ServiceError as exc:
+        row.delete()
+        return failure(exc.message, error_code=exc.error_code)
     result = send_template(
         "login_code",
         email,
         {
-            "loginUrl": login_link(token),
+            "loginUrl": link,
             "name": display_name(user),
             "expiresInMinutes": conf.MAGIC_LINK_TTL_MINUTES,
         },

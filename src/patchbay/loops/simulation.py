@@ -7,9 +7,8 @@ import time
 import uuid
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
-
 from patchbay.core.signing import standard_webhook_headers
+from patchbay.core.urls import is_mounted
 from patchbay.loops.webhooks import webhook_secret
 from patchbay.webhooks.loopback import deliver_webhook
 
@@ -34,10 +33,11 @@ def event_payload(event_name: str, email: str, transactional_id: str = "") -> di
 
 
 def deliver(payload: dict[str, Any]) -> int | None:
-    """Sign ``payload`` and deliver it to ``patchbay:loops-webhook``; the answer's status."""
-    try:
-        reverse(_URL_NAME)
-    except NoReverseMatch:
+    """Sign ``payload`` and deliver it to ``patchbay:loops-webhook``; the answer's status.
+
+    None when the endpoint is not mounted: the email itself was sent.
+    """
+    if not is_mounted(_URL_NAME):
         return None
     body = json.dumps(payload).encode()
     headers = standard_webhook_headers(webhook_secret() or "", body)

@@ -14,10 +14,10 @@ from typing import Any
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 
 from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
+from patchbay.core.urls import patchbay_path
 from patchbay.webhooks.loopback import deliver_webhook
 
 #: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured.
@@ -51,7 +51,7 @@ def checkout_session(params: dict[str, Any]) -> dict[str, Any]:
         "livemode": False,
     }
     token = signing.dumps(session, salt=_CHECKOUT_SALT, compress=True)
-    path = reverse("patchbay:stripe-simulated-checkout", kwargs={"token": token})
+    path = patchbay_path("patchbay:stripe-simulated-checkout", kwargs={"token": token})
     return {**session, "url": conf.PUBLIC_URL + path}
 
 

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
 from patchbay.core.simulation import should_simulate
+from patchbay.exceptions import ServiceError
 from patchbay.stripe import simulation
 from patchbay.stripe.client import StripeClient, webhook_secrets
 
@@ -25,11 +26,15 @@ def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
     if request.POST.get("action") != "pay":
         return HttpResponseRedirect(session["cancel_url"])
     secrets = webhook_secrets(StripeClient().config.get("webhook_secret"))
-    responses = simulation.deliver_events(
-        simulation.checkout_events(session),
-        secrets[0] if secrets else simulation.WEBHOOK_SECRET,
-        request,
-    )
+    try:
+        responses = simulation.deliver_events(
+            simulation.checkout_events(session),
+            secrets[0] if secrets else simulation.WEBHOOK_SECRET,
+            request,
+        )
+    except ServiceError as exc:  # the webhook endpoint is not mounted
+        context["errors"] = [exc.message]
+        return render(request, "patchbay/stripe/simulated_checkout.html", context, status=502)
     failed = [response for response in responses if response.status_code != 200]
     if failed:
         context["errors"] = [response.content.decode(errors="replace") for response in failed]

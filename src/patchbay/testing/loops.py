@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.urls import reverse
-
 from patchbay.core.signing import standard_webhook_headers
+from patchbay.core.urls import patchbay_path
 from patchbay.testing.webhooks import Payload, encode_payload
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ def post_loops_event(
     body = encode_payload(payload)
     signed = sign_loops_webhook(body, secret=secret, message_id=message_id, timestamp=timestamp)
     return client.post(
-        url or reverse("patchbay:loops-webhook"),
+        url or patchbay_path("patchbay:loops-webhook"),
         data=body,
         content_type="application/json",
         headers={**signed, **(headers or {})},

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.urls import reverse
-
+from patchbay.core.urls import patchbay_path
 from patchbay.testing.webhooks import Payload, encode_payload
 
 if TYPE_CHECKING:
@@ -62,7 +61,7 @@ def post_stripe_event(
     """POST ``event`` to the Stripe webhook endpoint, signed; ``headers`` may override."""
     body = encode_payload(event)
     return client.post(
-        url or reverse("patchbay:stripe-webhook"),
+        url or patchbay_path("patchbay:stripe-webhook"),
         data=body,
         content_type="application/json",
         headers={

@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from django.urls import reverse
-
 from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
+from patchbay.core.urls import patchbay_path
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -76,7 +75,7 @@ def post_twilio_status(
         "ApiVersion": _API_VERSION,
         **(extra or {}),
     }
-    target = url or reverse("patchbay:twilio-status-callback")
+    target = url or patchbay_path("patchbay:twilio-status-callback")
     return _post(client, target, params, token, algorithm, headers)
 
 
@@ -117,7 +116,7 @@ def post_twilio_inbound(
         "ApiVersion": _API_VERSION,
         **(extra or {}),
     }
-    target = url or reverse("patchbay:twilio-inbound")
+    target = url or patchbay_path("patchbay:twilio-inbound")
     return _post(client, target, params, token, algorithm, headers)
 
 

@@ -12,12 +12,11 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
-
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.simulation import fake_id
+from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
 from patchbay.results import Result
 from patchbay.twilio import errors, numbers
@@ -39,13 +38,15 @@ def _sdk_client(account_sid: str, auth_token: str, timeout: float, retries: int)
 
 
 def status_callback_url() -> str | None:
-    """The public URL of the status callback endpoint, when ``PATCHBAY_PUBLIC_URL`` is set."""
+    """The public URL of the status callback endpoint, when ``PATCHBAY_PUBLIC_URL`` is set.
+
+    Raises :exc:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) when
+    the setting is set but ``patchbay.urls`` is not mounted: sending without the
+    callback would leave the message's status unknown for good.
+    """
     if not conf.PUBLIC_URL:
         return None
-    try:
-        return conf.PUBLIC_URL + reverse("patchbay:twilio-status-callback")
-    except NoReverseMatch:
-        return None
+    return conf.PUBLIC_URL + patchbay_path("patchbay:twilio-status-callback")
 
 
 class TwilioClient(BaseClient):

@@ -59,10 +59,9 @@ def _send(
         address: numbers.Address | None = numbers.parse_address(to_number, channel)
     except ServiceError:
         address = None  # the client refuses it below, with the same error, and logs it
-    if address is not None and is_opted_out(address.number):
-        result = failure(
-            f"{address.number} has opted out of messages (replied STOP).", error_code="opted_out"
-        )
+    refusal = _refusal(client, address, save_to_db)
+    if refusal is not None:
+        result = refusal
     else:
         result = client.send_sms(to_number, body, from_number=from_number, channel=channel)
     if result.get("simulated"):
@@ -84,6 +83,20 @@ def _send(
     if result["success"] and result.get("simulated"):
         simulation.deliver_status_callbacks(sms, request)
     return result
+
+
+def _refusal(client: TwilioClient, address: numbers.Address | None, tracked: bool) -> Result | None:
+    """Why the message must not be sent at all, as a failure; None if it may go."""
+    if address is not None and is_opted_out(address.number):
+        return failure(
+            f"{address.number} has opted out of messages (replied STOP).", error_code="opted_out"
+        )
+    if tracked and client.debug_mode:
+        try:
+            simulation.require_status_endpoint()  # the row's status comes from the callbacks
+        except ServiceError as exc:
+            return failure(exc.message, error_code=exc.error_code)
+    return None
 
 
 def _outcome_fields(result: Result) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
 
 from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
+from patchbay.core.urls import is_mounted, patchbay_path
 from patchbay.models import SMS
 from patchbay.twilio.webhooks import signing_token
 from patchbay.webhooks.loopback import deliver_webhook
@@ -25,15 +25,23 @@ def sign(url: str, params: dict[str, str], token: str, algorithm: str | None = N
     return signature
 
 
+def require_status_endpoint() -> None:
+    """Raise :exc:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) if callbacks can't go.
+
+    Without the endpoint a simulated message would stay ``queued`` forever.
+    """
+    patchbay_path(_URL_NAME)
+
+
 def deliver_status_callbacks(sms: SMS, request: HttpRequest | None = None) -> list[int]:
     """Deliver queued → sent → delivered for ``sms``; the endpoint's answers' status codes.
 
-    Nothing is delivered when the endpoint is not mounted.
+    Nothing is delivered when the endpoint is not mounted (the tracked send
+    refuses to go ahead then, see :func:`require_status_endpoint`).
     """
-    try:
-        path = reverse(_URL_NAME)
-    except NoReverseMatch:
+    if not is_mounted(_URL_NAME):
         return []
+    path = patchbay_path(_URL_NAME)
     host = request.get_host() if request is not None else "localhost"
     scheme = request.scheme if request is not None else "http"
     url = (conf.PUBLIC_URL or f"{scheme}://{host}") + path

@@ -15,7 +15,9 @@ from collections.abc import Mapping
 
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
-from django.urls import resolve, reverse
+from django.urls import resolve
+
+from patchbay.core.urls import patchbay_path
 
 
 def deliver_webhook(
@@ -29,9 +31,11 @@ def deliver_webhook(
     """POST ``body`` to the view named ``url_name`` and return its response.
 
     ``on_behalf_of`` (the request being served) supplies host and scheme, so
-    endpoints that sign the URL (Twilio) see the URL the signer used.
+    endpoints that sign the URL (Twilio) see the URL the signer used. Raises
+    :exc:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) when
+    ``url_name`` does not reverse.
     """
-    path = reverse(url_name)
+    path = patchbay_path(url_name)
     host, scheme = "localhost", "http"
     if on_behalf_of is not None:
         host, scheme = on_behalf_of.get_host(), on_behalf_of.scheme or "http"
