@@ -161,16 +161,24 @@ class TestNothingIsSent:
         assert sent_emails() == []
         assert not LoginToken.objects.exists()
 
-    def test_missing_template_id(self, simulated, user, caplog):
-        simulated.LOOPS_TRANSACTIONAL_IDS = {"password_reset": "tpl_reset"}
+    def test_missing_template_id_live(self, live_loops, user, caplog):
+        live_loops.LOOPS_TRANSACTIONAL_IDS = {"password_reset": "tpl_reset"}
         caplog.set_level(logging.WARNING, logger="patchbay.loops")
 
         shortcuts.send_login_code_email(user)
 
-        assert sent_emails() == []
         assert not LoginToken.objects.exists()
         assert "not_configured" in caplog.text
         assert "login_code" in caplog.text
+
+    def test_simulating_needs_no_template_id(self, simulated, user):
+        del simulated.LOOPS_TRANSACTIONAL_IDS
+
+        assert login.send_login_link(user)["success"] is True
+
+        [email] = sent_emails()
+        assert email.data["payload"]["transactionalId"] == "simulated-login_code"
+        assert LoginToken.objects.count() == 1
 
 
 class TestSendLimits:
