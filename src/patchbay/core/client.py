@@ -23,7 +23,7 @@ from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
 from patchbay.core.health import Outcome
 from patchbay.core.recording import record_call
 from patchbay.core.sdk import import_sdk, sdk_available
-from patchbay.core.simulation import SimulatedCall, outbox, should_simulate
+from patchbay.core.simulation import SimulatedCall, console, outbox, should_simulate
 from patchbay.exceptions import SDKNotInstalled, ServiceError
 from patchbay.redaction import Redactor
 from patchbay.results import Result, failure, success
@@ -177,7 +177,7 @@ class BaseClient:
             except Exception as exc:  # e.g. a missing local file: the same error as live
                 raise self.translate_exception(exc) from exc
             outbox.append(SimulatedCall(self.provider, operation, {**params, **private, **data}))
-            logger.info(
+            console.info(
                 "[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params)
             )
             return success(**data, simulated=True)
