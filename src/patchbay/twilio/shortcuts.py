@@ -59,7 +59,9 @@ def _send(
 ) -> Result:
     client = TwilioClient()
     try:
-        address: numbers.Address | None = numbers.parse_address(to_number, channel)
+        address: numbers.Address | None = numbers.parse_address(
+            to_number, channel, simulating=client.debug_mode
+        )
     except ServiceError:
         address = None  # the client refuses it below, with the same error, and logs it
     if address is not None and is_opted_out(address.number):

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.core import ratelimit
-from patchbay.core.simulation import console
+from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
 from patchbay.results import Result, failure, success
@@ -61,7 +61,7 @@ def initiate_phone_verification(phone_number: str, request: HttpRequest | None =
     limit and, when authenticated, the user recorded on the verification.
     """
     try:
-        phone = numbers.normalize(phone_number)
+        phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
     backend = _backend()
@@ -104,7 +104,7 @@ def verify_phone_code(phone_number: str, code: str) -> Result:
     guesses cannot exceed the limit.
     """
     try:
-        phone = numbers.normalize(phone_number)
+        phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
     verification = (
