@@ -188,7 +188,7 @@ class BaseClient:
         if missing:
             return failure(
                 f"{self.label()} is not configured: missing {', '.join(missing)} "
-                f"(set {', '.join(self._setting_names(missing))} or configure it in the admin).",
+                f"(set {', '.join(self.setting_names(missing))} or configure it in the admin).",
                 error_code="not_configured",
             )
         if local:
@@ -245,8 +245,10 @@ class BaseClient:
             retryable=error.retryable,
         )
 
-    def _setting_names(self, names: list[str]) -> list[str]:
-        return [self.config_fields[name].setting or name for name in names]
+    @classmethod
+    def setting_names(cls, names: list[str]) -> list[str]:
+        """The Django setting of each configuration value in ``names`` (else its own name)."""
+        return [cls.config_fields[name].setting or name for name in names]
 
     # -- hooks for subclasses ----------------------------------------------------
 
