@@ -97,7 +97,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# Where uploaded files go; in simulation, the simulated S3 bucket too (patchbay-s3/).
+# Where uploaded files go; in simulation, the simulated S3 bucket too (MEDIA_ROOT/patchbay-s3/).
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 
 LOGGING = {
