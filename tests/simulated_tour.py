@@ -197,5 +197,23 @@ def _answer(response: Any, *, expected: int) -> dict[str, Any]:
     }
 
 
+# -- for the tests that run the tour in a subprocess ---------------------------------------
+
+
+def tour_outcomes(result: Any) -> dict[str, dict[str, Any]]:
+    """The outcomes a subprocess printed as ``OUTCOMES <json>``."""
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("OUTCOMES ")]
+    found: dict[str, dict[str, Any]] = json.loads(line.removeprefix("OUTCOMES "))
+    return found
+
+
+def assert_every_step_succeeded(outcomes: dict[str, dict[str, Any]]) -> None:
+    # sdk_missing would be allowed where simulating truly needs an SDK; none does today.
+    failed = {name: found for name, found in outcomes.items() if not found["success"]}
+    assert not failed, json.dumps(failed, indent=1)
+    assert len(outcomes) >= 27
+
+
 if __name__ == "__main__":  # pragma: no cover - run by the tests in a subprocess
     print("OUTCOMES", json.dumps(run()), file=sys.stdout)

@@ -10,6 +10,7 @@ import json
 import textwrap
 
 from tests.interpreter import run_python as run_fresh
+from tests.simulated_tour import assert_every_step_succeeded, tour_outcomes
 
 SDKS = [
     "stripe",
@@ -107,19 +108,6 @@ def test_a_live_call_without_its_sdk_is_a_clear_failure():
     assert 'pip install \\"django-patchbay[stripe]\\"' in result.stdout or (
         "django-patchbay[stripe]" in result.stdout
     )
-
-
-def tour_outcomes(result):
-    assert result.returncode == 0, result.stderr
-    [line] = [line for line in result.stdout.splitlines() if line.startswith("OUTCOMES ")]
-    return json.loads(line.removeprefix("OUTCOMES "))
-
-
-def assert_every_step_succeeded(outcomes):
-    # sdk_missing would be allowed where simulating truly needs an SDK; none does today.
-    failed = {name: found for name, found in outcomes.items() if not found["success"]}
-    assert not failed, json.dumps(failed, indent=1)
-    assert len(outcomes) >= 27
 
 
 def test_every_shortcut_simulates_without_any_sdk(tmp_path):
