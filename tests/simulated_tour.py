@@ -70,9 +70,10 @@ def _stripe(step: Callable[..., Any], browser: Client, user: Any) -> None:
     from patchbay.stripe.client import StripeClient
     from patchbay.stripe.simulation import WEBHOOK_SECRET, event, sign
 
-    checkout = step("stripe.create_checkout_session", lambda: shortcuts.create_checkout_session(
-        "price_simulated", user=user
-    ))
+    checkout = step(
+        "stripe.create_checkout_session",
+        lambda: shortcuts.create_checkout_session("price_simulated", user=user),
+    )
     subscription = step(
         "stripe.create_subscription_checkout",
         lambda: shortcuts.create_subscription_checkout("price_simulated_monthly", user=user),
@@ -83,12 +84,10 @@ def _stripe(step: Callable[..., Any], browser: Client, user: Any) -> None:
             f"stripe.simulated_checkout_pay.{name}",
             lambda url=url: _answer(browser.post(url, {"action": "pay"}), expected=302),
         )
-    active = step(
-        "stripe.get_active_subscription", lambda: shortcuts.get_active_subscription(user)
+    active = step("stripe.get_active_subscription", lambda: shortcuts.get_active_subscription(user))
+    customer = step(
+        "stripe.create_customer_from_user", lambda: shortcuts.create_customer_from_user(user)
     )
-    customer = step("stripe.create_customer_from_user", lambda: shortcuts.create_customer_from_user(
-        user
-    ))
     customer_id = ((customer or {}).get("customer") or {}).get("id", "cus_missing")
     step(
         "stripe.create_billing_portal_session",

@@ -6,7 +6,6 @@ SDKs are hidden with an import blocker so the main suite proves it too.
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 from tests.interpreter import run_python as run_fresh

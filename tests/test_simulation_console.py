@@ -89,9 +89,7 @@ def test_a_simulated_sms_goes_to_the_console_logger_only(simulating, caplog, cap
     assert capsys.readouterr().out == ""
 
 
-def test_a_simulated_twilio_verify_code_goes_to_the_console_logger_only(
-    simulating, caplog, capsys
-):
+def test_a_simulated_twilio_verify_code_goes_to_the_console_logger_only(simulating, caplog, capsys):
     from patchbay.twilio.codes import simulated_verify_code
 
     simulating.PATCHBAY_PHONE_VERIFICATION_BACKEND = "twilio_verify"

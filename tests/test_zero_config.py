@@ -20,7 +20,7 @@ from tests.simulated_tour import assert_every_step_succeeded, tour_outcomes
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SETTINGS = '''
+SETTINGS = """
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,9 +67,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-'''
+"""
 
-URLS = '''
+URLS = """
 from django.contrib import admin
 from django.urls import include, path
 
@@ -77,7 +77,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrations/", include("patchbay.urls")),
 ]
-'''
+"""
 
 SCRIPT = """
 import io, json, sys

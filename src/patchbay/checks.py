@@ -302,4 +302,3 @@ def check_simulated_bucket_root(**kwargs: Any) -> list[CheckMessage]:
             id="patchbay.W020",
         )
     ]
-

@@ -81,7 +81,9 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
         "sdk_installed": client_class.sdk_installed(),
         "missing": [] if simulating else missing_for_live,
         "missing_for_live": missing_for_live,
-        "sources": dict(zip(client_class.setting_names(list(sources)), sources.values())),
+        "sources": {
+            client_class.setting_names([name])[0]: source for name, source in sources.items()
+        },
         "health": row.health_status if row else ExternalService.HealthStatus.UNKNOWN,
         "success_rate": row.success_rate if row else None,
         "breaker": client.breaker.state,

@@ -253,29 +253,29 @@ class TestNumbersWithoutPhonenumbers:
     """Simulating without the twilio extra: strict E.164 only (documented fallback)."""
 
     @pytest.fixture(autouse=True)
-    def _no_phonenumbers(self, monkeypatch):
+    def numbers_without_phonenumbers(self, monkeypatch):
         from patchbay.twilio import numbers
 
         monkeypatch.setattr(numbers, "_phonenumbers_installed", lambda: False)
         return numbers
 
     @pytest.mark.parametrize("number", ["+14155552671", "+442071838750", "+4930123456"])
-    def test_e164_is_accepted_as_given(self, _no_phonenumbers, number):
-        assert _no_phonenumbers.normalize(number, simulating=True) == number
+    def test_e164_is_accepted_as_given(self, numbers_without_phonenumbers, number):
+        assert numbers_without_phonenumbers.normalize(number, simulating=True) == number
 
     @pytest.mark.parametrize(
         "number", ["4155552671", "+1 415 555 2671", "+0123456789", "+1415", "+1" + "2" * 15, ""]
     )
-    def test_anything_else_is_an_invalid_number(self, _no_phonenumbers, number):
+    def test_anything_else_is_an_invalid_number(self, numbers_without_phonenumbers, number):
         with pytest.raises(ServiceError) as caught:
-            _no_phonenumbers.normalize(number, simulating=True)
+            numbers_without_phonenumbers.normalize(number, simulating=True)
         assert caught.value.error_code == "invalid_number"
         assert "E.164" in caught.value.message
 
-    def test_live_still_parses_with_phonenumbers(self, _no_phonenumbers):
-        assert _no_phonenumbers.normalize("+1 415 555 2671") == "+14155552671"
+    def test_live_still_parses_with_phonenumbers(self, numbers_without_phonenumbers):
+        assert numbers_without_phonenumbers.normalize("+1 415 555 2671") == "+14155552671"
 
-    def test_simulated_send_and_lookup(self, _no_phonenumbers, monkeypatch):
+    def test_simulated_send_and_lookup(self, monkeypatch):
         from patchbay.twilio import client as twilio_client
 
         monkeypatch.setattr(twilio_client, "sdk_available", lambda module: False)

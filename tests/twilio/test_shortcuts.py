@@ -128,9 +128,7 @@ class TestSimulated:
         assert patchbay_outbox.filter(provider="twilio")[0].data["body"] == "Your table is ready"
         assert shortcuts.get_sms_status(sms.pk)["status"] == "delivered"
 
-    def test_verification_code_shown_to_the_developer_never_stored(
-        self, caplog, patchbay_outbox
-    ):
+    def test_verification_code_shown_to_the_developer_never_stored(self, caplog, patchbay_outbox):
         caplog.set_level(logging.DEBUG)
         shortcuts.send_verification_code(TO, "112233")
         assert "112233" in patchbay_outbox.filter(provider="twilio")[0].data["body"]

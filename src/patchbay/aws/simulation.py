@@ -66,7 +66,10 @@ def presigned_post(
         {"x-amz-date": timestamp},
     ]
     expires = signed_at + timedelta(seconds=int(expiration))
-    document = {"expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ"), "conditions": policy_conditions}
+    document = {
+        "expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "conditions": policy_conditions,
+    }
     policy = base64.b64encode(json.dumps(document).encode()).decode()
     form_fields = {
         **(fields or {}),

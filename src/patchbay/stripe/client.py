@@ -17,7 +17,7 @@ from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.sdk import sdk_available
-from patchbay.exceptions import SDKNotInstalled, ServiceError
+from patchbay.exceptions import ServiceError
 from patchbay.results import Result, failure, success
 from patchbay.stripe import simulation
 from patchbay.stripe.signature import SignatureMismatch, verify_header

@@ -50,8 +50,6 @@ def verify_header(payload: str | bytes, header: str | None, secret: str, toleran
         raise SignatureMismatch(f"No signatures found with expected scheme {SCHEME}.")
     expected = hmac_sha256_hex(secret, f"{signed_at}.{_text(payload)}")
     if not any(hmac.compare_digest(expected, signature) for signature in signatures):
-        raise SignatureMismatch(
-            "No signatures found matching the expected signature for payload."
-        )
+        raise SignatureMismatch("No signatures found matching the expected signature for payload.")
     if tolerance and signed_at < time.time() - tolerance:
         raise SignatureMismatch(f"Timestamp outside the tolerance zone ({signed_at}).")

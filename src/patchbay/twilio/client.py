@@ -366,9 +366,7 @@ class TwilioClient(BaseClient):
         )
         if explicit:
             return {
-                "from_": numbers.parse_address(
-                    explicit, channel, simulating=self.debug_mode
-                ).twilio
+                "from_": numbers.parse_address(explicit, channel, simulating=self.debug_mode).twilio
             }
         if self.config.get("messaging_service_sid"):
             return {"messaging_service_sid": self.config["messaging_service_sid"]}

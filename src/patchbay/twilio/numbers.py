@@ -78,9 +78,7 @@ def _normalize(number: str, region: str | None) -> str:
     return e164
 
 
-def parse_address(
-    address: str, channel: str | None = None, *, simulating: bool = False
-) -> Address:
+def parse_address(address: str, channel: str | None = None, *, simulating: bool = False) -> Address:
     """An :class:`Address` from ``+1…`` or ``whatsapp:+1…``; ``channel`` may force one.
 
     ``simulating``: as for :func:`normalize`.

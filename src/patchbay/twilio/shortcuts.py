@@ -38,8 +38,9 @@ def send_sms(
 
     A number that texted STOP is refused (``error_code`` ``"opted_out"``). A
     failed send is saved too, with its error. Simulating, the message is
-    logged on the simulated console (``patchbay.simulation``), and signed status callbacks (queued → sent → delivered) are
-    delivered to the status endpoint, so the row ends up delivered.
+    logged on the simulated console (``patchbay.simulation``), and signed
+    status callbacks (queued → sent → delivered) are delivered to the status
+    endpoint, so the row ends up delivered.
     """
     return _send(
         to_number, body, from_number, save_to_db, user=user, channel=channel, request=request
