@@ -85,7 +85,11 @@ def test_status_shows_sources_never_values(configured, only_acme):
     assert "enabled: yes" in output
     assert "SDK installed: yes" in output
     assert "missing configuration: none" in output
-    assert "api_key from database, account from settings, region from default" in output
+    assert "missing for live use" not in output
+    assert (
+        "ACME_CMD_API_KEY from database, ACME_CMD_ACCOUNT from settings, "
+        "ACME_CMD_REGION from default"
+    ) in output
     assert "health: unknown" in output
     assert "circuit breaker: closed" in output
     assert SECRET not in output
@@ -103,7 +107,18 @@ def test_status_reports_missing_configuration_and_disabled_service(service, sett
 
     assert "mode: simulated" in output
     assert "enabled: no (Acme Cmd is disabled in the admin (ExternalService).)" in output
-    assert "missing configuration: api_key, account" in output
+    assert "missing configuration: none (simulated: no credentials needed)" in output
+    assert "missing for live use: ACME_CMD_API_KEY, ACME_CMD_ACCOUNT" in output
+
+
+def test_status_live_names_the_missing_settings(service, settings, only_acme):
+    settings.PATCHBAY_SIMULATE = False
+
+    output = run("patchbay_status")
+
+    assert "mode: live" in output
+    assert "missing configuration: ACME_CMD_API_KEY, ACME_CMD_ACCOUNT" in output
+    assert "missing for live use" not in output
 
 
 def test_status_probe_success(configured, only_acme):
@@ -135,8 +150,13 @@ def test_status_json(configured, only_acme):
     [acme] = json.loads(output)["services"]
     assert acme["provider"] == PROVIDER
     assert acme["mode"] == "live"
-    assert acme["sources"] == {"api_key": "database", "account": "settings", "region": "default"}
+    assert acme["sources"] == {
+        "ACME_CMD_API_KEY": "database",
+        "ACME_CMD_ACCOUNT": "settings",
+        "ACME_CMD_REGION": "default",
+    }
     assert acme["missing"] == []
+    assert acme["missing_for_live"] == []
     assert acme["breaker"] == "closed"
     assert acme["probe"]["status"] == "success"
     assert acme["probe"]["simulated"] is False

@@ -30,8 +30,9 @@ UNWELL_SERVICE = {
     "enabled": False,
     "disabled_reason": "Unwell is disabled (UNWELL_ENABLED is False).",
     "sdk_installed": False,
-    "missing": ["api_key"],
-    "sources": {"api_key": "default", "region": "settings"},
+    "missing": ["UNWELL_API_KEY"],
+    "missing_for_live": ["UNWELL_API_KEY"],
+    "sources": {"UNWELL_API_KEY": "default", "UNWELL_REGION": "settings"},
     "health": "down",
     "success_rate": 12.5,
     "breaker": "open",
@@ -156,8 +157,8 @@ def test_home_page_shows_configuration_sources_not_secrets(example):
     html = squeeze(example["pages"]["home_with_dummy"]["html"])
 
     assert '<span class="badge simulated">simulated</span>' in html
-    assert '<code>api_key</code> <span class="muted">from database</span>' in html
-    assert '<code>region</code> <span class="muted">from default</span>' in html
+    assert '<code>DUMMY_API_KEY</code> <span class="muted">from database</span>' in html
+    assert '<code>DUMMY_REGION</code> <span class="muted">from default</span>' in html
     assert SECRET not in html
 
 
@@ -169,8 +170,8 @@ def test_home_page_shows_what_is_wrong_with_a_service(example):
     assert '<span class="badge down">down</span>' in html
     assert "12.5% succeeded" in html
     assert "breaker open" in html
-    assert '<code>api_key</code> <span class="badge missing">missing</span>' in html
-    assert '<code>region</code> <span class="muted">from settings</span>' in html
+    assert '<code>UNWELL_API_KEY</code> <span class="badge missing">missing</span>' in html
+    assert '<code>UNWELL_REGION</code> <span class="muted">from settings</span>' in html
     assert "SDK not installed" in html
 
 

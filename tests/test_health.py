@@ -52,9 +52,10 @@ def test_simulated_probe():
 def test_status_report_shows_sources_never_values(settings):
     settings.DUMMY_API_KEY = SECRET
     [entry] = [e for e in status_report() if e["provider"] == "dummy"]
-    assert entry["sources"] == {"api_key": "settings", "region": "default"}
+    assert entry["sources"] == {"DUMMY_API_KEY": "settings", "DUMMY_REGION": "default"}
     assert entry["mode"] == "live"
     assert entry["missing"] == []
+    assert entry["missing_for_live"] == []
     assert entry["breaker"] == "closed"
     assert SECRET not in repr(status_report())
 
@@ -67,3 +68,34 @@ def test_status_view_is_staff_only(client, admin_client, settings):
     providers = [entry["provider"] for entry in response.json()["services"]]
     assert "dummy" in providers
     assert SECRET not in response.content.decode()
+
+
+def test_live_missing_configuration_is_named_by_setting(settings):
+    settings.PATCHBAY_SIMULATE = False
+    [entry] = [e for e in status_report() if e["provider"] == "dummy"]
+    assert entry["missing"] == entry["missing_for_live"] == ["DUMMY_API_KEY"]
+    assert "simulated" not in entry["note"]
+
+
+def test_simulating_nothing_is_missing(settings):
+    settings.PATCHBAY_SIMULATE = True
+    [entry] = [e for e in status_report() if e["provider"] == "dummy"]
+    assert entry["mode"] == "simulated"
+    assert entry["missing"] == []
+    assert entry["missing_for_live"] == ["DUMMY_API_KEY"]
+    assert entry["note"] == "simulated: no credentials needed"
+
+
+def test_fresh_project_simulating_reports_nothing_missing(settings):
+    """The report of issue 11: no provider setting at all, DEBUG on."""
+    settings.PATCHBAY_SIMULATE = None
+    settings.DEBUG = True
+    report = {entry["provider"]: entry for entry in status_report()}
+    for provider in ("stripe", "twilio", "loops", "aws"):
+        assert report[provider]["mode"] == "simulated"
+        assert report[provider]["missing"] == [], provider
+    assert report["aws"]["missing_for_live"] == ["AWS_STORAGE_BUCKET_NAME"]
+    assert report["twilio"]["missing_for_live"] == ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"]
+    assert report["stripe"]["missing_for_live"] == ["STRIPE_API_KEY"]
+    assert "AWS_STORAGE_BUCKET_NAME" in report["aws"]["sources"]
+    assert "aws_s3_bucket_name" not in repr(report)

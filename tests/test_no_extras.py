@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 
 from tests.interpreter import run_python as run_fresh
+from tests.simulated_tour import assert_every_step_succeeded, tour_outcomes
 
 SDKS = [
     "stripe",
@@ -90,14 +91,41 @@ def test_a_live_call_without_its_sdk_is_a_clear_failure():
         print("RESULT", Needy(debug_mode=False).ping())
 
         from patchbay.twilio.client import TwilioClient
-        print("TWILIO", TwilioClient(debug_mode=True).send_sms("+14155552671", "hi"))
+        print("TWILIO", TwilioClient(debug_mode=False).send_sms("+14155552671", "hi"))
+        print("SIMULATED", TwilioClient(debug_mode=True).send_sms("+14155552671", "hi"))
+        print("NOT_E164", TwilioClient(debug_mode=True).send_sms("(415) 555-2671", "hi"))
         """
     )
     assert result.returncode == 0, result.stderr
-    assert "'error_code': 'sdk_missing'" in result.stdout
-    # Even simulated, Twilio needs phonenumbers to validate: a clear failure, not a crash.
-    twilio_line = next(line for line in result.stdout.splitlines() if line.startswith("TWILIO"))
-    assert "'error_code': 'sdk_missing'" in twilio_line
+    lines = {line.split(" ", 1)[0]: line for line in result.stdout.splitlines()}
+    assert "'error_code': 'sdk_missing'" in lines["RESULT"]
+    # Live, Twilio needs phonenumbers to validate: a clear failure, not a crash.
+    assert "'error_code': 'sdk_missing'" in lines["TWILIO"]
+    # Simulating without phonenumbers, strict E.164 numbers are accepted, others refused.
+    assert "'success': True" in lines["SIMULATED"]
+    assert "'error_code': 'invalid_number'" in lines["NOT_E164"]
     assert 'pip install \\"django-patchbay[stripe]\\"' in result.stdout or (
         "django-patchbay[stripe]" in result.stdout
     )
+
+
+def test_every_shortcut_simulates_without_any_sdk(tmp_path):
+    result = run_python(
+        f"""
+        import json
+        import django
+        django.setup()
+        from django.core.management import call_command
+        from django.test.utils import override_settings
+        call_command("migrate", verbosity=0)
+        from tests import simulated_tour
+
+        with override_settings(PATCHBAY_SIMULATE=True, MEDIA_ROOT={str(tmp_path)!r}):
+            outcomes = simulated_tour.run()
+        loaded = sorted({{name.split(".")[0] for name in sys.modules}} & set({SDKS!r}))
+        print("LOADED", loaded)
+        print("OUTCOMES", json.dumps(outcomes))
+        """
+    )
+    assert_every_step_succeeded(tour_outcomes(result))
+    assert "LOADED []" in result.stdout

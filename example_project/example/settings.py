@@ -97,7 +97,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# Where uploaded files go; in simulation, the simulated S3 bucket too (patchbay-s3/).
+# Where uploaded files go; in simulation, the simulated S3 bucket too (MEDIA_ROOT/patchbay-s3/).
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 
 LOGGING = {
@@ -105,8 +105,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # INFO shows every simulated call ("[simulated] provider.operation ...") on the console.
-    "loggers": {"patchbay": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "patchbay": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The simulated console: every simulated call ("[simulated] provider.operation
+        # ...") and what simulated emails and messages say, links and codes included.
+        "patchbay.simulation": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # -- patchbay ---------------------------------------------------------------------------

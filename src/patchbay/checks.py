@@ -598,3 +598,39 @@ def _undecryptable_services(alias: str) -> list[str]:
     except DatabaseError:
         return []  # a table half-way through migrations: nothing to say yet
     return unreadable
+
+
+@register("patchbay")
+def check_simulated_bucket_root(**kwargs: Any) -> list[CheckMessage]:
+    """The simulated S3 bucket must not write into the project's source tree."""
+    # Imported here, so that this check stays one block at the end of the module.
+    import os
+    from pathlib import Path, PurePath
+
+    def absolute(path: str | PurePath) -> Path:
+        return Path(os.path.abspath(Path(path).expanduser()))
+
+    if SETTINGS["PATCHBAY_SIMULATED_BUCKET_ROOT"].problem():
+        return []  # patchbay.E030, from check_settings_types
+    if not should_simulate():
+        return []  # nothing is written there
+    from patchbay.aws.local_store import root
+
+    bucket_root = absolute(root())
+    media_root = settings.MEDIA_ROOT
+    if media_root and bucket_root.is_relative_to(absolute(media_root)):
+        return []  # where the project already keeps uploaded files, out of version control
+    base_dir = getattr(settings, "BASE_DIR", None)
+    tree = absolute(base_dir) if base_dir else Path.cwd()
+    if tree == Path(tree.anchor) or not bucket_root.is_relative_to(tree):
+        return []  # a file system root (a container's WORKDIR /) is no source tree
+    return [
+        Warning(
+            f"The simulated S3 bucket ({bucket_root}) is inside the project's source tree "
+            f"({tree}): simulated uploads would land in your repository.",
+            hint="Set PATCHBAY_SIMULATED_BUCKET_ROOT to a directory outside it, or leave it "
+            "unset: the default is MEDIA_ROOT/patchbay-s3 when MEDIA_ROOT is set, else a "
+            "directory of this project under the system's temporary directory.",
+            id="patchbay.W020",
+        )
+    ]

@@ -15,6 +15,7 @@ declared here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import PurePath
 from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from django.conf import settings as django_settings
@@ -167,6 +168,11 @@ STRING = Rule(
     "patchbay.E014",
     "must be a string",
     lambda value: isinstance(value, str),
+)
+PATH = Rule(
+    "patchbay.E030",
+    "must be a path (a str or a pathlib.Path)",
+    lambda value: isinstance(value, (str, PurePath)),
 )
 ENCRYPTION_KEYS_RULE = Rule(
     "patchbay.E001",
@@ -423,6 +429,13 @@ class PatchbaySettings:
         "Whether the direct-upload endpoints need a signed-in user.",
         kind="bool",
         rule=BOOLEAN,
+    )
+    SIMULATED_BUCKET_ROOT: Setting[str | PurePath | None] = Setting(
+        "PATCHBAY_SIMULATED_BUCKET_ROOT",
+        None,
+        "Directory of the simulated S3 bucket; unset: MEDIA_ROOT/patchbay-s3, else a temp dir.",
+        kind="str or pathlib.Path",
+        rule=PATH,
     )
     # The spec's switch for test runs; only True counts (see should_simulate).
     TESTING: Setting[Any] = Setting(

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from patchbay.core import registry
 from patchbay.core.client import BaseClient
-from patchbay.core.simulation import should_simulate
 from patchbay.models import ExternalService, HealthCheck
 
 
@@ -55,19 +54,36 @@ def checks() -> list[ServiceCheck]:
     return [ServiceCheck(client_class) for client_class in registry.client_classes()]
 
 
+#: The status ``note`` of a simulating service.
+SIMULATED_NOTE = "simulated: no credentials needed"
+
+
 def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
-    """What is known about one service without calling it."""
+    """What is known about one service without calling it.
+
+    Configuration values are named by their Django setting
+    (``AWS_STORAGE_BUCKET_NAME``), as users set them. ``missing`` is what
+    the current mode needs and lacks: nothing while simulating, which needs
+    no credentials; ``missing_for_live`` is what live calls would need.
+    """
     client = client_class()
+    simulating = client.debug_mode
+    missing_for_live = client_class.setting_names(client.config.missing())
+    sources = client.config.describe()
     row = ExternalService.objects.filter(provider=client_class.provider).first()
     return {
         "provider": client_class.provider,
         "name": client_class.label(),
-        "mode": "simulated" if should_simulate() else "live",
+        "mode": "simulated" if simulating else "live",
+        "note": SIMULATED_NOTE if simulating else "",
         "enabled": not client.config.disabled_reason,
         "disabled_reason": client.config.disabled_reason,
         "sdk_installed": client_class.sdk_installed(),
-        "missing": client.config.missing(),
-        "sources": client.config.describe(),
+        "missing": [] if simulating else missing_for_live,
+        "missing_for_live": missing_for_live,
+        "sources": {
+            client_class.setting_names([name])[0]: source for name, source in sources.items()
+        },
         "health": row.health_status if row else ExternalService.HealthStatus.UNKNOWN,
         "success_rate": row.success_rate if row else None,
         "breaker": client.breaker.state,

@@ -29,12 +29,12 @@ class Redactor:
         # Short values would mask innocent substrings; real secrets are long.
         self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 
-    def text(self, value: str) -> str:
-        """``value`` with every known secret replaced by a mask, truncated."""
+    def text(self, value: str, *, limit: int | None = _MAX_STRING) -> str:
+        """``value`` with every known secret replaced by a mask, cut at ``limit`` characters."""
         for secret in self.secrets:
             value = value.replace(secret, MASK)
-        if len(value) > _MAX_STRING:
-            value = value[:_MAX_STRING] + "…"
+        if limit is not None and len(value) > limit:
+            value = value[:limit] + "…"
         return value
 
     def data(self, value: Any, *, depth: int = 0) -> Any:

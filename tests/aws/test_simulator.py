@@ -6,6 +6,7 @@ import base64
 import json
 import time
 import types
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
@@ -94,6 +95,38 @@ def refusal(fields, *, bucket=BUCKET, file_size=10, **options):
 
 
 # -- the verifier, without HTTP -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["a/b.txt", "a/${filename}"])
+def test_a_simulated_form_is_the_one_boto3_makes(key, monkeypatch):
+    import boto3
+    from botocore import signers
+    from botocore.config import Config
+
+    frozen = datetime(2031, 5, 6, 7, 8, 9)
+    monkeypatch.setattr(signers, "get_current_datetime", lambda: frozen)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: frozen)
+    conditions = [{"Content-Type": "text/plain"}, ["content-length-range", 1, 10]]
+    fields = {"Content-Type": "text/plain", "success_action_status": "201"}
+    by_boto3 = (
+        boto3.session.Session()
+        .client(
+            "s3",
+            aws_access_key_id=simulation.SIMULATION_ACCESS_KEY,
+            aws_secret_access_key=simulation.simulation_secret_key(),
+            region_name=simulation.SIMULATION_REGION,
+            endpoint_url="http://patchbay.simulated",
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+        .generate_presigned_post(
+            BUCKET, key, Fields=dict(fields), Conditions=list(conditions), ExpiresIn=60
+        )
+    )
+    ours = simulation.presigned_post(
+        BUCKET, key, 60, conditions, fields, now=frozen.replace(tzinfo=timezone.utc)
+    )
+    assert ours["form_fields"] == by_boto3["fields"]
+    assert list(ours["form_fields"]) == list(by_boto3["fields"])
 
 
 class TestVerifier:

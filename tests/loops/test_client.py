@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 
 import pytest
@@ -222,7 +223,8 @@ class TestSimulated:
         live_loops.PATCHBAY_SIMULATE = True
         live_loops.LOOPS_API_KEY = ""
 
-    def test_nothing_is_sent_and_the_outbox_has_it(self, capsys, patchbay_outbox):
+    def test_nothing_is_sent_and_the_outbox_has_it(self, caplog, patchbay_outbox):
+        caplog.set_level(logging.INFO, logger="patchbay.simulation")
         result = LoopsClient().transactional_email(
             "ada@example.com", "tpl_1", {"loginUrl": "https://x/l"}
         )
@@ -230,7 +232,7 @@ class TestSimulated:
         assert set(result) == {"success", "data", "idempotency_key", "duplicate", "simulated"}
         [call] = patchbay_outbox.filter(provider="loops", operation="transactional_email")
         assert call.data["payload"]["dataVariables"] == {"loginUrl": "https://x/l"}
-        printed = capsys.readouterr().out
+        printed = caplog.text
         assert "tpl_1" in printed
         assert "ada@example.com" in printed
         assert "https://x/l" in printed

@@ -94,3 +94,45 @@ class TestSimulated:
             "delivered",
         ]
         assert EmailEvent.objects.filter(template_id="tpl_reset").count() == 2
+
+
+class TestSimulatedWithoutTemplateIds:
+    """Simulating needs no ``LOOPS_TRANSACTIONAL_IDS``: each template has a simulated id."""
+
+    @pytest.fixture(autouse=True)
+    def _simulate(self, settings):
+        settings.PATCHBAY_SIMULATE = True
+        del settings.LOOPS_TRANSACTIONAL_IDS
+
+    def test_password_reset_goes_to_the_outbox(self, user, patchbay_outbox):
+        assert shortcuts.send_password_reset_email(user, "https://x/reset/") is None
+        [call] = patchbay_outbox.filter(provider="loops", operation="transactional_email")
+        assert call.data["payload"]["transactionalId"] == "simulated-password_reset"
+        assert call.data["payload"]["dataVariables"]["resetUrl"] == "https://x/reset/"
+
+    def test_team_membership_and_any_template(self, user, patchbay_outbox):
+        membership = SimpleNamespace(user=user, team="Research", role="admin")
+        assert shortcuts.send_team_membership_email(membership) is True
+        result = shortcuts.send_template("welcome", "ada@example.com", {})
+        assert result["success"] is True
+        assert result["simulated"] is True
+        sent = patchbay_outbox.filter(provider="loops", operation="transactional_email")
+        assert [call.data["payload"]["transactionalId"] for call in sent] == [
+            "simulated-team_membership",
+            "simulated-welcome",
+        ]
+
+    def test_a_configured_id_is_still_used(self, user, settings, patchbay_outbox):
+        settings.LOOPS_TRANSACTIONAL_IDS = {"password_reset": "tpl_reset"}
+        shortcuts.send_password_reset_email(user, "https://x/reset/")
+        [call] = patchbay_outbox.filter(provider="loops", operation="transactional_email")
+        assert call.data["payload"]["transactionalId"] == "tpl_reset"
+
+    def test_live_without_ids_still_fails(self, user, settings, caplog):
+        settings.PATCHBAY_SIMULATE = False
+        settings.LOOPS_API_KEY = "loops-api-key-0123456789abcdef"
+        caplog.set_level(logging.ERROR, logger="patchbay.loops")
+        result = shortcuts.send_template("password_reset", "ada@example.com", {})
+        assert result["error_code"] == "not_configured"
+        shortcuts.send_password_reset_email(user, "https://x/reset/")
+        assert "[not_configured]" in caplog.text

@@ -9,6 +9,7 @@ import requests
 import responses
 
 from patchbay.models import IntegrationLog
+from patchbay.stripe import client as stripe_client
 from patchbay.stripe.client import StripeClient
 from tests.stripe.conftest import API, API_KEY, WEBHOOK_SECRET, sign, stripe_error
 
@@ -243,8 +244,40 @@ def test_api_base_setting_points_at_a_local_server(settings):
         assert StripeClient().create_customer("a@b.co")["customer"]["id"] == "cus_local"
 
 
+def test_simulation_signs_exactly_as_the_sdk_does():
+    import stripe
+
+    body = json.dumps({"id": "evt_1", "type": "invoice.paid"})
+    assert sign(body, WEBHOOK_SECRET, 1700000000) == (
+        stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET, 1700000000)
+    )
+
+
 class TestVerifyWebhookSignature:
+    """With the SDK's verifier, and with patchbay's own (used when the SDK is missing)."""
+
     payload = json.dumps({"id": "evt_1", "type": "invoice.paid", "object": "event"})
+
+    @pytest.fixture(autouse=True, params=["sdk", "patchbay"])
+    def verifier(self, request, monkeypatch):
+        if request.param == "patchbay":
+            monkeypatch.setattr(stripe_client, "sdk_available", lambda module: False)
+        return request.param
+
+    def test_the_verifier_in_use(self, verifier, monkeypatch):
+        import stripe
+
+        def refuse(*args):
+            raise AssertionError("the SDK's verifier was called")
+
+        monkeypatch.setattr(stripe.WebhookSignature, "verify_header", refuse)
+        if verifier == "sdk":
+            with pytest.raises(AssertionError, match="the SDK's verifier was called"):
+                StripeClient().verify_webhook_signature(self.payload, sign(self.payload))
+        else:
+            assert StripeClient().verify_webhook_signature(self.payload, sign(self.payload))[
+                "verified"
+            ]
 
     def test_valid(self):
         result = StripeClient().verify_webhook_signature(self.payload, sign(self.payload))

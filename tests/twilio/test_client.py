@@ -247,3 +247,40 @@ class TestSimulated:
 
     def test_invalid_numbers_are_refused_in_simulation_too(self):
         assert TwilioClient().send_sms("12", "hi")["error_code"] == "invalid_number"
+
+
+class TestNumbersWithoutPhonenumbers:
+    """Simulating without the twilio extra: strict E.164 only (documented fallback)."""
+
+    @pytest.fixture(autouse=True)
+    def numbers_without_phonenumbers(self, monkeypatch):
+        from patchbay.twilio import numbers
+
+        monkeypatch.setattr(numbers, "_phonenumbers_installed", lambda: False)
+        return numbers
+
+    @pytest.mark.parametrize("number", ["+14155552671", "+442071838750", "+4930123456"])
+    def test_e164_is_accepted_as_given(self, numbers_without_phonenumbers, number):
+        assert numbers_without_phonenumbers.normalize(number, simulating=True) == number
+
+    @pytest.mark.parametrize(
+        "number", ["4155552671", "+1 415 555 2671", "+0123456789", "+1415", "+1" + "2" * 15, ""]
+    )
+    def test_anything_else_is_an_invalid_number(self, numbers_without_phonenumbers, number):
+        with pytest.raises(ServiceError) as caught:
+            numbers_without_phonenumbers.normalize(number, simulating=True)
+        assert caught.value.error_code == "invalid_number"
+        assert "E.164" in caught.value.message
+
+    def test_live_still_parses_with_phonenumbers(self, numbers_without_phonenumbers):
+        assert numbers_without_phonenumbers.normalize("+1 415 555 2671") == "+14155552671"
+
+    def test_simulated_send_and_lookup(self, monkeypatch):
+        from patchbay.twilio import client as twilio_client
+
+        monkeypatch.setattr(twilio_client, "sdk_available", lambda module: False)
+        client = TwilioClient(debug_mode=True)
+        assert client.send_sms("+14155552671", "hi")["to"] == "+14155552671"
+        lookup = client.verify_phone_number("+14155552671")
+        assert (lookup["valid"], lookup["data"]["line_type"]) == (True, "unknown")
+        assert client.send_sms("415 555 2671", "hi")["error_code"] == "invalid_number"

@@ -5,6 +5,8 @@ from django.test import Client
 
 from patchbay.models import SMS, PhoneOptOut, WebhookEvent
 from patchbay.signals import sms_received
+from patchbay.twilio import signature as twilio_signature
+from patchbay.twilio import webhooks as twilio_webhooks
 from patchbay.twilio.simulation import sign
 from tests.conftest import run_concurrently
 from tests.twilio.helpers import (
@@ -36,7 +38,43 @@ def sms(db):
     )
 
 
+@pytest.mark.parametrize("algorithm", ["HMAC_SHA1", "HMAC_SHA256"])
+def test_patchbay_signs_exactly_as_the_sdk(algorithm):
+    from django.http import QueryDict
+    from twilio.request_validator import RequestValidator
+
+    params = QueryDict("b=2&a=1&a=0&Body=h%C3%A9+%26+co")
+    assert twilio_signature.compute_signature(AUTH_TOKEN, STATUS_URL, params, algorithm) == (
+        RequestValidator(AUTH_TOKEN).compute_signature(STATUS_URL, params, algorithm)
+    )
+    assert sign(STATUS_URL, {"a": "1"}, AUTH_TOKEN, algorithm) == (
+        RequestValidator(AUTH_TOKEN).compute_signature(STATUS_URL, {"a": "1"}, algorithm)
+    )
+
+
+def test_patchbay_validates_with_or_without_the_default_port():
+    params = {"MessageSid": SID}
+    signed = twilio_signature.compute_signature(AUTH_TOKEN, "https://x.example/hook/", params)
+    assert twilio_signature.validate(AUTH_TOKEN, "https://x.example:443/hook/", params, signed)
+    assert twilio_signature.validate(AUTH_TOKEN, "https://x.example/hook/", params, signed)
+    assert not twilio_signature.validate(AUTH_TOKEN, "https://x.example/other/", params, signed)
+    assert not twilio_signature.validate(
+        AUTH_TOKEN, "https://x.example/hook/", params, signed, "HMAC_MD5"
+    )
+
+
 class TestVerification:
+    """With the SDK's ``RequestValidator``, and with patchbay's own (no SDK installed)."""
+
+    @pytest.fixture(autouse=True, params=["sdk", "patchbay"])
+    def verifier(self, request, monkeypatch):
+        if request.param == "patchbay":
+            import twilio.request_validator
+
+            monkeypatch.setattr(twilio_webhooks, "sdk_available", lambda module: False)
+            monkeypatch.setattr(twilio.request_validator, "RequestValidator", None)
+        return request.param
+
     def test_valid_sha1_signature(self, client, sms):
         assert status(client, "sent").status_code == 200
         sms.refresh_from_db()
@@ -81,13 +119,9 @@ class TestVerification:
         assert status(client, "delivered").status_code == 400
 
     def test_hmac_sha256_with_the_shared_key(self, client, sms, settings):
-        from twilio.request_validator import RequestValidator
-
         settings.TWILIO_WEBHOOK_SIGNING_KEY = SHARED_KEY
         params = {"MessageSid": SID, "MessageStatus": "sent"}
-        signature = RequestValidator(SHARED_KEY).compute_signature(
-            STATUS_URL, params, "HMAC_SHA256"
-        )
+        signature = sign(STATUS_URL, params, SHARED_KEY, "HMAC_SHA256")
         header = {
             "X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
         }
@@ -95,9 +129,7 @@ class TestVerification:
             post_signed(client, STATUS_URL, params, signature=signature, headers=header).status_code
             == 200
         )
-        forged = RequestValidator("another-key-123456").compute_signature(
-            STATUS_URL, params, "HMAC_SHA256"
-        )
+        forged = sign(STATUS_URL, params, "another-key-123456", "HMAC_SHA256")
         assert (
             post_signed(
                 client,

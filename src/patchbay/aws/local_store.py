@@ -1,27 +1,75 @@
-"""The bucket that simulation uses: objects in Django's default storage.
+"""The bucket that simulation uses: a directory of its own, outside the project.
 
-Objects live under ``patchbay-s3/<bucket>/<key>`` with their content type
-and metadata in a JSON sidecar, so every S3Client method has something real
-to read, list and delete while no request leaves the machine.
+Objects live under ``<root>/<bucket>/<key>`` with their content type and
+metadata in a JSON sidecar, so every S3Client method has something real to
+read, list and delete while no request leaves the machine. The root
+(:func:`root`) is :setting:`PATCHBAY_SIMULATED_BUCKET_ROOT`, else
+``MEDIA_ROOT/patchbay-s3`` when ``MEDIA_ROOT`` is set, else a directory of
+this project under the system's temporary directory: never the working
+directory, which is usually the project's repository.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mimetypes
+import os
+import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, Storage
 
-ROOT = "patchbay-s3"
+from patchbay.conf import conf
+
+#: The directory under ``MEDIA_ROOT``, and the prefix of the default one under the temp dir.
+DIRECTORY = "patchbay-s3"
 _SIDECAR = ".patchbay-meta.json"
 
 
+def project_directory_name() -> str:
+    """``<project>-<hash>``: one simulated bucket root per project on this machine.
+
+    The project is ``BASE_DIR`` when the settings define it (as ``startproject``'s
+    do), else the settings module and the working directory.
+    """
+    base_dir = getattr(settings, "BASE_DIR", None)
+    identity = (
+        str(base_dir) if base_dir else f"{os.environ.get('DJANGO_SETTINGS_MODULE')}:{os.getcwd()}"
+    )
+    name = Path(str(base_dir)).name if base_dir else Path(os.getcwd()).name
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return f"{name or 'project'}-{digest}"
+
+
+def root() -> Path:
+    """Where the simulated bucket keeps its objects (see the module's docstring)."""
+    configured = conf.SIMULATED_BUCKET_ROOT
+    if configured:
+        return Path(configured).expanduser()
+    media_root = settings.MEDIA_ROOT
+    if media_root:
+        return Path(media_root) / DIRECTORY
+    return Path(tempfile.gettempdir()) / DIRECTORY / project_directory_name()
+
+
+def _storage() -> Storage:
+    return _storage_at(str(root()))
+
+
+# One storage per root: settings (and so the root) may change, e.g. in tests.
+@functools.lru_cache(maxsize=8)
+def _storage_at(location: str) -> Storage:
+    return FileSystemStorage(location=location)
+
+
 def _path(bucket: str, key: str) -> str:
-    return f"{ROOT}/{bucket}/{key}"
+    return f"{bucket}/{key}"
 
 
 def put(
@@ -32,72 +80,73 @@ def put(
     content_type: str | None = None,
     metadata: dict[str, str] | None = None,
 ) -> None:
-    path = _path(bucket, key)
+    storage, path = _storage(), _path(bucket, key)
     for existing in (path, path + _SIDECAR):
-        if default_storage.exists(existing):
-            default_storage.delete(existing)
+        if storage.exists(existing):
+            storage.delete(existing)
     data = ContentFile(content) if isinstance(content, bytes) else File(content)
-    saved = default_storage.save(path, data)
+    saved = storage.save(path, data)
     meta = {
         "content_type": content_type or mimetypes.guess_type(key)[0] or "binary/octet-stream",
         "metadata": metadata or {},
         "etag": f'"{_md5(saved)}"',
     }
-    default_storage.save(path + _SIDECAR, ContentFile(json.dumps(meta).encode()))
+    storage.save(path + _SIDECAR, ContentFile(json.dumps(meta).encode()))
 
 
 def head(bucket: str, key: str) -> dict[str, Any] | None:
     """Size, type, metadata and modification time, or None when there is no such object."""
-    path = _path(bucket, key)
-    if key.endswith(_SIDECAR) or not default_storage.exists(path):
+    storage, path = _storage(), _path(bucket, key)
+    if key.endswith(_SIDECAR) or not storage.exists(path):
         return None
     meta: dict[str, Any] = {"content_type": "binary/octet-stream", "metadata": {}}
-    if default_storage.exists(path + _SIDECAR):
-        with default_storage.open(path + _SIDECAR) as sidecar:
+    if storage.exists(path + _SIDECAR):
+        with storage.open(path + _SIDECAR) as sidecar:
             meta.update(json.loads(sidecar.read()))
     meta.setdefault("etag", f'"{_md5(path)}"')
     return {
-        "content_length": default_storage.size(path),
+        "content_length": storage.size(path),
         "last_modified": _modified(path),
         **meta,
     }
 
 
 def open_object(bucket: str, key: str) -> IO[bytes]:
-    file: IO[bytes] = default_storage.open(_path(bucket, key), "rb")
+    file: IO[bytes] = _storage().open(_path(bucket, key), "rb")
     return file
 
 
 def delete(bucket: str, key: str) -> None:
+    storage = _storage()
     for path in (_path(bucket, key), _path(bucket, key) + _SIDECAR):
-        if default_storage.exists(path):
-            default_storage.delete(path)
+        if storage.exists(path):
+            storage.delete(path)
 
 
 def list_keys(bucket: str, prefix: str = "") -> list[str]:
     """Every key in ``bucket`` starting with ``prefix``, sorted like S3 lists them."""
-    root = f"{ROOT}/{bucket}"
+    storage, top = _storage(), bucket
     found: list[str] = []
 
     def walk(directory: str) -> None:
-        if not default_storage.exists(directory):
+        if not storage.exists(directory):
             return
-        directories, files = default_storage.listdir(directory)
+        directories, files = storage.listdir(directory)
         for name in files:
-            key = f"{directory}/{name}"[len(root) + 1 :]
+            key = f"{directory}/{name}"[len(top) + 1 :]
             if not name.endswith(_SIDECAR) and key.startswith(prefix):
                 found.append(key)
         for name in directories:
             walk(f"{directory}/{name}")
 
-    walk(root)
+    walk(top)
     return sorted(found)
 
 
 def _md5(path: str) -> str:
     # S3's ETag of a single-part upload is the MD5 of its bytes (not a security use).
     digest = hashlib.md5(usedforsecurity=False)
-    with default_storage.open(path, "rb") as stored:
+    with _storage().open(path, "rb") as stored:
         for chunk in iter(lambda: stored.read(1 << 16), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -105,6 +154,6 @@ def _md5(path: str) -> str:
 
 def _modified(path: str) -> str:
     try:
-        return default_storage.get_modified_time(path).isoformat()
+        return _storage().get_modified_time(path).isoformat()
     except (NotImplementedError, OSError):
         return datetime.now(timezone.utc).isoformat()

@@ -428,8 +428,12 @@ class S3Client(BaseClient):
         return {"healthy": True}
 
     def translate_exception(self, exc: Exception) -> ServiceError:
-        from botocore import exceptions as botocore_errors
-
+        if isinstance(exc, FileNotFoundError):
+            return ServiceError(f"No such local file: {exc.filename}", error_code="invalid_request")
+        try:
+            from botocore import exceptions as botocore_errors
+        except ImportError:  # no SDK (simulating): the exception cannot be one of its own
+            return super().translate_exception(exc)
         if isinstance(exc, botocore_errors.ClientError):
             error = exc.response.get("Error", {})
             code = str(error.get("Code", ""))
@@ -456,6 +460,4 @@ class S3Client(BaseClient):
             return ServiceError(
                 f"Could not connect to S3: {exc}", error_code="connection_error", retryable=True
             )
-        if isinstance(exc, FileNotFoundError):
-            return ServiceError(f"No such local file: {exc.filename}", error_code="invalid_request")
         return super().translate_exception(exc)

@@ -1,14 +1,17 @@
 """Simulated S3: presigned forms and URLs that point at patchbay's own endpoints.
 
-A simulated presigned POST is made by boto3 itself, with simulation
-credentials, so its policy and signature are exactly what S3 would check;
-patchbay's simulated upload endpoint then checks them as S3 does.
+A simulated presigned POST is made as boto3 makes it (SigV4 is HMAC-SHA256,
+so no SDK is needed), with simulation credentials, so its policy and
+signature are exactly what S3 would check; patchbay's simulated upload
+endpoint then checks them as S3 does.
 """
 
 from __future__ import annotations
 
-import functools
+import base64
+import json
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,40 +31,59 @@ def simulation_secret_key() -> str:
     return salted_hmac("patchbay.aws.simulation-secret", "s3", algorithm="sha256").hexdigest()
 
 
-def _sdk_client() -> Any:
-    return _signing_client(simulation_secret_key())
-
-
-@functools.lru_cache(maxsize=4)
-def _signing_client(secret_key: str) -> Any:
-    # Building a boto3 client costs milliseconds, signing with it microseconds: keep
-    # one per secret (SECRET_KEY may change, e.g. in tests).
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(  # a session of its own: thread-safe
-        "s3",
-        aws_access_key_id=SIMULATION_ACCESS_KEY,
-        aws_secret_access_key=secret_key,
-        region_name=SIMULATION_REGION,
-        endpoint_url="http://patchbay.simulated",
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
-
-
 def presigned_post(
     bucket: str,
     key: str,
     expiration: int,
     conditions: list[Any] | None,
     fields: dict[str, Any] | None,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """boto3's presigned POST, aimed at ``patchbay:s3-simulated-upload``."""
-    post = _sdk_client().generate_presigned_post(
-        bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expiration
+    """A presigned POST aimed at ``patchbay:s3-simulated-upload``, signed as boto3 signs it.
+
+    The same fields, conditions and SigV4 signature as boto3's
+    ``generate_presigned_post`` with the simulation credentials (the test
+    suite compares them), made without boto3: simulation needs no SDK.
+    """
+    from patchbay.aws.simulator import ALGORITHM, policy_signature
+
+    signed_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    timestamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
+    credential = f"{SIMULATION_ACCESS_KEY}/{timestamp[:8]}/{SIMULATION_REGION}/s3/aws4_request"
+    # boto3's order: the caller's conditions, the bucket, the key, then the signature's own.
+    key_condition: Any = (
+        ["starts-with", "$key", key.removesuffix("${filename}")]
+        if key.endswith("${filename}")
+        else {"key": key}
     )
+    policy_conditions = [
+        *(conditions or []),
+        {"bucket": bucket},
+        key_condition,
+        {"x-amz-algorithm": ALGORITHM},
+        {"x-amz-credential": credential},
+        {"x-amz-date": timestamp},
+    ]
+    expires = signed_at + timedelta(seconds=int(expiration))
+    document = {
+        "expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "conditions": policy_conditions,
+    }
+    policy = base64.b64encode(json.dumps(document).encode()).decode()
+    form_fields = {
+        **(fields or {}),
+        "key": key,
+        "x-amz-algorithm": ALGORITHM,
+        "x-amz-credential": credential,
+        "x-amz-date": timestamp,
+        "policy": policy,
+        "x-amz-signature": policy_signature(
+            policy, simulation_secret_key(), timestamp[:8], SIMULATION_REGION
+        ),
+    }
     url = conf.PUBLIC_URL + patchbay_path("patchbay:s3-simulated-upload", kwargs={"bucket": bucket})
-    return {"post_url": url, "form_fields": post["fields"]}
+    return {"post_url": url, "form_fields": form_fields}
 
 
 def object_url(bucket: str, key: str, expiration: int) -> str:

@@ -23,7 +23,7 @@ from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
 from patchbay.core.health import Outcome
 from patchbay.core.recording import record_call
 from patchbay.core.sdk import import_sdk, sdk_available
-from patchbay.core.simulation import SimulatedCall, outbox, should_simulate
+from patchbay.core.simulation import SimulatedCall, console, outbox, should_simulate
 from patchbay.exceptions import SDKNotInstalled, ServiceError
 from patchbay.redaction import Redactor
 from patchbay.results import Result, failure, success
@@ -181,7 +181,7 @@ class BaseClient:
             except Exception as exc:  # e.g. a missing local file: the same error as live
                 raise self.translate_exception(exc) from exc
             outbox.append(SimulatedCall(self.provider, operation, {**params, **private, **data}))
-            logger.info(
+            console.info(
                 "[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params)
             )
             return success(**data, simulated=True)
@@ -192,7 +192,7 @@ class BaseClient:
         if missing:
             return failure(
                 f"{self.label()} is not configured: missing {', '.join(missing)} "
-                f"(set {', '.join(self._setting_names(missing))} or configure it in the admin).",
+                f"(set {', '.join(self.setting_names(missing))} or configure it in the admin).",
                 error_code="not_configured",
             )
         if local:
@@ -249,8 +249,10 @@ class BaseClient:
             retryable=error.retryable,
         )
 
-    def _setting_names(self, names: list[str]) -> list[str]:
-        return [self.config_fields[name].setting or name for name in names]
+    @classmethod
+    def setting_names(cls, names: list[str]) -> list[str]:
+        """The Django setting of each configuration value in ``names`` (else its own name)."""
+        return [cls.config_fields[name].setting or name for name in names]
 
     # -- hooks for subclasses ----------------------------------------------------
 

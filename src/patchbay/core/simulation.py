@@ -3,10 +3,13 @@
 Simulating, a client makes no network call: it answers with a result of the
 same shape as a live one plus ``"simulated": True`` and appends what it would
 have sent to :data:`outbox`, which tests assert on (like ``mail.outbox``).
+It also tells the developer on :data:`console`, the ``patchbay.simulation``
+logger, as Django's console email backend would.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from datetime import datetime, timezone
@@ -15,6 +18,11 @@ from typing import Any, NamedTuple
 from django.conf import settings
 
 from patchbay.conf import conf
+
+#: The simulated console: every simulated call, and what simulated emails and messages
+#: say, codes and links included, at INFO. Only simulation logs here (never a live call),
+#: so a production log pipeline can drop this logger whole.
+console = logging.getLogger("patchbay.simulation")
 
 
 def should_simulate(debug_mode: bool | None = None) -> bool:

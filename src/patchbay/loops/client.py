@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
-from patchbay.core.simulation import fake_id
+from patchbay.core.simulation import console, fake_id
 from patchbay.exceptions import ServiceError
 from patchbay.loops import http
 from patchbay.results import Result
@@ -183,7 +183,13 @@ class LoopsClient(BaseClient):
             return {"data": body, "idempotency_key": key, "duplicate": False}
 
         def simulate() -> dict[str, Any]:
-            print(f"[patchbay simulated email] {operation} {payload}")
+            # The simulated outbox, for the developer's eyes: links and codes stay in,
+            # known secrets (the API key...) are scrubbed.
+            console.info(
+                "[patchbay simulated email] %s %s",
+                operation,
+                self.redactor.text(str(payload), limit=None),
+            )
             return {"data": {"success": True}, "idempotency_key": key, "duplicate": False}
 
         return self.call(

@@ -18,13 +18,21 @@ logger = logging.getLogger("patchbay.loops")
 
 #: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
 TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
+#: Simulating, a template without a configured id is sent as ``simulated-<key>``.
+SIMULATED_TEMPLATE_PREFIX = "simulated-"
 
 
-def template_id(key: str) -> str | None:
-    """The Loops transactional id configured for ``key``, if any."""
+def template_id(key: str, *, simulating: bool = False) -> str | None:
+    """The Loops transactional id configured for ``key``, if any.
+
+    ``simulating``, a key without an id gets ``simulated-<key>``: simulation
+    needs no Loops account, so no template ids either.
+    """
     ids: Mapping[str, Any] = conf.LOOPS_TRANSACTIONAL_IDS or {}
     value = ids.get(key)
-    return str(value) if value else None
+    if value:
+        return str(value)
+    return SIMULATED_TEMPLATE_PREFIX + key if simulating else None
 
 
 def send_template(
@@ -39,8 +47,11 @@ def send_template(
 
     The building block of the shortcuts, for your own templates too. kwargs go
     to :meth:`LoopsClient.transactional_email` (``idempotency_key``...).
+    Simulating, a template without an id is sent as ``simulated-<key>``; live,
+    it is a ``not_configured`` failure.
     """
-    transactional_id = template_id(key)
+    client = LoopsClient()
+    transactional_id = template_id(key, simulating=client.debug_mode)
     if not transactional_id:
         return failure(
             f"LOOPS_TRANSACTIONAL_IDS has no {key!r} template id.", error_code="not_configured"
@@ -53,7 +64,7 @@ def send_template(
             "its EmailSuppression to email it.",
             error_code="suppressed",
         )
-    result = LoopsClient().transactional_email(to_email, transactional_id, data_variables, **kwargs)
+    result = client.transactional_email(to_email, transactional_id, data_variables, **kwargs)
     if result["success"] and result.get("simulated"):
         simulation.deliver_transactional_events(to_email, transactional_id)
     return result

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
-from patchbay.exceptions import SDKNotInstalled, ServiceError
+from patchbay.core.sdk import sdk_available
+from patchbay.exceptions import ServiceError
 from patchbay.results import Result, failure, success
 from patchbay.stripe import simulation
+from patchbay.stripe.signature import SignatureMismatch, verify_header
 
 # (stripe exception class name, error_code, retryable)
 _ERRORS = (
@@ -70,6 +72,15 @@ def to_dict(obj: Any) -> dict[str, Any]:
         obj = obj.to_dict(recursive=True)
     result: dict[str, Any] = json.loads(json.dumps(obj, default=str))
     return result
+
+
+def _signature_verifier() -> tuple[Callable[..., Any], type[Exception]]:
+    """The SDK's ``verify_header`` and its exception, else patchbay's own (no SDK needed)."""
+    if sdk_available("stripe"):
+        import stripe
+
+        return stripe.WebhookSignature.verify_header, stripe.SignatureVerificationError
+    return verify_header, SignatureMismatch
 
 
 class StripeClient(BaseClient):
@@ -265,8 +276,9 @@ class StripeClient(BaseClient):
     def verify_webhook_signature(self, payload: bytes | str, signature: str | None) -> Result:
         """Verify a ``Stripe-Signature`` header; ``verified`` and the parsed ``event``.
 
-        Tries each configured secret (rotation) with the SDK's own verifier and
-        ``STRIPE_WEBHOOK_TOLERANCE`` seconds of clock tolerance. Local: nothing
+        Tries each configured secret (rotation) with the SDK's own verifier
+        (patchbay's implementation of the same scheme when the SDK is not
+        installed) and ``STRIPE_WEBHOOK_TOLERANCE`` seconds of clock tolerance. Local: nothing
         is sent, so it is not recorded as a call (the webhook view records
         every delivery).
         """
@@ -280,16 +292,13 @@ class StripeClient(BaseClient):
                 verified=False,
                 event=None,
             )
-        try:
-            stripe = self.sdk()
-        except SDKNotInstalled as exc:
-            return failure(str(exc), error_code="sdk_missing", verified=False, event=None)
+        verify, mismatch = _signature_verifier()
         tolerance = conf.STRIPE_WEBHOOK_TOLERANCE
         error = "The signature does not match."
         for secret in secrets:
             try:
-                stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance)
-            except stripe.SignatureVerificationError as exc:
+                verify(payload, signature, secret, tolerance)
+            except mismatch as exc:
                 error = str(exc).split(". ")[0] + "."
                 continue
             except (ValueError, TypeError, UnicodeDecodeError):

@@ -34,7 +34,7 @@ def stripe_event(
 def sign_stripe_payload(
     body: str | bytes, secret: str | None = None, timestamp: int | None = None
 ) -> str:
-    """The ``Stripe-Signature`` header for ``body``, made with the stripe SDK.
+    """The ``Stripe-Signature`` header for ``body``, made as Stripe makes it (no SDK needed).
 
     ``secret`` defaults to the first configured ``STRIPE_WEBHOOK_SECRET``, else
     the simulation secret patchbay accepts while simulating.

@@ -1,7 +1,7 @@
 """Sign and post Twilio webhooks exactly as Twilio does (``X-Twilio-Signature``).
 
-Twilio signs the full URL it requests plus the sorted form parameters, with
-the SDK's ``RequestValidator``: HMAC-SHA1 under the auth token, or
+Twilio signs the full URL it requests plus the sorted form parameters, as the SDK's
+``RequestValidator`` does (no SDK needed): HMAC-SHA1 under the auth token, or
 HMAC-SHA256 under a SharedKey secret when it announces so in
 ``X-Twilio-Webhooks-Signature-Settings``. The helpers sign the URL the
 endpoint verifies: ``PATCHBAY_PUBLIC_URL`` + path when it is set, else the
@@ -33,7 +33,7 @@ _TEST_ACCOUNT_SID = "AC" + "0" * 32
 def sign_twilio_request(
     url: str, params: Mapping[str, str], token: str | None = None, *, algorithm: str = HMAC_SHA1
 ) -> str:
-    """The ``X-Twilio-Signature`` of a POST of ``params`` to ``url``, made with the SDK.
+    """The ``X-Twilio-Signature`` of a POST of ``params`` to ``url``, as Twilio signs it.
 
     ``token`` defaults to the secret patchbay's endpoints verify with: for
     ``HMAC_SHA1`` the auth token (:setting:`TWILIO_AUTH_TOKEN`), for

@@ -15,6 +15,7 @@ from typing import Any
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
+from patchbay.core.sdk import sdk_available
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
@@ -116,7 +117,7 @@ class TwilioClient(BaseClient):
                     f"The message body must be 1 to {MAX_BODY_LENGTH} characters.",
                     error_code="invalid_body",
                 )
-            to = numbers.parse_address(to_number, channel)
+            to = numbers.parse_address(to_number, channel, simulating=self.debug_mode)
             message.update(to=to.twilio, body=body, channel=to.channel)
             sender = self._sender(from_number, to.channel)
             message.update(sender)
@@ -165,7 +166,7 @@ class TwilioClient(BaseClient):
 
         def validate() -> None:
             try:
-                normalized["number"] = numbers.normalize(phone_number)
+                normalized["number"] = numbers.normalize(phone_number, simulating=self.debug_mode)
             except ServiceError:
                 normalized["number"] = ""
 
@@ -244,7 +245,7 @@ class TwilioClient(BaseClient):
                     f"Unknown channel {channel!r}: use 'sms', 'call' or 'whatsapp'.",
                     error_code="invalid_channel",
                 )
-            request["to"] = numbers.normalize(phone_number)
+            request["to"] = numbers.normalize(phone_number, simulating=self.debug_mode)
             request["service_sid"] = conf.TWILIO_VERIFY_SERVICE_SID
             if not (request["service_sid"] or self.debug_mode):
                 raise ServiceError(
@@ -296,7 +297,7 @@ class TwilioClient(BaseClient):
         request: dict[str, str] = {}
 
         def validate() -> None:
-            request["to"] = numbers.normalize(phone_number)
+            request["to"] = numbers.normalize(phone_number, simulating=self.debug_mode)
             request["code"] = clean_code(code, twilio_verify=True) or ""
             if not request["code"]:
                 raise ServiceError("The code must be 4 to 10 digits.", error_code="invalid_code")
@@ -352,7 +353,9 @@ class TwilioClient(BaseClient):
             or self.config.get("from_number")
         )
         if explicit:
-            return {"from_": numbers.parse_address(explicit, channel).twilio}
+            return {
+                "from_": numbers.parse_address(explicit, channel, simulating=self.debug_mode).twilio
+            }
         if self.config.get("messaging_service_sid"):
             return {"messaging_service_sid": self.config["messaging_service_sid"]}
         if self.debug_mode:
@@ -373,6 +376,16 @@ class TwilioClient(BaseClient):
 def _simulated_lookup(normalized: str, original: str) -> dict[str, Any]:
     if not normalized:
         return {"valid": False, "data": {"phone_number": str(original)}}
+    if not sdk_available("phonenumbers"):  # a strict E.164 number, simulated without data
+        return {
+            "valid": True,
+            "data": {
+                "phone_number": normalized,
+                "country_code": None,
+                "carrier": {"name": None, "type": "unknown"},
+                "line_type": "unknown",
+            },
+        }
     import phonenumbers
     from phonenumbers import carrier, number_type
 

@@ -27,12 +27,15 @@ def message_status(event: WebhookEvent) -> None:
 
 @receiver("twilio", "message.received")
 def message_received(event: WebhookEvent) -> None:
+    from patchbay.core.simulation import should_simulate
     from patchbay.twilio import numbers
     from patchbay.twilio.tracking import apply_keyword
 
     payload = event.payload
     try:
-        sender: numbers.Address | None = numbers.parse_address(payload["From"])
+        sender: numbers.Address | None = numbers.parse_address(
+            payload["From"], simulating=should_simulate()
+        )
     except ServiceError:  # a short code or an alphanumeric sender: keep it as given
         sender = None
     sms, created = SMS.objects.get_or_create(

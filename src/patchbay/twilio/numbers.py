@@ -1,13 +1,24 @@
-"""Phone numbers: parsed and normalized to E.164 with ``phonenumbers`` before any call."""
+"""Phone numbers: parsed and normalized to E.164 with ``phonenumbers`` before any call.
+
+Simulating in a project without ``phonenumbers`` (no ``twilio`` extra), a
+number is accepted only if it is already strict E.164 (see
+:data:`STRICT_E164`): simulation needs no SDK, and a number that parses
+without one cannot be read wrongly. Live, ``phonenumbers`` is required.
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import NamedTuple
 
 from patchbay.conf import conf
-from patchbay.core.sdk import import_sdk
+from patchbay.core.sdk import import_sdk, sdk_available
 from patchbay.exceptions import ServiceError
+
+#: What simulation accepts without ``phonenumbers``: ``+``, a country code that does not
+#: start with 0, and 7 to 14 more digits (E.164 numbers have at most 15), nothing else.
+STRICT_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 
 SMS = "sms"
 WHATSAPP = "whatsapp"
@@ -26,12 +37,29 @@ class Address(NamedTuple):
         return f"{_WHATSAPP_PREFIX}{self.number}" if self.channel == WHATSAPP else self.number
 
 
-def normalize(number: str, region: str | None = None) -> str:
+def normalize(number: str, region: str | None = None, *, simulating: bool = False) -> str:
     """``number`` in E.164 (``+14155552671``), or a ``ServiceError`` ``invalid_number``.
 
     Numbers without a ``+`` are read in ``region``, else ``TWILIO_DEFAULT_REGION``.
+    ``simulating`` without ``phonenumbers`` installed, only strict E.164 is
+    accepted (:data:`STRICT_E164`); otherwise a missing ``phonenumbers``
+    raises :class:`~patchbay.exceptions.SDKNotInstalled`.
     """
-    return _normalize(str(number), region or conf.TWILIO_DEFAULT_REGION)
+    text = str(number)
+    if simulating and not _phonenumbers_installed():
+        if STRICT_E164.fullmatch(text):
+            return text
+        raise ServiceError(
+            f"{text:.40} is not a valid phone number: without phonenumbers (pip install "
+            '"django-patchbay[twilio]"), simulation accepts only E.164, e.g. +14155552671.',
+            error_code="invalid_number",
+        )
+    return _normalize(text, region or conf.TWILIO_DEFAULT_REGION)
+
+
+@functools.cache
+def _phonenumbers_installed() -> bool:
+    return sdk_available("phonenumbers")
 
 
 # Parsing costs tens of microseconds and a send parses its numbers up to three times
@@ -50,8 +78,11 @@ def _normalize(number: str, region: str | None) -> str:
     return e164
 
 
-def parse_address(address: str, channel: str | None = None) -> Address:
-    """An :class:`Address` from ``+1…`` or ``whatsapp:+1…``; ``channel`` may force one."""
+def parse_address(address: str, channel: str | None = None, *, simulating: bool = False) -> Address:
+    """An :class:`Address` from ``+1…`` or ``whatsapp:+1…``; ``channel`` may force one.
+
+    ``simulating``: as for :func:`normalize`.
+    """
     text = str(address).strip()
     if text.lower().startswith(_WHATSAPP_PREFIX):
         text, channel = text[len(_WHATSAPP_PREFIX) :], WHATSAPP
@@ -59,7 +90,7 @@ def parse_address(address: str, channel: str | None = None) -> Address:
         raise ServiceError(
             f"Unknown channel {channel!r}: use 'sms' or 'whatsapp'.", error_code="invalid_channel"
         )
-    return Address(channel or SMS, normalize(text))
+    return Address(channel or SMS, normalize(text, simulating=simulating))
 
 
 def _invalid(number: object) -> ServiceError:

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from patchbay.conf import conf
+from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
 from patchbay.results import Result, failure, success
@@ -35,8 +36,9 @@ def send_sms(
 
     A number that texted STOP is refused (``error_code`` ``"opted_out"``). A
     failed send is saved too, with its error. Simulating, the message is
-    printed, and signed status callbacks (queued → sent → delivered) are
-    delivered to the status endpoint, so the row ends up delivered.
+    logged on the simulated console (``patchbay.simulation``), and signed
+    status callbacks (queued → sent → delivered) are delivered to the status
+    endpoint, so the row ends up delivered.
     """
     return _send(
         to_number, body, from_number, save_to_db, user=user, channel=channel, request=request
@@ -56,7 +58,9 @@ def _send(
 ) -> Result:
     client = TwilioClient()
     try:
-        address: numbers.Address | None = numbers.parse_address(to_number, channel)
+        address: numbers.Address | None = numbers.parse_address(
+            to_number, channel, simulating=client.debug_mode
+        )
     except ServiceError:
         address = None  # the client refuses it below, with the same error, and logs it
     refusal = _refusal(client, address, save_to_db)
@@ -66,8 +70,9 @@ def _send(
         result = client.send_sms(to_number, body, from_number=from_number, channel=channel)
     if result.get("simulated"):
         # Like Django's console email backend: in development, show what would be sent,
-        # codes included (it goes to the terminal only, never to a log or the database).
-        print(f"[patchbay simulated {result['channel']}] to {result['to']}: {body}")
+        # codes included, on the simulated console only (never the database or the
+        # IntegrationLog, which store the body masked).
+        console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], body)
     if not save_to_db:
         return result
     sms = SMS.objects.create(

@@ -10,6 +10,7 @@ from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import is_mounted, patchbay_path
 from patchbay.models import SMS
+from patchbay.twilio.signature import compute_signature
 from patchbay.twilio.webhooks import signing_token
 from patchbay.webhooks.loopback import deliver_webhook
 
@@ -18,11 +19,8 @@ _URL_NAME = "patchbay:twilio-status-callback"
 
 
 def sign(url: str, params: dict[str, str], token: str, algorithm: str | None = None) -> str:
-    """An ``X-Twilio-Signature`` made with the SDK's own ``RequestValidator``."""
-    from twilio.request_validator import RequestValidator
-
-    signature: str = RequestValidator(token).compute_signature(url, params, algorithm)
-    return signature
+    """An ``X-Twilio-Signature``, as Twilio makes it (no SDK needed)."""
+    return compute_signature(token, url, params, algorithm)
 
 
 def require_status_endpoint() -> None:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.core import ratelimit
+from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
 from patchbay.results import Result, failure, success
@@ -60,7 +61,7 @@ def initiate_phone_verification(phone_number: str, request: HttpRequest | None =
     limit and, when authenticated, the user recorded on the verification.
     """
     try:
-        phone = numbers.normalize(phone_number)
+        phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
     backend = _backend()
@@ -103,7 +104,7 @@ def verify_phone_code(phone_number: str, code: str) -> Result:
     guesses cannot exceed the limit.
     """
     try:
-        phone = numbers.normalize(phone_number)
+        phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
     verification = (
@@ -161,8 +162,10 @@ def _deliver(verification: PhoneVerification, code: str) -> Result:
     if verification.backend == TWILIO_VERIFY:
         sent = TwilioClient().start_verification(phone)
         if sent.get("simulated"):
-            # Like the simulated SMS of the local backend: shown in the terminal only.
-            print(f"[patchbay simulated verify] to {phone}: {codes.simulated_verify_code(phone)}")
+            # Like the simulated SMS of the local backend: on the simulated console only.
+            console.info(
+                "[patchbay simulated verify] to %s: %s", phone, codes.simulated_verify_code(phone)
+            )
         return sent
     sent = shortcuts.send_verification_code(phone, code)
     if sent.get("sms_id") is not None:

@@ -1,4 +1,7 @@
-"""Twilio's status callback and inbound message endpoints, verified with ``RequestValidator``.
+"""Twilio's status callback and inbound message endpoints, verified as Twilio signs.
+
+The SDK's ``RequestValidator`` verifies when the SDK is installed, else
+:mod:`patchbay.twilio.signature`, the same scheme.
 
 Twilio signs the full URL it requested. Behind a proxy that URL is not what
 Django sees unless ``PATCHBAY_PUBLIC_URL`` is set (or Django is told to trust
@@ -12,9 +15,11 @@ from typing import Any, ClassVar
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 from patchbay.conf import conf
+from patchbay.core.sdk import sdk_available
 from patchbay.core.simulation import should_simulate
 from patchbay.exceptions import WebhookVerificationError
 from patchbay.models import WebhookEvent
+from patchbay.twilio import signature as twilio_signature
 from patchbay.twilio.client import TwilioClient
 from patchbay.webhooks import VerifiedDelivery
 from patchbay.webhooks.views import WebhookView
@@ -42,6 +47,19 @@ def signing_token(signed_with_shared_key: bool) -> str | None:
     return SIMULATION_AUTH_TOKEN if should_simulate() else None
 
 
+def _validate(
+    token: str, url: str, params: QueryDict, signature: str, settings_header: str | None
+) -> bool:
+    """The SDK's ``RequestValidator`` if installed, else patchbay's own (no SDK needed)."""
+    if sdk_available("twilio"):
+        from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+        algorithm = get_signature_algorithm(settings_header)
+        return bool(RequestValidator(token).validate(url, params, signature, algorithm))
+    algorithm = twilio_signature.signature_algorithm(settings_header)
+    return twilio_signature.validate(token, url, params, signature, algorithm)
+
+
 class TwilioWebhookView(WebhookView):
     """Shared verification of Twilio's form-encoded, URL-signed webhooks."""
 
@@ -49,8 +67,6 @@ class TwilioWebhookView(WebhookView):
     event_type: ClassVar[str] = ""
 
     def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
-        from twilio.request_validator import RequestValidator, get_signature_algorithm
-
         signature = request.headers.get("X-Twilio-Signature")
         if not signature:
             raise WebhookVerificationError("Missing X-Twilio-Signature header.")
@@ -59,9 +75,7 @@ class TwilioWebhookView(WebhookView):
         if not token:
             raise WebhookVerificationError("TWILIO_AUTH_TOKEN is not configured.")
         params = QueryDict(body.decode("utf-8"))
-        validator = RequestValidator(token)
-        algorithm = get_signature_algorithm(settings_header)
-        if not validator.validate(public_url(request), params, signature, algorithm):
+        if not _validate(token, public_url(request), params, signature, settings_header):
             raise WebhookVerificationError("Invalid Twilio signature for this URL.")
         payload = {key: params.get(key) for key in params}
         return self.delivery(payload)

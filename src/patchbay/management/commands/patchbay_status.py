@@ -15,8 +15,9 @@ from patchbay.models import HealthCheck
 
 class Command(BaseCommand):
     help = (
-        "Show each registered service's mode, switch, SDK, missing configuration, where each "
-        "configuration value comes from (never the values), health and circuit breaker."
+        "Show each registered service's mode, switch, SDK, missing configuration (and, "
+        "simulating, what live use would need), where each configuration value comes from "
+        "(never the values), health and circuit breaker."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -65,8 +66,12 @@ class Command(BaseCommand):
             self._line("SDK installed", "no", self.style.ERROR)
         if service["missing"]:
             self._line("missing configuration", ", ".join(service["missing"]), self.style.ERROR)
+        elif service["mode"] == "simulated":
+            self._line("missing configuration", f"none ({service['note']})")
         else:
             self._line("missing configuration", "none")
+        if service["mode"] == "simulated" and service["missing_for_live"]:
+            self._line("missing for live use", ", ".join(service["missing_for_live"]))
         sources = ", ".join(f"{name} from {source}" for name, source in service["sources"].items())
         self._line("configuration", sources or "none")
         rate = service["success_rate"]
