@@ -110,3 +110,35 @@ def test_nothing_reaches_the_console_live(settings, caplog):
     LoopsClient().transactional_email("ada@example.com", "tpl_1", {"loginUrl": "https://x/l/t"})
 
     assert [record for record in caplog.records if record.name == "patchbay.simulation"] == []
+
+
+class TestConsoleWhileDebugging:
+    """A fresh project configures no LOGGING: the simulated console still shows."""
+
+    @pytest.fixture
+    def logger(self):
+        # Not from logging.getLogger: pytest attaches its capturing handlers to those.
+        return logging.Logger("patchbay.simulation")  # no handler anywhere above it
+
+    def test_added_where_no_handler_reaches_the_logger(self, logger, settings, capsys):
+        from patchbay.core.simulation import show_console_while_debugging
+
+        assert show_console_while_debugging(logger) is True
+        settings.DEBUG = True
+        logger.info("[patchbay simulated sms] to +1…: 123456")
+        assert "123456" in capsys.readouterr().err
+
+    def test_silent_while_debug_is_off(self, logger, settings, capsys):
+        from patchbay.core.simulation import show_console_while_debugging
+
+        show_console_while_debugging(logger)
+        settings.DEBUG = False
+        logger.info("[patchbay simulated sms] to +1…: 123456")
+        assert capsys.readouterr().err == ""
+
+    def test_a_project_that_configured_logging_is_left_alone(self, logger):
+        from patchbay.core.simulation import show_console_while_debugging
+
+        logger.addHandler(logging.NullHandler())
+        assert show_console_while_debugging(logger) is False
+        assert len(logger.handlers) == 1

@@ -24,6 +24,11 @@ class PatchbayConfig(AppConfig):
 
         post_migrate.connect(_ensure_service_rows, sender=self)
 
+        # After Django applied LOGGING: simulated links and codes must reach the developer.
+        from patchbay.core.simulation import show_console_while_debugging
+
+        show_console_while_debugging()
+
 
 def _ensure_service_rows(**kwargs: Any) -> None:
     """Give every registered service a row, so the admin lists it from the start."""

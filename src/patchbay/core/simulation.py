@@ -25,6 +25,28 @@ from patchbay.conf import conf
 console = logging.getLogger("patchbay.simulation")
 
 
+def show_console_while_debugging(logger: logging.Logger = console) -> bool:
+    """Show ``logger`` on stderr while ``DEBUG`` is on, unless logging already handles it.
+
+    A fresh project configures no handler for it, and Python shows ``INFO``
+    records only through one: simulated sign-in links and codes would reach no
+    one. Like Django's default ``django`` console handler, this one passes records
+    only while ``DEBUG`` is True, and a project whose ``LOGGING`` reaches the
+    logger (its own handlers or the root's) is left alone. Returns whether it
+    added the handler.
+    """
+    if logger.hasHandlers():
+        return False
+    from django.utils.log import RequireDebugTrue
+
+    handler = logging.StreamHandler()
+    handler.addFilter(RequireDebugTrue())
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    return True
+
+
 def should_simulate(debug_mode: bool | None = None) -> bool:
     """``debug_mode``, else ``PATCHBAY_SIMULATE``, else ``TESTING is True``, else ``DEBUG``."""
     if debug_mode is not None:
