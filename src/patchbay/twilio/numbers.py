@@ -12,6 +12,7 @@ from patchbay.exceptions import ServiceError
 SMS = "sms"
 WHATSAPP = "whatsapp"
 _WHATSAPP_PREFIX = "whatsapp:"
+_EXAMPLE = "+14155552671"
 
 
 class Address(NamedTuple):
@@ -30,8 +31,15 @@ def normalize(number: str, region: str | None = None) -> str:
     """``number`` in E.164 (``+14155552671``), or a ``ServiceError`` ``invalid_number``.
 
     Numbers without a ``+`` are read in ``region``, else ``TWILIO_DEFAULT_REGION``.
+    The error says how to write the number (or that it is empty).
     """
-    return _normalize(str(number), region or conf.get("TWILIO_DEFAULT_REGION", None))
+    text = str(number or "").strip()
+    if not text:
+        raise ServiceError(
+            f"The phone number is empty: enter it with its country code (e.g. {_EXAMPLE}).",
+            error_code="invalid_number",
+        )
+    return _normalize(text, region or conf.get("TWILIO_DEFAULT_REGION", None))
 
 
 # Parsing costs tens of microseconds and a send parses its numbers up to three times
@@ -43,16 +51,16 @@ def _normalize(number: str, region: str | None) -> str:
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as exc:
-        raise _invalid(number) from exc
+        raise _invalid(number, region) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise _invalid(number)
+        raise _invalid(number, region)
     e164: str = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return e164
 
 
 def parse_address(address: str, channel: str | None = None) -> Address:
     """An :class:`Address` from ``+1…`` or ``whatsapp:+1…``; ``channel`` may force one."""
-    text = str(address).strip()
+    text = str(address or "").strip()
     if text.lower().startswith(_WHATSAPP_PREFIX):
         text, channel = text[len(_WHATSAPP_PREFIX) :], WHATSAPP
     if channel not in (None, SMS, WHATSAPP):
@@ -62,5 +70,15 @@ def parse_address(address: str, channel: str | None = None) -> Address:
     return Address(channel or SMS, normalize(text))
 
 
-def _invalid(number: object) -> ServiceError:
-    return ServiceError(f"{number!s:.40} is not a valid phone number.", error_code="invalid_number")
+def _invalid(number: str, region: str | None) -> ServiceError:
+    shown = f'"{number:.40}" is not a valid phone number'
+    if number.startswith("+"):
+        fix = f": check the country code and the digits after it (e.g. {_EXAMPLE})."
+    elif region:
+        fix = f" in {region}: check it, or include the country code (e.g. {_EXAMPLE})."
+    else:
+        fix = (
+            f": include the country code (e.g. {_EXAMPLE}), or set TWILIO_DEFAULT_REGION "
+            "to read numbers written without one."
+        )
+    return ServiceError(shown + fix, error_code="invalid_number")
