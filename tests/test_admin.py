@@ -146,6 +146,23 @@ def test_add_form_lists_providers_and_shows_fields_of_the_chosen_one(admin_clien
     assert f'value="{PROVIDER}"' in chosen.content.decode()
 
 
+@pytest.mark.parametrize("provider", ["stripe", "twilio", "loops", "aws", PROVIDER])
+def test_no_page_offers_a_test_mode(admin_client, db, provider):
+    # Sandbox use is the credentials stored (test keys) or simulation, not a switch.
+    service, _ = ExternalService.objects.get_or_create(provider=provider)
+    pages = [
+        reverse("admin:patchbay_externalservice_changelist"),
+        change_url(service),
+        reverse("admin:patchbay_externalservice_add") + f"?provider={provider}",
+    ]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        content = response.content.decode().lower()
+        assert "test_mode" not in content
+        assert "test mode" not in content
+
+
 def test_adding_a_service_encrypts_its_secret(admin_client, db):
     ExternalService.objects.filter(provider=PROVIDER).delete()
     url = reverse("admin:patchbay_externalservice_add") + f"?provider={PROVIDER}"

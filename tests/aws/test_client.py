@@ -62,6 +62,38 @@ def test_missing_local_file_is_a_clear_error(client, tmp_path):
     assert (result["success"], result["error_code"]) == (False, "invalid_request")
 
 
+def test_uploads_to_a_missing_bucket_are_not_found(bucket, tmp_path, caplog):
+    # boto3's upload_file wraps the ClientError in S3UploadFailedError; upload_fileobj does not.
+    path = tmp_path / "a.txt"
+    path.write_text("x")
+    client = S3Client(aws_s3_bucket_name="no-such-bucket-here")
+    from_path = client.upload_file(str(path), "a.txt")
+    from_object = client.upload_fileobj(io.BytesIO(b"x"), "a.txt")
+    for result in (from_path, from_object):
+        assert (result["success"], result["error_code"]) == (False, "not_found")
+        assert "NoSuchBucket" in result["error"]
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+_FAILED = "Failed to upload a.txt to b/a.txt:"
+
+
+@pytest.mark.parametrize(
+    ("message", "error_code"),
+    [
+        (f"{_FAILED} An error occurred (AccessDenied) when calling PutObject", "permission_error"),
+        (f"{_FAILED} An error occurred (SlowDown) when calling UploadPart", "api_error"),
+        (f"{_FAILED} something else", "api_error"),
+    ],
+)
+def test_upload_failures_without_the_chained_error_map_their_code(message, error_code):
+    from boto3.exceptions import S3UploadFailedError
+
+    error = S3Client(aws_s3_bucket_name="b").translate_exception(S3UploadFailedError(message))
+    assert error.error_code == error_code
+    assert message in error.message
+
+
 def test_download_file(client, bucket, tmp_path):
     bucket.put_object(Bucket=BUCKET, Key="a/b.txt", Body=b"payload")
     destination = tmp_path / "out.txt"

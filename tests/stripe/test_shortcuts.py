@@ -4,6 +4,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+from django.contrib.auth.models import AnonymousUser
 
 from patchbay.core.simulation import outbox
 from patchbay.models import StripeCustomer, StripeSubscription
@@ -49,6 +50,31 @@ class TestLive:
         body = sent(responses.calls[0])
         assert (body["customer"], body["mode"]) == ("cus_known", "subscription")
         assert "customer_email" not in body
+
+    @responses.activate
+    def test_checkout_for_an_anonymous_user_names_no_user(self):
+        # request.user of a visitor: no "None" user id, and no customer that belongs to nobody.
+        StripeCustomer.objects.create(customer_id="cus_orphan")
+        responses.post(f"{API}/checkout/sessions", json={"id": "cs_1"})
+        result = shortcuts.create_subscription_checkout(
+            "price_1", user=AnonymousUser(), customer_email="guest@example.com"
+        )
+        assert result["success"] is True
+        body = sent(responses.calls[0])
+        assert body["customer_email"] == "guest@example.com"
+        user_keys = {
+            "customer",
+            "client_reference_id",
+            "metadata[user_id]",
+            "subscription_data[metadata][user_id]",
+        }
+        assert not user_keys & body.keys()
+
+    def test_create_customer_from_an_anonymous_user_is_refused(self):
+        StripeCustomer.objects.create(customer_id="cus_orphan")
+        result = shortcuts.create_customer_from_user(AnonymousUser())
+        assert (result["success"], result["error_code"]) == (False, "invalid_request")
+        assert "customer" not in result
 
     @responses.activate
     def test_create_customer_from_user_creates_once(self, user):
@@ -142,6 +168,24 @@ class TestSimulatedCheckout:
             StripeSubscription.objects.values_list("latest_invoice_status", flat=True)
         ) == ["paid"]
         assert outbox.filter(provider="stripe", operation="create_checkout_session")
+
+    def test_a_second_checkout_keeps_the_customers_email(self, client, user):
+        for price in ("price_once", "price_again"):
+            session = shortcuts.create_checkout_session(price, user=user)["session"]
+            client.post(session["url"], {"action": "pay"})
+        customer = StripeCustomer.objects.get()
+        assert (customer.user, customer.email) == (user, "ada@example.com")
+
+    def test_an_anonymous_checkout_completes(self, client):
+        result = shortcuts.create_checkout_session(
+            "price_once", user=AnonymousUser(), customer_email="guest@example.com"
+        )
+        session = result["session"]
+        assert session["metadata"] == {}
+        assert session["client_reference_id"] is None
+        assert client.post(session["url"], {"action": "pay"}).status_code == 302
+        customer = StripeCustomer.objects.get()
+        assert (customer.user, customer.email) == (None, "guest@example.com")
 
     def test_your_own_handlers_run_offline(self, client, user):
         from patchbay.webhooks import receiver

@@ -159,6 +159,23 @@ class TestLocalState:
         assert StripeCustomer.objects.get().user == user
         assert StripeSubscription.objects.get().user == user
 
+    def test_a_checkout_without_an_email_keeps_the_known_one(self, client, django_user_model):
+        user = django_user_model.objects.create_user("ada", "ada@example.com", "pw")
+        StripeCustomer.objects.create(customer_id="cus_ada", user=user, email="ada@example.com")
+        session = {
+            "id": "cs_2",
+            "object": "checkout.session",
+            "customer": "cus_ada",
+            "client_reference_id": str(user.pk),
+            "customer_email": None,
+            "customer_details": {"email": None},
+        }
+        post_event(client, make_event("checkout.session.completed", session))
+        assert StripeCustomer.objects.get().email == "ada@example.com"
+        changed = {**session, "id": "cs_3", "customer_details": {"email": "ada@new.example"}}
+        post_event(client, make_event("checkout.session.completed", changed))
+        assert StripeCustomer.objects.get().email == "ada@new.example"
+
     def test_subscription_metadata_names_the_user(self, client, django_user_model):
         user = django_user_model.objects.create_user("bob", "bob@example.com", "pw")
         post_event(

@@ -47,6 +47,46 @@ class TestNumbers:
             normalize(raw)
         assert info.value.error_code == "invalid_number"
 
+    @pytest.mark.parametrize("raw", ["020 7946 0018", "12"])
+    def test_a_number_without_country_code_says_how_to_fix_it(self, raw, settings):
+        settings.TWILIO_DEFAULT_REGION = None
+        with pytest.raises(ServiceError) as info:
+            normalize(raw)
+        message = info.value.message
+        assert message.startswith(f'"{raw}" is not a valid phone number')
+        assert "country code (e.g. +14155552671)" in message
+        assert "TWILIO_DEFAULT_REGION" in message
+
+    def test_in_a_default_region_the_setting_is_not_suggested(self, settings):
+        settings.TWILIO_DEFAULT_REGION = "GB"
+        with pytest.raises(ServiceError) as info:
+            normalize("12")
+        assert "not a valid phone number in GB" in info.value.message
+        assert "country code (e.g. +14155552671)" in info.value.message
+        assert "TWILIO_DEFAULT_REGION" not in info.value.message
+
+    def test_a_number_with_a_country_code_asks_to_check_it(self):
+        with pytest.raises(ServiceError) as info:
+            normalize("+1 555")
+        assert info.value.message.startswith('"+1 555" is not a valid phone number')
+        assert "country code and the digits after it" in info.value.message
+        assert "TWILIO_DEFAULT_REGION" not in info.value.message
+
+    @pytest.mark.parametrize("raw", ["", "   ", None])
+    def test_an_empty_number_is_called_empty(self, raw):
+        with pytest.raises(ServiceError) as info:
+            normalize(raw)
+        assert info.value.error_code == "invalid_number"
+        assert info.value.message.startswith("The phone number is empty")
+        assert "not a valid" not in info.value.message
+
+    def test_sending_to_an_empty_number_says_so(self):
+        result = TwilioClient().send_sms("", "hi")
+        assert (result["error_code"], result["error"].split(":")[0]) == (
+            "invalid_number",
+            "The phone number is empty",
+        )
+
 
 @responses.activate
 def test_send_sms():
@@ -264,13 +304,19 @@ class TestNumbersWithoutPhonenumbers:
         assert numbers_without_phonenumbers.normalize(number, simulating=True) == number
 
     @pytest.mark.parametrize(
-        "number", ["4155552671", "+1 415 555 2671", "+0123456789", "+1415", "+1" + "2" * 15, ""]
+        "number", ["4155552671", "+1 415 555 2671", "+0123456789", "+1415", "+1" + "2" * 15]
     )
     def test_anything_else_is_an_invalid_number(self, numbers_without_phonenumbers, number):
         with pytest.raises(ServiceError) as caught:
             numbers_without_phonenumbers.normalize(number, simulating=True)
         assert caught.value.error_code == "invalid_number"
         assert "E.164" in caught.value.message
+
+    def test_an_empty_number_says_so(self, numbers_without_phonenumbers):
+        with pytest.raises(ServiceError) as caught:
+            numbers_without_phonenumbers.normalize("", simulating=True)
+        assert caught.value.error_code == "invalid_number"
+        assert "empty" in caught.value.message
 
     def test_live_still_parses_with_phonenumbers(self, numbers_without_phonenumbers):
         assert numbers_without_phonenumbers.normalize("+1 415 555 2671") == "+14155552671"

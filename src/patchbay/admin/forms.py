@@ -38,7 +38,7 @@ class ExternalServiceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = ExternalService
-        fields = ["provider", "name", "enabled", "test_mode", "options"]
+        fields = ["provider", "name", "enabled", "options"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

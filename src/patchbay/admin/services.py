@@ -79,7 +79,6 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "provider",
         "name",
         "enabled",
-        "test_mode",
         "health",
         "consecutive_failures",
         "success_rate",
@@ -88,7 +87,7 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "last_checked_at",
     ]
     list_display_links = ["provider", "name"]
-    list_filter = ["enabled", "test_mode", "health_status"]
+    list_filter = ["enabled", "health_status"]
     search_fields = ["provider", "name"]
     actions = ["test_connection", "enable", "disable"]
 
@@ -106,7 +105,7 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> list[tuple[_StrOrPromise | None, _FieldOpts]]:
         client_class = self._client_class(request, obj)
         fieldsets: list[tuple[_StrOrPromise | None, _FieldOpts]] = [
-            (None, {"fields": ["provider", "name", "enabled", "test_mode"]})
+            (None, {"fields": ["provider", "name", "enabled"]})
         ]
         if client_class is None:
             fieldsets.append((_("Options"), {"fields": ["options"], "description": NO_CLIENT}))

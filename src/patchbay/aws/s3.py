@@ -10,6 +10,7 @@ those stores need from boto3 1.36 on.
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 from collections.abc import Mapping
 from typing import IO, Any
@@ -25,6 +26,7 @@ from patchbay.results import Result
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchBucket"}
 _AUTH = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}
 _RETRYABLE = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "503", "500"}
+_ERROR_CODE_IN_TEXT = re.compile(r"An error occurred \((\w+)\)")
 _METHODS = {
     "GET": "get_object",
     "PUT": "put_object",
@@ -431,23 +433,26 @@ class S3Client(BaseClient):
         if isinstance(exc, FileNotFoundError):
             return ServiceError(f"No such local file: {exc.filename}", error_code="invalid_request")
         try:
+            from boto3 import exceptions as boto3_errors
             from botocore import exceptions as botocore_errors
         except ImportError:  # no SDK (simulating): the exception cannot be one of its own
             return super().translate_exception(exc)
+
+        if isinstance(exc, boto3_errors.S3UploadFailedError):
+            # upload_file re-raises S3's ClientError as this, chained (implicitly) to it.
+            wrapped = exc.__cause__ or exc.__context__
+            if isinstance(wrapped, Exception):
+                return self.translate_exception(wrapped)
+            # Unchained, only the text keeps the code: "... An error occurred (NoSuchBucket) ..."
+            found = _ERROR_CODE_IN_TEXT.search(str(exc))
+            if found is None:
+                return ServiceError(f"S3 upload failed: {exc}", error_code="api_error")
+            return _client_error(found.group(1), None, f"S3 upload failed: {exc}")
         if isinstance(exc, botocore_errors.ClientError):
             error = exc.response.get("Error", {})
             code = str(error.get("Code", ""))
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            message = f"S3 error {code}: {error.get('Message') or exc}"
-            if code in _NOT_FOUND or status == 404:
-                return ServiceError(message, error_code="not_found", status=status)
-            if code in _AUTH:
-                return ServiceError(message, error_code="authentication_error", status=status)
-            if code == "AccessDenied" or status == 403:
-                return ServiceError(message, error_code="permission_error", status=status)
-            if code in _RETRYABLE or (status or 0) >= 500:
-                return ServiceError(message, error_code="api_error", retryable=True, status=status)
-            return ServiceError(message, error_code="invalid_request", status=status)
+            return _client_error(code, status, f"S3 error {code}: {error.get('Message') or exc}")
         if isinstance(exc, botocore_errors.NoCredentialsError):
             return ServiceError(
                 "No AWS credentials: set AWS_ACCESS_KEY_ID and "
@@ -461,3 +466,16 @@ class S3Client(BaseClient):
                 f"Could not connect to S3: {exc}", error_code="connection_error", retryable=True
             )
         return super().translate_exception(exc)
+
+
+def _client_error(code: str, status: int | None, message: str) -> ServiceError:
+    """The ``ServiceError`` for S3's error ``code`` (and HTTP ``status`` when known)."""
+    if code in _NOT_FOUND or status == 404:
+        return ServiceError(message, error_code="not_found", status=status)
+    if code in _AUTH:
+        return ServiceError(message, error_code="authentication_error", status=status)
+    if code == "AccessDenied" or status == 403:
+        return ServiceError(message, error_code="permission_error", status=status)
+    if code in _RETRYABLE or (status or 0) >= 500:
+        return ServiceError(message, error_code="api_error", retryable=True, status=status)
+    return ServiceError(message, error_code="invalid_request", status=status)

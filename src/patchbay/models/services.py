@@ -34,9 +34,6 @@ class ExternalService(models.Model):
         default=True,
         help_text=_("A disabled service is never called: its calls fail with a clear error."),
     )
-    test_mode = models.BooleanField(
-        _("test mode"), default=False, help_text=_("Uses the provider's sandbox or test keys.")
-    )
     credentials = EncryptedJSONField(_("credentials"), editable=False)
     options = models.JSONField(_("options"), default=dict, blank=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urljoin
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.models import StripeCustomer, StripeSubscription
-from patchbay.results import Result
+from patchbay.results import Result, failure
 from patchbay.stripe.client import StripeClient
 from patchbay.stripe.state import CANCELED, link_customer
 
@@ -21,6 +21,11 @@ logger = logging.getLogger("patchbay.stripe")
 def _absolute(url: str) -> str:
     # Stripe wants absolute URLs; relative settings are resolved against the public URL.
     return urljoin(conf.PUBLIC_URL + "/", url) if conf.PUBLIC_URL else url
+
+
+def _signed_in(user: AbstractBaseUser | None) -> TypeGuard[AbstractBaseUser]:
+    # AnonymousUser has pk None: filtering on it would match the customers of no one.
+    return bool(getattr(user, "is_authenticated", False))
 
 
 def create_checkout_session(
@@ -38,10 +43,11 @@ def create_checkout_session(
     (relative ones are joined to ``PATCHBAY_PUBLIC_URL``). With ``user``: their
     existing Stripe customer is reused (else their email prefills Checkout),
     and ``user_id`` goes into the metadata so webhooks link everything back.
+    An anonymous ``user`` (a visitor's ``request.user``) counts as none.
     """
     metadata = dict(metadata or {})
     kwargs: dict[str, Any] = {"mode": mode}
-    if user is not None:
+    if _signed_in(user):
         metadata.setdefault("user_id", str(user.pk))
         kwargs["client_reference_id"] = str(user.pk)
         link = StripeCustomer.objects.filter(user_id=user.pk).first()
@@ -71,8 +77,11 @@ def create_subscription_checkout(
 def create_customer_from_user(user: AbstractBaseUser) -> Result:
     """The user's Stripe customer, created (and remembered) only if they have none.
 
-    ``result["created"]`` says whether a customer was created now.
+    ``result["created"]`` says whether a customer was created now. An anonymous
+    user has none: ``invalid_request``.
     """
+    if not _signed_in(user):
+        return failure("An anonymous user has no Stripe customer.", error_code="invalid_request")
     existing = StripeCustomer.objects.filter(user_id=user.pk).first()
     if existing is not None:
         return {
@@ -125,7 +134,7 @@ def handle_webhook_event(payload: bytes | str, signature: str | None) -> Result:
 
 def get_active_subscription(user: AbstractBaseUser) -> StripeSubscription | None:
     """The user's active or trialing subscription ending last, or None."""
-    if not getattr(user, "is_authenticated", False):
+    if not _signed_in(user):
         return None
     return (
         StripeSubscription.objects.filter(

@@ -39,8 +39,12 @@ def user_for(customer_id: str | None, metadata: dict[str, Any] | None) -> Abstra
 
 
 def link_customer(customer_id: str, user: AbstractBaseUser | None, email: str = "") -> None:
-    """Remember ``customer_id`` (and its user), and give the user its orphan subscriptions."""
-    defaults: dict[str, Any] = {"email": email or ""}
+    """Remember ``customer_id`` (and its user), and give the user its orphan subscriptions.
+
+    A known email is replaced only by a new one: a Checkout that reuses the
+    customer may carry none.
+    """
+    defaults: dict[str, Any] = {"email": email} if email else {}
     if (
         user is not None
         and not StripeCustomer.objects.filter(user_id=user.pk)
@@ -48,7 +52,9 @@ def link_customer(customer_id: str, user: AbstractBaseUser | None, email: str = 
         .exists()
     ):
         defaults["user"] = user
-    StripeCustomer.objects.update_or_create(customer_id=customer_id, defaults=defaults)
+    StripeCustomer.objects.update_or_create(
+        customer_id=customer_id, defaults=defaults, create_defaults={"email": "", **defaults}
+    )
     if user is not None:
         StripeSubscription.objects.filter(customer_id=customer_id, user__isnull=True).update(
             user=user

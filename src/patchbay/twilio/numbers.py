@@ -23,6 +23,7 @@ STRICT_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 SMS = "sms"
 WHATSAPP = "whatsapp"
 _WHATSAPP_PREFIX = "whatsapp:"
+_EXAMPLE = "+14155552671"
 
 
 class Address(NamedTuple):
@@ -43,15 +44,21 @@ def normalize(number: str, region: str | None = None, *, simulating: bool = Fals
     Numbers without a ``+`` are read in ``region``, else ``TWILIO_DEFAULT_REGION``.
     ``simulating`` without ``phonenumbers`` installed, only strict E.164 is
     accepted (:data:`STRICT_E164`); otherwise a missing ``phonenumbers``
-    raises :class:`~patchbay.exceptions.SDKNotInstalled`.
+    raises :class:`~patchbay.exceptions.SDKNotInstalled`. The error says how
+    to write the number (or that it is empty).
     """
-    text = str(number)
+    text = str(number or "").strip()
+    if not text:
+        raise ServiceError(
+            f"The phone number is empty: enter it with its country code (e.g. {_EXAMPLE}).",
+            error_code="invalid_number",
+        )
     if simulating and not _phonenumbers_installed():
         if STRICT_E164.fullmatch(text):
             return text
         raise ServiceError(
             f"{text:.40} is not a valid phone number: without phonenumbers (pip install "
-            '"django-patchbay[twilio]"), simulation accepts only E.164, e.g. +14155552671.',
+            f'"django-patchbay[twilio]"), simulation accepts only E.164, e.g. {_EXAMPLE}.',
             error_code="invalid_number",
         )
     return _normalize(text, region or conf.TWILIO_DEFAULT_REGION)
@@ -71,9 +78,9 @@ def _normalize(number: str, region: str | None) -> str:
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as exc:
-        raise _invalid(number) from exc
+        raise _invalid(number, region) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise _invalid(number)
+        raise _invalid(number, region)
     e164: str = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return e164
 
@@ -83,7 +90,7 @@ def parse_address(address: str, channel: str | None = None, *, simulating: bool 
 
     ``simulating``: as for :func:`normalize`.
     """
-    text = str(address).strip()
+    text = str(address or "").strip()
     if text.lower().startswith(_WHATSAPP_PREFIX):
         text, channel = text[len(_WHATSAPP_PREFIX) :], WHATSAPP
     if channel not in (None, SMS, WHATSAPP):
@@ -93,5 +100,15 @@ def parse_address(address: str, channel: str | None = None, *, simulating: bool 
     return Address(channel or SMS, normalize(text, simulating=simulating))
 
 
-def _invalid(number: object) -> ServiceError:
-    return ServiceError(f"{number!s:.40} is not a valid phone number.", error_code="invalid_number")
+def _invalid(number: str, region: str | None) -> ServiceError:
+    shown = f'"{number:.40}" is not a valid phone number'
+    if number.startswith("+"):
+        fix = f": check the country code and the digits after it (e.g. {_EXAMPLE})."
+    elif region:
+        fix = f" in {region}: check it, or include the country code (e.g. {_EXAMPLE})."
+    else:
+        fix = (
+            f": include the country code (e.g. {_EXAMPLE}), or set TWILIO_DEFAULT_REGION "
+            "to read numbers written without one."
+        )
+    return ServiceError(shown + fix, error_code="invalid_number")
