@@ -3,11 +3,16 @@
 
     python3 dev.py example [--port 8000]   # the example project at http://127.0.0.1:8000/
     python3 dev.py test [pytest args...]   # the test suite (paths are relative to the repo root)
+    python3 dev.py test --python 3.13 --django 6.1 [pytest args...]   # another Python/Django
 
 Both create ``.venv`` in the repository if it is missing and install the
 package (editable, every extra) with the ``test`` dependency group into it.
-The install is redone only when pyproject.toml changes. Standard library only,
-so it runs on a machine that has nothing but Python and access to PyPI.
+``test --python X.Y`` and ``--django X.Y`` (given before any pytest argument)
+use a virtual environment of their own instead, such as ``.venv-py313-django61``,
+made with that interpreter (found on PATH or in pyenv's versions directory) and
+holding the latest release of that Django series. The install is redone only
+when pyproject.toml changes. Standard library only, so it runs on a machine
+that has nothing but Python and access to PyPI.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -30,6 +37,12 @@ EXAMPLE_MANAGE = ROOT / "example_project" / "manage.py"
 # ``--group`` (PEP 735 dependency groups) arrived in pip 25.1.
 PIP_REQUIREMENT = "pip>=25.1"
 INSTALL_ARGS = ["-e", ".[all]", "--group", "test"]
+
+# The options of ``dev.py test`` that are dev.py's own, each with an example value;
+# anything else goes to pytest.
+TEST_OPTIONS = {"--python": "3.13", "--django": "6.1"}
+SERIES = re.compile(r"[0-9]+\.[0-9]+")
+REPORT_VERSION = "import sys; print('%d.%d' % sys.version_info[:2])"
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"  # noqa: S105  (a local development login, printed on start)
@@ -54,7 +67,11 @@ def fail(message: str) -> NoReturn:
 
 
 def run(
-    command: Sequence[str | Path], *, env: dict[str, str] | None = None, capture: bool = False
+    command: Sequence[str | Path],
+    *,
+    env: dict[str, str] | None = None,
+    capture: bool = False,
+    hint: str = "",
 ) -> str:
     """Run ``command`` from the repository root; a failure ends dev.py with a message."""
     arguments = [str(part) for part in command]
@@ -70,36 +87,133 @@ def run(
     except OSError as exc:
         fail(f"could not run {' '.join(arguments)}: {exc}")
     if completed.returncode != 0:
-        fail(f"{' '.join(arguments)} failed (exit code {completed.returncode}).")
+        fail(f"{' '.join(arguments)} failed (exit code {completed.returncode}).{hint}")
     return completed.stdout or ""
 
 
-def install_fingerprint() -> str:
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def install_fingerprint(venv: Path, install_args: Sequence[str]) -> str:
     """Changes whenever the install would differ: dependencies, install command or Python."""
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
-    digest.update((VENV / "pyvenv.cfg").read_bytes())
-    digest.update(" ".join([PIP_REQUIREMENT, *INSTALL_ARGS]).encode())
+    digest.update((venv / "pyvenv.cfg").read_bytes())
+    digest.update(" ".join([PIP_REQUIREMENT, *install_args]).encode())
     return digest.hexdigest()
 
 
-def ensure_venv() -> None:
-    """Create .venv and install the project into it, unless that is already done."""
-    if not VENV_PYTHON.exists():
-        say(f"Creating a virtual environment in {VENV}")
-        if subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=False).returncode:
+def ensure_venv(
+    venv: Path = VENV, base_python: str = sys.executable, django: str | None = None
+) -> None:
+    """Create ``venv`` and install the project into it, unless that is already done.
+
+    ``django`` ("6.1") pins the latest release of that series; otherwise pip picks one.
+    """
+    python = venv_python(venv)
+    stamp = venv / STAMP.name
+    install_args = list(INSTALL_ARGS)
+    hint = ""
+    if django is not None:
+        major, minor = (int(part) for part in django.split("."))
+        install_args.append(f"django>={major}.{minor},<{major}.{minor + 1}")
+        hint = f" Does Django {django} support that Python? See README.md, Supported versions."
+    if not python.exists():
+        say(f"Creating a virtual environment in {venv}")
+        if subprocess.run([base_python, "-m", "venv", str(venv)], check=False).returncode:
             fail(
                 "could not create the virtual environment. On Debian or Ubuntu, install "
                 "Python's venv module first: apt-get install python3-venv"
             )
-    fingerprint = install_fingerprint()
-    if STAMP.exists() and STAMP.read_text().strip() == fingerprint:
+        if venv != VENV:
+            # What Python 3.13's venv does by itself: keep git, and so ruff, out of it.
+            (venv / ".gitignore").write_text("*\n")
+    fingerprint = install_fingerprint(venv, install_args)
+    if stamp.exists() and stamp.read_text().strip() == fingerprint:
         return
-    say(f"Making sure .venv has {PIP_REQUIREMENT} (needed for dependency groups)")
-    run([VENV_PYTHON, "-m", "pip", "install", "--quiet", PIP_REQUIREMENT])
-    say("Installing django-patchbay (editable, all extras) and the test dependencies into .venv")
-    run([VENV_PYTHON, "-m", "pip", "install", "--quiet", *INSTALL_ARGS])
-    STAMP.write_text(fingerprint + "\n")
+    say(f"Making sure {venv.name} has {PIP_REQUIREMENT} (needed for dependency groups)")
+    run([python, "-m", "pip", "install", "--quiet", PIP_REQUIREMENT])
+    what = f", Django {django}.x," if django else ""
+    say(
+        f"Installing django-patchbay (editable, all extras){what} and the test "
+        f"dependencies into {venv.name}"
+    )
+    run([python, "-m", "pip", "install", "--quiet", *install_args], hint=hint)
+    stamp.write_text(fingerprint + "\n")
     say("Environment ready; it is reinstalled only when pyproject.toml changes")
+
+
+def python_version(python: str) -> str | None:
+    """``"3.13"`` for an interpreter that runs; None for one that does not (a pyenv shim
+    of a version that is not selected fails like that)."""
+    try:
+        completed = subprocess.run(
+            [python, "-c", REPORT_VERSION],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version = completed.stdout.strip()
+    return version if completed.returncode == 0 and SERIES.fullmatch(version) else None
+
+
+def pyenv_versions_dir() -> Path:
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+
+
+def find_python(wanted: str) -> tuple[str, str]:
+    """The interpreter and its version for ``--python``: a version ("3.13") or a path."""
+    if not SERIES.fullmatch(wanted):
+        version = python_version(wanted)
+        if version is None:
+            fail(f"--python {wanted}: not a version such as 3.13, nor a Python that runs.")
+        return wanted, version
+    candidates = []
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == wanted:
+        candidates.append(sys.executable)
+    on_path = shutil.which(f"python{wanted}")
+    if on_path:
+        candidates.append(on_path)
+    # pyenv installs each version under versions/3.13.0 and so on; newest patch first.
+    # Names such as 3.13.0t (free-threaded) or 3.13-dev do not match and are left alone.
+    versions = pyenv_versions_dir()
+    installed = re.compile(re.escape(wanted) + r"(\.[0-9]+)?")
+    if versions.is_dir():
+        found = [entry for entry in versions.iterdir() if installed.fullmatch(entry.name)]
+        found.sort(key=lambda entry: [int(part) for part in entry.name.split(".")], reverse=True)
+        candidates.extend(str(entry / "bin" / f"python{wanted}") for entry in found)
+    for candidate in candidates:
+        if python_version(candidate) == wanted:
+            return candidate, wanted
+    fail(
+        f"Python {wanted} not found: no python{wanted} on PATH that runs, and none in "
+        f"pyenv's versions directory ({versions}). Install it (for example "
+        f"`pyenv install {wanted}`) or pass --python /path/to/python{wanted}."
+    )
+
+
+def split_test_options(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Take dev.py's own options (``--python 3.13``, ``--django=6.1``) off the front of
+    ``dev.py test``'s arguments; the rest is pytest's."""
+    options: dict[str, str] = {}
+    rest = list(arguments)
+    while rest:
+        name, equals, value = rest[0].partition("=")
+        if name not in TEST_OPTIONS:
+            break
+        rest.pop(0)
+        if not equals:
+            if not rest:
+                fail(f"{name} needs a value, for example {name} {TEST_OPTIONS[name]}")
+            value = rest.pop(0)
+        options[name] = value
+    django = options.get("--django")
+    if django is not None and not SERIES.fullmatch(django):
+        fail(f"--django {django}: give a release series such as 6.1")
+    return options, rest
 
 
 def hand_over(command: Sequence[str | Path], env: dict[str, str]) -> NoReturn:
@@ -137,14 +251,28 @@ def command_example(port: int) -> NoReturn:
     hand_over([*manage, "runserver", address], env)
 
 
-def command_test(pytest_args: list[str]) -> NoReturn:
-    ensure_venv()
+def command_test(arguments: list[str]) -> NoReturn:
+    options, pytest_args = split_test_options(arguments)
+    venv, base_python, django = VENV, sys.executable, options.get("--django")
+    if options:
+        # Another Python or Django gets a virtual environment of its own, so that
+        # .venv stays what `python3 dev.py test` always uses.
+        if "--python" in options:
+            base_python, version = find_python(options["--python"])
+        else:
+            version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        name = ".venv-py" + version.replace(".", "")
+        if django is not None:
+            name += "-django" + django.replace(".", "")
+        venv = ROOT / name
+    ensure_venv(venv, base_python, django)
     # pyproject.toml names the test settings; DATABASE_URL and REDIS_URL pass through
     # to switch the suite to PostgreSQL and Redis.
     env = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
     servers = [name for name in ("DATABASE_URL", "REDIS_URL") if env.get(name)]
-    say("Running the test suite" + (f" with {' and '.join(servers)}" if servers else ""))
-    hand_over([VENV_PYTHON, "-m", "pytest", *pytest_args], env)
+    where = f" in {venv.name}" if venv != VENV else ""
+    say("Running the test suite" + where + (f" with {' and '.join(servers)}" if servers else ""))
+    hand_over([venv_python(venv), "-m", "pytest", *pytest_args], env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,7 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     example.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
     commands.add_parser(
-        "test", help="run the test suite; every further argument goes to pytest", add_help=False
+        "test",
+        help=(
+            "run the test suite; --python X.Y and --django X.Y first pick another "
+            "interpreter and Django (a venv of their own), every further argument goes to pytest"
+        ),
+        add_help=False,
     )
     return parser
 

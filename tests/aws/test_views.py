@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import requests
 from django.test import Client
+from django.utils.crypto import salted_hmac
 
 from patchbay.models import Upload
 from tests.aws.helpers import bucket
@@ -146,3 +147,42 @@ def test_anonymous_uploads_belong_to_their_session(bucket, settings):
     confirmed = visitor.post("/integrations/uploads/confirm/", {"upload_id": form["upload_id"]})
     assert confirmed.status_code == 200
     assert confirmed.json()["upload"]["metadata"] == {}
+
+
+def session_tag(client, algorithm):
+    return salted_hmac(
+        "patchbay.aws.upload-session", client.session.session_key, algorithm=algorithm
+    ).hexdigest()
+
+
+def anonymous_upload(visitor):
+    form = credentials(visitor).json()
+    requests.post(
+        form["form_url"],
+        data=form["form_fields"],
+        files={"file": ("photo.png", b"\x89PNG", "image/png")},
+        timeout=10,
+    )
+    return Upload.objects.get(pk=form["upload_id"])
+
+
+def test_anonymous_uploads_are_tagged_with_sha256(bucket, settings):
+    # Explicit, so the tags stay the same when Django's default algorithm changes.
+    settings.PATCHBAY_UPLOADS_LOGIN_REQUIRED = False
+    visitor = Client()
+    upload = anonymous_upload(visitor)
+    assert upload.metadata["_session"] == session_tag(visitor, "sha256")
+
+
+def test_anonymous_uploads_tagged_with_sha1_still_belong_to_their_session(bucket, settings):
+    # Uploads made before the tags were SHA-256 carry SHA-1 tags (salted_hmac's old default).
+    settings.PATCHBAY_UPLOADS_LOGIN_REQUIRED = False
+    visitor, stranger = Client(), Client()
+    upload = anonymous_upload(visitor)
+    credentials(stranger)  # gives the stranger a session of their own
+    upload.metadata["_session"] = session_tag(visitor, "sha1")
+    upload.save(update_fields=["metadata"])
+
+    confirm = {"upload_id": upload.pk}
+    assert stranger.post("/integrations/uploads/confirm/", confirm).status_code == 403
+    assert visitor.post("/integrations/uploads/confirm/", confirm).status_code == 200

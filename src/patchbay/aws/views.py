@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 
 from patchbay.aws import shortcuts
@@ -45,7 +45,7 @@ def _owned_upload(request: HttpRequest) -> Upload | JsonResponse:
         return _error("No such upload.", 404)
     user_id = request.user.pk if request.user.is_authenticated else None
     if upload.owner_id != user_id or (
-        user_id is None and upload.metadata.get(_SESSION_KEY) != _session_tag(request)
+        user_id is None and not _is_session_tag(request, upload.metadata.get(_SESSION_KEY))
     ):
         return _error("This upload is not yours.", 403)
     return upload
@@ -54,11 +54,22 @@ def _owned_upload(request: HttpRequest) -> Upload | JsonResponse:
 _SESSION_KEY = "_session"
 
 
-def _session_tag(request: HttpRequest) -> str:
+def _session_tag(request: HttpRequest, algorithm: str = "sha256") -> str:
     """Who an anonymous uploader is: a hash of their session key (never the key itself)."""
     if not request.session.session_key:
         request.session.save()
-    return salted_hmac("patchbay.aws.upload-session", str(request.session.session_key)).hexdigest()
+    return salted_hmac(
+        "patchbay.aws.upload-session", str(request.session.session_key), algorithm=algorithm
+    ).hexdigest()
+
+
+def _is_session_tag(request: HttpRequest, tag: object) -> bool:
+    if not isinstance(tag, str):
+        return False
+    # Tags made before the algorithm was named are SHA-1 (salted_hmac's default then, 40 hex
+    # digits); they keep working for the uploads that carry them while their session lives.
+    algorithm = "sha1" if len(tag) == 40 else "sha256"
+    return constant_time_compare(tag, _session_tag(request, algorithm))
 
 
 @require_POST
