@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from patchbay.conf import PREFIXES, SETTINGS, conf
@@ -535,9 +535,11 @@ def _strip_passwords(text: str | None, location: Any) -> str | None:
     return text
 
 
-# Django's Tags.database: Django passes the databases to check only to "check --database
-# <alias>" and to migrate; a plain "check" gets None and this check reads nothing.
-@register("patchbay", "database")
+# Only Django's Tags.database: a plain "check" leaves database checks out, "check --database
+# <alias>" and migrate run them. Not tagged "patchbay" too, because Django 6.1 runs the
+# checks a --tag selects against every database, and "check --tag patchbay" must not
+# touch one.
+@register(Tags.database)
 def check_stored_credentials(
     *, databases: Sequence[str] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
