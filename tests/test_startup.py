@@ -32,7 +32,7 @@ SDKS = {
 }
 # Imported by a request to their URL, never by a start (setup, URLconf, check).
 VIEW_MODULES = {
-    "patchbay.aws.simulated_views",
+    "patchbay.aws.simulated.views",
     "patchbay.aws.views",
     "patchbay.health",
     "patchbay.loops.shortcuts",

@@ -614,7 +614,7 @@ def check_simulated_bucket_root(**kwargs: Any) -> list[CheckMessage]:
         return []  # patchbay.E030, from check_settings_types
     if not should_simulate():
         return []  # nothing is written there
-    from patchbay.aws.local_store import root
+    from patchbay.aws.simulated.store import root
 
     bucket_root = absolute(root())
     media_root = settings.MEDIA_ROOT
