@@ -34,10 +34,10 @@ SDKS = {
 VIEW_MODULES = {
     "patchbay.aws.simulated.views",
     "patchbay.aws.views",
-    "patchbay.health",
     "patchbay.loops.shortcuts",
     "patchbay.loops.views",
     "patchbay.loops.webhooks",
+    "patchbay.status",
     "patchbay.stripe.views",
     "patchbay.stripe.webhooks",
     "patchbay.twilio.verification_views",
