@@ -305,7 +305,7 @@ def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
         return []
     # Imported only for a project that sends with Loops: the shortcuts module brings
     # the Loops simulation and webhook view with it, which a start need not load.
-    from patchbay.loops.shortcuts import TEMPLATE_KEYS
+    from patchbay.loops.templates import TEMPLATE_KEYS
 
     missing = [key for key in TEMPLATE_KEYS if not (ids or {}).get(key)]
     if missing:

@@ -27,6 +27,7 @@ from patchbay.core import ratelimit
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
+from patchbay.loops.templates import display_name, send_template
 from patchbay.models import LoginToken
 from patchbay.results import Result, failure, success
 
@@ -140,8 +141,6 @@ def send_login_link(
     ``request`` gives the client IP, for the per-IP limit and the record,
     and the link's scheme and host when ``PATCHBAY_PUBLIC_URL`` is not set.
     """
-    from patchbay.loops.shortcuts import display_name, send_template
-
     if not getattr(user, "is_active", True):
         return failure("The user is inactive.", error_code="inactive_user")
     email = str(getattr(user, getattr(user, "EMAIL_FIELD", "email"), "") or "")
