@@ -49,7 +49,7 @@ FLOW = textwrap.dedent(
     from django.core.management import call_command
     from django.conf import settings
     from django.test import Client
-    from patchbay.aws import local_store
+    from patchbay.aws.simulated import store
     from patchbay.models import Upload
     from patchbay.testing import post_presigned_form
 
@@ -95,7 +95,7 @@ FLOW = textwrap.dedent(
     seen["bucket"] = {{"status": stored.status_code, "text": body(stored).decode()}}
     seen["confirm"] = confirm(form["upload_id"])
     bucket = Upload.objects.get(pk=form["upload_id"]).bucket
-    seen["keys_after_upload"] = local_store.list_keys(bucket)
+    seen["keys_after_upload"] = store.list_keys(bucket)
     seen["media_root"] = str(settings.MEDIA_ROOT)
     seen["list"] = client.get("/files/list/").content.decode()
     opened = client.get(f"/files/{{form['upload_id']}}/")
@@ -122,7 +122,7 @@ FLOW = textwrap.dedent(
     seen["delete"] = answer(deleted)
     seen["list_after_delete"] = client.get("/files/list/").content.decode()
     seen["open_after_delete"] = client.get(f"/files/{{form['upload_id']}}/").status_code
-    seen["keys_at_end"] = local_store.list_keys(bucket)
+    seen["keys_at_end"] = store.list_keys(bucket)
     seen["statuses"] = dict(Upload.objects.values_list("original_filename", "status"))
     print(json.dumps(seen))
     """

@@ -32,12 +32,12 @@ SDKS = {
 }
 # Imported by a request to their URL, never by a start (setup, URLconf, check).
 VIEW_MODULES = {
-    "patchbay.aws.simulated_views",
+    "patchbay.aws.simulated.views",
     "patchbay.aws.views",
-    "patchbay.health",
     "patchbay.loops.shortcuts",
     "patchbay.loops.views",
     "patchbay.loops.webhooks",
+    "patchbay.status",
     "patchbay.stripe.views",
     "patchbay.stripe.webhooks",
     "patchbay.twilio.verification_views",

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from patchbay.core.simulation import should_simulate
-from patchbay.health import status_report
+from patchbay.status import status_report
 
 
 @dataclass(frozen=True)

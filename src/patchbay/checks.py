@@ -305,7 +305,7 @@ def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
         return []
     # Imported only for a project that sends with Loops: the shortcuts module brings
     # the Loops simulation and webhook view with it, which a start need not load.
-    from patchbay.loops.shortcuts import TEMPLATE_KEYS
+    from patchbay.loops.templates import TEMPLATE_KEYS
 
     missing = [key for key in TEMPLATE_KEYS if not (ids or {}).get(key)]
     if missing:
@@ -616,7 +616,7 @@ def check_simulated_bucket_root(**kwargs: Any) -> list[CheckMessage]:
         return []  # patchbay.E030, from check_settings_types
     if not should_simulate():
         return []  # nothing is written there
-    from patchbay.aws.local_store import root
+    from patchbay.aws.simulated.store import root
 
     bucket_root = absolute(root())
     media_root = settings.MEDIA_ROOT

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 def status(request: HttpRequest) -> JsonResponse:
     """Every service's mode, configuration sources, health and breaker state (staff only)."""
     # Imported here: the URLconf imports this module, and loading it must stay cheap.
-    from patchbay.health import status_report
+    from patchbay.status import status_report
 
     return JsonResponse({"services": status_report()})
 

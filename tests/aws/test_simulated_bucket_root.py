@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from patchbay import checks
-from patchbay.aws import local_store
 from patchbay.aws.s3 import S3Client
+from patchbay.aws.simulated import store
 
 pytestmark = pytest.mark.django_db
 
@@ -35,29 +35,29 @@ def test_without_media_root_objects_never_land_in_the_working_directory(simulati
     assert S3Client().upload_fileobj(_content(b"hello"), "notes/a.txt")["success"]
 
     assert files_under(project) == []
-    stored = local_store.root() / "patchbay-simulated" / "notes" / "a.txt"
+    stored = store.root() / "patchbay-simulated" / "notes" / "a.txt"
     assert stored.read_bytes() == b"hello"
     assert Path(tempfile.gettempdir()) in stored.parents
 
 
 def test_the_default_root_is_one_per_project(simulating, tmp_path):
-    first = local_store.root()
+    first = store.root()
     assert first.parent == Path(tempfile.gettempdir()) / "patchbay-s3"
     assert first.name.startswith("project-")
     simulating.BASE_DIR = tmp_path / "another"
-    assert local_store.root() != first
+    assert store.root() != first
     simulating.BASE_DIR = tmp_path / "project"
-    assert local_store.root() == first
+    assert store.root() == first
 
 
 def test_without_base_dir_the_settings_module_and_working_directory_name_it(simulating):
     del simulating.BASE_DIR
-    assert local_store.root().name.startswith("project-")
+    assert store.root().name.startswith("project-")
 
 
 def test_under_media_root_when_it_is_set(simulating, tmp_path):
     simulating.MEDIA_ROOT = str(tmp_path / "media")
-    assert local_store.root() == tmp_path / "media" / "patchbay-s3"
+    assert store.root() == tmp_path / "media" / "patchbay-s3"
 
 
 def test_the_setting_wins(simulating, tmp_path):

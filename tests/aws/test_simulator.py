@@ -13,10 +13,12 @@ from xml.etree import ElementTree
 import pytest
 from django.urls import reverse
 
-from patchbay.aws import local_store, simulation, simulator
 from patchbay.aws.s3 import S3Client
 from patchbay.aws.shortcuts import complete_upload, get_direct_upload_form_data
-from patchbay.aws.simulator import PostRefused, policy_signature, verify_post
+from patchbay.aws.simulated import policy as post_policy
+from patchbay.aws.simulated import presigning, sigv4, store
+from patchbay.aws.simulated.policy import PostRefused, verify_post
+from patchbay.aws.simulated.sigv4 import policy_signature
 from patchbay.models import Upload
 from patchbay.testing import post_presigned_form
 
@@ -69,7 +71,7 @@ def encode(document):
 
 def crafted(conditions, *, expiration="2099-01-01T00:00:00Z", **fields):
     """Form fields signed with the simulation credentials for a hand-made policy."""
-    credential = f"{simulation.SIMULATION_ACCESS_KEY}/20250101/us-east-1/s3/aws4_request"
+    credential = f"{sigv4.SIMULATION_ACCESS_KEY}/20250101/us-east-1/s3/aws4_request"
     signed = {
         "x-amz-algorithm": "AWS4-HMAC-SHA256",
         "x-amz-credential": credential,
@@ -85,7 +87,7 @@ def crafted(conditions, *, expiration="2099-01-01T00:00:00Z", **fields):
 
 
 def sign(policy):
-    return policy_signature(policy, simulation.simulation_secret_key(), "20250101", "us-east-1")
+    return policy_signature(policy, sigv4.simulation_secret_key(), "20250101", "us-east-1")
 
 
 def refusal(fields, *, bucket=BUCKET, file_size=10, **options):
@@ -112,9 +114,9 @@ def test_a_simulated_form_is_the_one_boto3_makes(key, monkeypatch):
         boto3.session.Session()
         .client(
             "s3",
-            aws_access_key_id=simulation.SIMULATION_ACCESS_KEY,
-            aws_secret_access_key=simulation.simulation_secret_key(),
-            region_name=simulation.SIMULATION_REGION,
+            aws_access_key_id=sigv4.SIMULATION_ACCESS_KEY,
+            aws_secret_access_key=sigv4.simulation_secret_key(),
+            region_name=sigv4.SIMULATION_REGION,
             endpoint_url="http://patchbay.simulated",
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
@@ -122,7 +124,7 @@ def test_a_simulated_form_is_the_one_boto3_makes(key, monkeypatch):
             BUCKET, key, Fields=dict(fields), Conditions=list(conditions), ExpiresIn=60
         )
     )
-    ours = simulation.presigned_post(
+    ours = presigning.presigned_post(
         BUCKET, key, 60, conditions, fields, now=frozen.replace(tzinfo=timezone.utc)
     )
     assert ours["form_fields"] == by_boto3["fields"]
@@ -131,15 +133,15 @@ def test_a_simulated_form_is_the_one_boto3_makes(key, monkeypatch):
 
 class TestVerifier:
     def test_signature_is_the_one_botocore_computes(self):
-        form = simulation.presigned_post(BUCKET, "a/b.txt", 60, None, None)["form_fields"]
+        form = presigning.presigned_post(BUCKET, "a/b.txt", 60, None, None)["form_fields"]
         date = form["x-amz-credential"].split("/")[1]
         assert (
-            policy_signature(form["policy"], simulation.simulation_secret_key(), date, "us-east-1")
+            policy_signature(form["policy"], sigv4.simulation_secret_key(), date, "us-east-1")
             == form["x-amz-signature"]
         )
 
     def test_a_boto3_form_is_accepted(self):
-        form = simulation.presigned_post(
+        form = presigning.presigned_post(
             BUCKET,
             "a/b.txt",
             60,
@@ -147,7 +149,7 @@ class TestVerifier:
             {"Content-Type": "text/plain"},
         )["form_fields"]
         accepted = verify_post(BUCKET, form, file_size=10)
-        assert accepted == simulator.AcceptedPost(key="a/b.txt", content_type="text/plain")
+        assert accepted == post_policy.AcceptedPost(key="a/b.txt", content_type="text/plain")
 
     def test_signature_uses_the_secret_the_bucket_trusts(self):
         form = crafted([{"key": "k"}], key="k")
@@ -236,7 +238,7 @@ class TestVerifier:
         form = crafted([["starts-with", "$key", "up/"]], key="up/${filename}")
         accepted = verify_post(BUCKET, form, file_size=1, filename="C:\\Users\\ada\\me.png")
         assert accepted.key == "up/me.png"
-        assert simulator.substitute_filename({"policy": "${filename}"}, "x") == {
+        assert post_policy.substitute_filename({"policy": "${filename}"}, "x") == {
             "policy": "${filename}"
         }
 
@@ -268,7 +270,7 @@ class TestVerifier:
             403,
         )
 
-    @pytest.mark.parametrize("missing", simulator.REQUIRED_FIELDS)
+    @pytest.mark.parametrize("missing", post_policy.REQUIRED_FIELDS)
     def test_missing_fields(self, missing):
         form = crafted([{"key": "k"}], key="k")
         del form[missing]
@@ -351,10 +353,10 @@ def test_an_upload_is_stored_and_answered_like_s3(client, simulating):
     assert answer["Location"].startswith("http://testserver/integrations/s3/simulated/")
     assert answer["Location"].endswith(result["key"])
 
-    head = local_store.head(BUCKET, result["key"])
+    head = store.head(BUCKET, result["key"])
     assert head["content_type"] == "image/png"
     assert head["content_length"] == len(PNG)
-    with local_store.open_object(BUCKET, result["key"]) as stored:
+    with store.open_object(BUCKET, result["key"]) as stored:
         assert stored.read() == PNG
 
     completed = complete_upload(result["upload_id"])
@@ -389,7 +391,7 @@ def test_redirect_variant(client, simulating):
         "key": [result["key"]],
         "etag": [response["ETag"]],
     }
-    assert local_store.head(BUCKET, result["key"]) is not None
+    assert store.head(BUCKET, result["key"]) is not None
 
 
 def tampered_policy(fields):
@@ -452,7 +454,7 @@ def test_refused_forms(client, simulating, change, status, code, message):
     assert error["Message"].startswith(message)
     assert error["RequestId"] == response["x-amz-request-id"]
     assert response["Access-Control-Allow-Origin"] == "*"
-    assert local_store.list_keys(BUCKET) == []
+    assert store.list_keys(BUCKET) == []
 
 
 @pytest.mark.parametrize(
@@ -468,13 +470,13 @@ def test_files_outside_the_size_range(client, simulating, content, code, details
     error = error_of(response)
     assert error["Code"] == code
     assert {name: error[name] for name in details} == details
-    assert local_store.list_keys(BUCKET) == []
+    assert store.list_keys(BUCKET) == []
 
 
 def test_an_expired_policy(client, simulating, monkeypatch):
     result = upload_form(expiration=1)
     later = time.time() + 2
-    monkeypatch.setattr(simulator, "time", types.SimpleNamespace(time=lambda: later))
+    monkeypatch.setattr(post_policy, "time", types.SimpleNamespace(time=lambda: later))
     response = post(client, result)
     assert response.status_code == 403
     assert error_of(response)["Message"] == "Invalid according to Policy: Policy expired."
@@ -486,7 +488,7 @@ def test_the_bucket_in_the_url_must_be_the_signed_one(client, simulating):
     response = post_presigned_form(client, url, result["form_fields"], PNG)
     assert response.status_code == 403
     assert error_of(response)["Message"].endswith(f'["eq", "$bucket", "{BUCKET}"]')
-    assert local_store.list_keys("another-bucket") == []
+    assert store.list_keys("another-bucket") == []
 
 
 def test_a_post_without_its_file(client, simulating):
@@ -523,7 +525,7 @@ def test_a_form_parsed_by_a_middleware_still_uploads(client, simulating):
     simulating.MIDDLEWARE = [*simulating.MIDDLEWARE, f"{__name__}.parse_the_form_early"]
     result = upload_form()
     assert post(client, result).status_code == 201
-    assert local_store.head(BUCKET, result["key"])["content_length"] == len(PNG)
+    assert store.head(BUCKET, result["key"])["content_length"] == len(PNG)
 
 
 def post_file():
@@ -541,7 +543,7 @@ def test_two_files_are_refused(client, simulating):
 
 
 def test_filename_substitution_and_metadata(client, simulating):
-    post_form = simulation.presigned_post(
+    post_form = presigning.presigned_post(
         BUCKET,
         "avatars/${filename}",
         60,
@@ -553,13 +555,13 @@ def test_filename_substitution_and_metadata(client, simulating):
     )
     assert response.status_code == 204  # no success_action_status: S3's default
     assert response.content == b""
-    head = local_store.head(BUCKET, "avatars/me.png")
+    head = store.head(BUCKET, "avatars/me.png")
     assert head["metadata"] == {"owner": "ada"}
     assert head["content_type"] == "binary/octet-stream"  # the form sent no Content-Type
 
 
 def test_keys_the_local_store_cannot_hold(client, simulating):
-    post_form = simulation.presigned_post(BUCKET, "a/${filename}", 60, None, None)
+    post_form = presigning.presigned_post(BUCKET, "a/${filename}", 60, None, None)
     fields = {**post_form["form_fields"], "key": "a/../../../etc/passwd"}
     response = post_presigned_form(client, post_form["post_url"], fields, PNG)
     assert response.status_code == 400
@@ -590,8 +592,8 @@ def test_other_methods_and_the_cors_preflight(client, simulating):
 
 def test_the_endpoints_exist_only_while_simulating(client, simulating):
     result = upload_form()
-    local_store.put(BUCKET, "a.txt", b"hi")
-    url = simulation.object_url(BUCKET, "a.txt", 60)
+    store.put(BUCKET, "a.txt", b"hi")
+    url = presigning.object_url(BUCKET, "a.txt", 60)
     simulating.PATCHBAY_SIMULATE = False
     assert post(client, result).status_code == 404
     assert client.get(url).status_code == 404
@@ -629,8 +631,8 @@ def test_a_presigned_url_serves_the_object(client, simulating):
     ],
 )
 def test_only_passive_types_are_shown_inline(client, simulating, key, content_type, disposition):
-    local_store.put(BUCKET, key, b"<script>alert(1)</script>", content_type=content_type)
-    response = client.get(simulation.object_url(BUCKET, key, 60))
+    store.put(BUCKET, key, b"<script>alert(1)</script>", content_type=content_type)
+    response = client.get(presigning.object_url(BUCKET, key, 60))
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
     assert response["Content-Disposition"].startswith(disposition + ";")
@@ -639,11 +641,11 @@ def test_only_passive_types_are_shown_inline(client, simulating, key, content_ty
 
 
 def test_forged_expired_and_foreign_tokens_are_refused(client, simulating):
-    local_store.put(BUCKET, "a.txt", b"secret", content_type="text/plain")
-    local_store.put(BUCKET, "b.txt", b"other", content_type="text/plain")
-    good = simulation.object_url(BUCKET, "a.txt", 60)
+    store.put(BUCKET, "a.txt", b"secret", content_type="text/plain")
+    store.put(BUCKET, "b.txt", b"other", content_type="text/plain")
+    good = presigning.object_url(BUCKET, "a.txt", 60)
     forged = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
-    expired = simulation.object_url(BUCKET, "a.txt", -1)
+    expired = presigning.object_url(BUCKET, "a.txt", -1)
     token = good.split("token=", 1)[1]
     foreign = reverse("patchbay:s3-simulated-object", kwargs={"bucket": BUCKET, "key": "b.txt"})
     for url in (forged, expired, foreign + "?token=" + token, foreign):
@@ -656,7 +658,7 @@ def test_forged_expired_and_foreign_tokens_are_refused(client, simulating):
 
 
 def test_a_missing_object(client, simulating):
-    response = client.get(simulation.object_url(BUCKET, "gone.txt", 60))
+    response = client.get(presigning.object_url(BUCKET, "gone.txt", 60))
     assert response.status_code == 404
     error = error_of(response)
     assert (error["Code"], error["Key"]) == ("NoSuchKey", "gone.txt")

@@ -6,8 +6,8 @@ from django.test import override_settings
 from django.urls import path
 
 import patchbay.testing
-from patchbay.aws import local_store
 from patchbay.aws.shortcuts import complete_upload, get_direct_upload_form_data
+from patchbay.aws.simulated import store
 from patchbay.testing import post_presigned_form
 from tests.urls import urlpatterns as test_urlpatterns
 
@@ -85,7 +85,7 @@ def test_a_whole_upload_against_the_simulated_bucket(client, settings, tmp_path)
     )
 
     assert response.status_code == 201
-    assert local_store.head("patchbay-simulated", result["key"])["content_length"] == 5
+    assert store.head("patchbay-simulated", result["key"])["content_length"] == 5
     completed = complete_upload(result["upload_id"])
     assert completed["success"]
     assert completed["upload"]["size"] == 5

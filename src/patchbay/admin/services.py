@@ -163,7 +163,7 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def test_connection(self, request: HttpRequest, queryset: QuerySet[ExternalService]) -> None:
         # Imported here: the admin module is imported at every start, health checks
         # only run on demand.
-        from patchbay.health import ServiceCheck
+        from patchbay.status import ServiceCheck
 
         for service in queryset:
             client_class = get_client_class(service.provider)

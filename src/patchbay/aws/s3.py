@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
-from patchbay.aws import local_store, simulation
+from patchbay.aws.simulated import presigning, store
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
@@ -147,7 +147,7 @@ class S3Client(BaseClient):
             # The URL first: without patchbay's URLs mounted, nothing is stored.
             uploaded = self._uploaded(key, self._extra_args(public, extra_args))
             with open(file_path, "rb") as source:
-                local_store.put(self.bucket, key, source, **self._local_args(extra_args))
+                store.put(self.bucket, key, source, **self._local_args(extra_args))
             return uploaded
 
         return self.call(
@@ -171,7 +171,7 @@ class S3Client(BaseClient):
         def simulate() -> dict[str, Any]:
             # The URL first: without patchbay's URLs mounted, nothing is stored.
             uploaded = self._uploaded(object_key, self._extra_args(public, extra_args))
-            local_store.put(self.bucket, object_key, file_obj, **self._local_args(extra_args))
+            store.put(self.bucket, object_key, file_obj, **self._local_args(extra_args))
             return uploaded
 
         return self.call(
@@ -186,10 +186,10 @@ class S3Client(BaseClient):
             return {"path": destination, "key": object_key}
 
         def simulate() -> dict[str, Any]:
-            if local_store.head(self.bucket, object_key) is None:
+            if store.head(self.bucket, object_key) is None:
                 raise ServiceError(f"No object {object_key!r}.", error_code="not_found", status=404)
             with (
-                local_store.open_object(self.bucket, object_key) as source,
+                store.open_object(self.bucket, object_key) as source,
                 open(destination, "wb") as target,
             ):
                 shutil.copyfileobj(source, target)
@@ -223,7 +223,7 @@ class S3Client(BaseClient):
             live,
             params={"key": object_key, "method": http_method},
             simulate=lambda: {
-                "url": simulation.object_url(self.bucket, object_key, expiration),
+                "url": presigning.object_url(self.bucket, object_key, expiration),
                 "expires_in": expiration,
             },
             local=True,  # signed here: S3 is not contacted
@@ -249,7 +249,7 @@ class S3Client(BaseClient):
             }
 
         def simulate() -> dict[str, Any]:
-            post = simulation.presigned_post(
+            post = presigning.presigned_post(
                 self.bucket, object_key, expiration, conditions, fields
             )
             return {**post, "expires_in": expiration}
@@ -326,10 +326,10 @@ class S3Client(BaseClient):
             }
 
         def simulate() -> dict[str, Any]:
-            keys = local_store.list_keys(self.bucket, prefix)
+            keys = store.list_keys(self.bucket, prefix)
             objects = []
             for key in keys[:max_keys]:
-                head = local_store.head(self.bucket, key) or {}
+                head = store.head(self.bucket, key) or {}
                 objects.append(
                     {
                         "key": key,
@@ -350,7 +350,7 @@ class S3Client(BaseClient):
             return {"key": object_key}
 
         def simulate() -> dict[str, Any]:
-            local_store.delete(self.bucket, object_key)
+            store.delete(self.bucket, object_key)
             return {"key": object_key}
 
         return self.call("delete_object", live, simulate=simulate, params={"key": object_key})
@@ -374,7 +374,7 @@ class S3Client(BaseClient):
             }
 
         def simulate() -> dict[str, Any]:
-            head = local_store.head(self.bucket, object_key)
+            head = store.head(self.bucket, object_key)
             if head is None:
                 raise ServiceError(f"No object {object_key!r}.", error_code="not_found", status=404)
             return {"metadata": head}
@@ -408,7 +408,7 @@ class S3Client(BaseClient):
 
     def _signed_url(self, key: str) -> str:
         if self.debug_mode:
-            return simulation.object_url(self.bucket, key, 3600)
+            return presigning.object_url(self.bucket, key, 3600)
         url: str = self.s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=3600
         )

@@ -15,12 +15,12 @@ urlpatterns = [
     # The simulated bucket (404 unless simulating): POST uploads, presigned GETs.
     path(
         "s3/simulated/<str:bucket>/",
-        LazyView("patchbay.aws.simulated_views.upload"),
+        LazyView("patchbay.aws.simulated.views.upload"),
         name="s3-simulated-upload",
     ),
     path(
         "s3/simulated/<str:bucket>/<path:key>",
-        LazyView("patchbay.aws.simulated_views.object_"),
+        LazyView("patchbay.aws.simulated.views.object_"),
         name="s3-simulated-object",
     ),
 ]

@@ -1,4 +1,7 @@
-"""Health bookkeeping on the ExternalService row, in one atomic UPDATE per batch."""
+"""The health bookkeeping of live calls: counters and status on the ExternalService row.
+
+Each batch of outcomes is applied in one atomic UPDATE (see :ref:`health`).
+"""
 
 from __future__ import annotations
 

@@ -5,19 +5,81 @@ and advanced with ``cache.incr`` (atomic on Redis and in local memory), so
 parallel requests cannot slip past it. The window starts with the first
 counted send and lasts ``window`` seconds; a companion key remembers when it
 ends, to tell refused callers how long to wait.
+
+Phone verification codes and sign-in links are limited per target and per
+client IP with :func:`check_send_limits`. The client IP is
+``request.META["REMOTE_ADDR"]`` (:func:`client_ip`): behind a proxy or load
+balancer the project must set ``REMOTE_ADDR`` to the real client, with
+middleware that trusts only its own proxy's header. ``X-Forwarded-For`` is
+never read: any client can forge it to escape the per-IP limit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
+from typing import TYPE_CHECKING
 
 from django.core.cache import BaseCache, caches
 
 from patchbay.conf import conf
+from patchbay.results import Result, failure
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 _PREFIX = "patchbay:ratelimit"
+
+
+def check_send_limits(
+    scope: str,
+    *,
+    target: tuple[str, str],
+    client_ip: str,
+    per_target: int,
+    per_ip: int,
+    window: int,
+    requested: str,
+) -> Result | None:
+    """Count one send in ``scope``: a ``rate_limited`` failure if it is over a limit, else None.
+
+    ``target`` is whom the send reaches, as ``(kind, identity)``:
+    ``("number", "+1…")``. Limits: ``per_target`` sends to one target and
+    ``per_ip`` from one ``client_ip`` (when known) per ``window`` seconds.
+    The IP is counted first and counting stops at the first limit exceeded,
+    so a client already over its own limit cannot use up the quota of the
+    targets it tries. The failure says ``Too many <requested> requested`` and
+    has ``retry_after`` seconds.
+    """
+    kind, identity = target
+    limits = [(f"{scope}:{kind}", identity, per_target)]
+    if client_ip:
+        limits.insert(0, (f"{scope}:ip", client_ip, per_ip))
+    for limit_scope, limit_identity, limit in limits:
+        retry_after = consume(limit_scope, limit_identity, limit=limit, window=window)
+        if retry_after is not None:
+            return failure(
+                f"Too many {requested} requested; try again in {retry_after} seconds.",
+                error_code="rate_limited",
+                retryable=True,
+                retry_after=retry_after,
+            )
+    return None
+
+
+def client_ip(request: HttpRequest | None) -> str:
+    """``request``'s ``REMOTE_ADDR`` as given ("" without a request); see the module's docstring."""
+    return str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+
+
+def storable_ip(value: str | None) -> str | None:
+    """``value`` if it is an IP address (what a ``GenericIPAddressField`` accepts), else None."""
+    try:
+        return str(ipaddress.ip_address(value or ""))
+    except ValueError:
+        return None
 
 
 def consume(

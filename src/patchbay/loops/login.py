@@ -8,19 +8,17 @@ for ``PATCHBAY_MAGIC_LINK_TTL_MINUTES``, usable once (one conditional
 ``UPDATE``, so two clicks never both sign in), and sends are limited per user
 and per client IP so the feature cannot be used to flood someone's inbox.
 
-The client IP is ``request.META["REMOTE_ADDR"]``, as for phone verification
-(see :mod:`patchbay.twilio.verification`): behind a proxy, set it from your
-own proxy's header; ``X-Forwarded-For`` is never read.
+The client IP is ``request.META["REMOTE_ADDR"]``, never ``X-Forwarded-For``
+(see :mod:`patchbay.core.ratelimit` for setting it behind a proxy).
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -29,6 +27,7 @@ from patchbay.core import ratelimit
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
+from patchbay.loops.templates import display_name, send_template
 from patchbay.models import LoginToken
 from patchbay.results import Result, failure, success
 
@@ -71,7 +70,7 @@ def create_login_token(
         token_hash=hash_token(token),
         expires_at=timezone.now() + timedelta(minutes=conf.MAGIC_LINK_TTL_MINUTES),
         next_url=next_url or "",
-        ip_address=_valid_ip(ip_address),
+        ip_address=ratelimit.storable_ip(ip_address),
     )
     return token, row
 
@@ -142,8 +141,6 @@ def send_login_link(
     ``request`` gives the client IP, for the per-IP limit and the record,
     and the link's scheme and host when ``PATCHBAY_PUBLIC_URL`` is not set.
     """
-    from patchbay.loops.shortcuts import display_name, send_template
-
     if not getattr(user, "is_active", True):
         return failure("The user is inactive.", error_code="inactive_user")
     email = str(getattr(user, getattr(user, "EMAIL_FIELD", "email"), "") or "")
@@ -155,8 +152,16 @@ def send_login_link(
             "would be a bare path, which no email client opens. Set PATCHBAY_PUBLIC_URL.",
             error_code="no_public_url",
         )
-    client_ip = str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
-    refused = _check_send_limits(str(user.pk), client_ip)
+    client_ip = ratelimit.client_ip(request)
+    refused = ratelimit.check_send_limits(
+        "magic-link",
+        target=("user", str(user.pk)),
+        client_ip=client_ip,
+        per_target=conf.MAGIC_LINK_SENDS_PER_USER,
+        per_ip=conf.MAGIC_LINK_SENDS_PER_IP,
+        window=conf.MAGIC_LINK_WINDOW,
+        requested="sign-in links",
+    )
     if refused is not None:
         return refused
     token, row = create_login_token(user, next_url, ip_address=client_ip)
@@ -203,34 +208,3 @@ def send_login_code_email(
             result["error_code"],
             result["error"],
         )
-
-
-def _check_send_limits(user_key: str, client_ip: str) -> Result | None:
-    """A ``rate_limited`` failure if this send is over a limit, else None.
-
-    The IP is counted first, so a client over its own limit cannot use up
-    the quota of the users it targets.
-    """
-    checks = [("user", user_key, conf.MAGIC_LINK_SENDS_PER_USER)]
-    if client_ip:
-        checks.insert(0, ("ip", client_ip, conf.MAGIC_LINK_SENDS_PER_IP))
-    for scope, identity, limit in checks:
-        retry_after = ratelimit.consume(
-            f"magic-link:{scope}", identity, limit=limit, window=conf.MAGIC_LINK_WINDOW
-        )
-        if retry_after is not None:
-            return failure(
-                f"Too many sign-in links requested; try again in {retry_after} seconds.",
-                error_code="rate_limited",
-                retryable=True,
-                retry_after=retry_after,
-            )
-    return None
-
-
-def _valid_ip(value: Any) -> str | None:
-    """``value`` if it is an IP address (what the column accepts), else None."""
-    try:
-        return str(ipaddress.ip_address(str(value or "")))
-    except ValueError:
-        return None

@@ -1,78 +1,26 @@
-"""High-level Loops functions: the spec's emails, from templates named in settings."""
+"""High-level Loops functions: the spec's emails, from templates named in settings.
+
+``send_login_code_email`` lives with the sign-in links (:mod:`patchbay.loops.login`),
+and ``send_template`` and ``template_id`` with the templates
+(:mod:`patchbay.loops.templates`); they are imported here, where the spec and the
+docs name them.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from patchbay.conf import conf
-from patchbay.loops import simulation
-from patchbay.loops.client import LoopsClient
-from patchbay.loops.events import is_suppressed
-from patchbay.results import Result, failure
+from patchbay.loops.login import send_login_code_email as send_login_code_email
+from patchbay.loops.templates import TEMPLATE_KEYS as TEMPLATE_KEYS
+from patchbay.loops.templates import display_name
+from patchbay.loops.templates import send_template as send_template
+from patchbay.loops.templates import template_id as template_id
+from patchbay.results import Result
 
 logger = logging.getLogger("patchbay.loops")
-
-#: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
-TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
-#: Simulating, a template without a configured id is sent as ``simulated-<key>``.
-SIMULATED_TEMPLATE_PREFIX = "simulated-"
-
-
-def template_id(key: str, *, simulating: bool = False) -> str | None:
-    """The Loops transactional id configured for ``key``, if any.
-
-    ``simulating``, a key without an id gets ``simulated-<key>``: simulation
-    needs no Loops account, so no template ids either.
-    """
-    ids: Mapping[str, Any] = conf.LOOPS_TRANSACTIONAL_IDS or {}
-    value = ids.get(key)
-    if value:
-        return str(value)
-    return SIMULATED_TEMPLATE_PREFIX + key if simulating else None
-
-
-def send_template(
-    key: str,
-    to_email: str,
-    data_variables: dict[str, Any],
-    *,
-    ignore_suppression: bool = False,
-    **kwargs: Any,
-) -> Result:
-    """Send the ``LOOPS_TRANSACTIONAL_IDS[key]`` template, unless the address is suppressed.
-
-    The building block of the shortcuts, for your own templates too. kwargs go
-    to :meth:`LoopsClient.transactional_email` (``idempotency_key``...).
-    Simulating, a template without an id is sent as ``simulated-<key>``; live,
-    it is a ``not_configured`` failure.
-    """
-    client = LoopsClient()
-    transactional_id = template_id(key, simulating=client.debug_mode)
-    if not transactional_id:
-        return failure(
-            f"LOOPS_TRANSACTIONAL_IDS has no {key!r} template id.", error_code="not_configured"
-        )
-    suppression = None if ignore_suppression else is_suppressed(to_email or "")
-    if suppression is not None:
-        return failure(
-            f"{to_email} is suppressed ({suppression.reason} on "
-            f"{suppression.created_at:%Y-%m-%d}); pass ignore_suppression=True or delete "
-            "its EmailSuppression to email it.",
-            error_code="suppressed",
-        )
-    result = client.transactional_email(to_email, transactional_id, data_variables, **kwargs)
-    if result["success"] and result.get("simulated"):
-        simulation.deliver_transactional_events(to_email, transactional_id)
-    return result
-
-
-def display_name(user: AbstractBaseUser) -> str:
-    full_name: str = getattr(user, "get_full_name", lambda: "")() or ""
-    return full_name or str(getattr(user, "get_username", lambda: "")())
 
 
 def _log_failure(what: str, result: Result) -> None:
@@ -117,8 +65,3 @@ def send_team_membership_email(membership: Any, *, ignore_suppression: bool = Fa
     )
     _log_failure("The team membership email", result)
     return bool(result["success"])
-
-
-# The spec imports the magic-link email from here; it lives in patchbay.loops.login, which
-# imports this module lazily, so importing it last keeps either import order working.
-from patchbay.loops.login import send_login_code_email as send_login_code_email  # noqa: E402

@@ -9,15 +9,12 @@ voids the earlier ones. Sends are limited per number and per client IP
 pumping. With ``PATCHBAY_PHONE_VERIFICATION_BACKEND = "twilio_verify"`` Twilio
 Verify makes and checks the codes; the limits and the attempt count still apply.
 
-The client IP is ``request.META["REMOTE_ADDR"]``. Behind a proxy or load
-balancer the project must set ``REMOTE_ADDR`` to the real client (with
-middleware that trusts only its own proxy's header): patchbay does not read
-``X-Forwarded-For``, which any client can forge to escape the per-IP limit.
+The client IP is ``request.META["REMOTE_ADDR"]``, never ``X-Forwarded-For``
+(see :mod:`patchbay.core.ratelimit` for setting it behind a proxy).
 """
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,8 +62,16 @@ def initiate_phone_verification(phone_number: str, request: HttpRequest | None =
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
     backend = _backend()
-    client_ip = str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
-    refused = _check_send_limits(phone, client_ip)
+    client_ip = ratelimit.client_ip(request)
+    refused = ratelimit.check_send_limits(
+        "phone-verification",
+        target=("number", phone),
+        client_ip=client_ip,
+        per_target=conf.PHONE_VERIFICATION_SENDS_PER_NUMBER,
+        per_ip=conf.PHONE_VERIFICATION_SENDS_PER_IP,
+        window=conf.PHONE_VERIFICATION_WINDOW,
+        requested="codes",
+    )
     if refused is not None:
         return refused
     code = codes.generate_code() if backend == LOCAL else ""
@@ -77,7 +82,7 @@ def initiate_phone_verification(phone_number: str, request: HttpRequest | None =
             code_hash=codes.hash_code(phone, code) if code else "",
             expires_at=timezone.now() + timedelta(seconds=conf.PHONE_VERIFICATION_TTL),
             user_id=_authenticated_user_id(request),
-            ip_address=_valid_ip(client_ip),
+            ip_address=ratelimit.storable_ip(client_ip),
         )
     )
     sent = _deliver(verification, code)
@@ -173,30 +178,6 @@ def _deliver(verification: PhoneVerification, code: str) -> Result:
     return sent
 
 
-def _check_send_limits(phone: str, client_ip: str) -> Result | None:
-    """A ``rate_limited`` failure if this send is over a limit, else None.
-
-    The IP is counted first, so a client already over its own limit cannot use
-    up the quota of the number it targets.
-    """
-    window = conf.PHONE_VERIFICATION_WINDOW
-    checks = [("number", phone, conf.PHONE_VERIFICATION_SENDS_PER_NUMBER)]
-    if client_ip:
-        checks.insert(0, ("ip", client_ip, conf.PHONE_VERIFICATION_SENDS_PER_IP))
-    for scope, identity, limit in checks:
-        retry_after = ratelimit.consume(
-            f"phone-verification:{scope}", identity, limit=limit, window=window
-        )
-        if retry_after is not None:
-            return failure(
-                f"Too many codes requested; try again in {retry_after} seconds.",
-                error_code="rate_limited",
-                retryable=True,
-                retry_after=retry_after,
-            )
-    return None
-
-
 def _replace_pending(verification: PhoneVerification) -> PhoneVerification:
     """Save ``verification``, voiding the number's earlier unused codes in the same transaction."""
     with transaction.atomic():
@@ -233,11 +214,3 @@ def _count_attempt(verification: PhoneVerification) -> bool:
 def _authenticated_user_id(request: HttpRequest | None) -> Any:  # the user model's pk type
     user = getattr(request, "user", None)
     return user.pk if user is not None and user.is_authenticated else None
-
-
-def _valid_ip(client_ip: str) -> str | None:
-    """``client_ip`` if it is an IP address (what the column accepts), else None."""
-    try:
-        return str(ipaddress.ip_address(client_ip))
-    except ValueError:
-        return None

@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from patchbay.exceptions import DecryptionError
-from patchbay.health import checks, status_report
 from patchbay.models import HealthCheck
+from patchbay.status import checks, status_report
 
 
 class Command(BaseCommand):

@@ -1,9 +1,11 @@
 """The simulated bucket's two endpoints, served only while simulating.
 
 ``upload`` takes the presigned POST a browser sends, checks it exactly as
-S3 would (:mod:`patchbay.aws.simulator`), stores the file in the local
-store and answers like S3. ``object_`` serves an object to whoever holds a
-simulated presigned URL. Both answer errors with S3's XML ``<Error>``.
+S3 would (:mod:`~patchbay.aws.simulated.policy`), stores the file in the
+simulated bucket (:mod:`~patchbay.aws.simulated.store`) and answers like S3.
+``object_`` serves an object to whoever holds a simulated presigned URL
+(:func:`~patchbay.aws.simulated.presigning.object_url`). Both answer errors
+with S3's XML ``<Error>``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import secrets
 from datetime import datetime
 from typing import IO, cast
 from urllib.parse import unquote, urlencode
+from xml.etree import ElementTree
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
@@ -22,7 +25,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from patchbay.aws import local_store, simulation, simulator
+from patchbay.aws.simulated import policy, presigning, store
 from patchbay.conf import conf
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
@@ -40,8 +43,6 @@ _CORS = {
 
 
 def _xml(root: str, elements: dict[str, str | int]) -> str:
-    from xml.etree import ElementTree  # here, not at start-up: the URLconf imports this module
-
     document = ElementTree.Element(root)
     for name, value in elements.items():
         ElementTree.SubElement(document, name).text = str(value)
@@ -141,22 +142,22 @@ def _accept(request: HttpRequest, bucket: str) -> HttpResponse:
     uploads = [file for name in files for file in files.getlist(name)]
     single = uploads[0] if len(uploads) == 1 and "file" in files else None
     try:
-        accepted = simulator.verify_post(
+        accepted = policy.verify_post(
             bucket,
             {name: values[-1] for name, values in fields.lists()},
             file_size=None if single is None else single.size or 0,
             filename=(single.name or "") if single is not None else "",
         )
         if single is None:  # verify_post refused it already; this tells the type checker
-            raise simulator.missing_file()
-        local_store.put(
+            raise policy.missing_file()
+        store.put(
             bucket,
             accepted.key,
             cast("IO[bytes]", single),
             content_type=accepted.content_type,
             metadata=accepted.metadata,
         )
-    except simulator.PostRefused as refusal:
+    except policy.PostRefused as refusal:
         return _error(refusal.code, refusal.message, refusal.status, **refusal.details)
     except SuspiciousFileOperation:
         # S3 takes any key; the local store refuses those that climb out of its folder.
@@ -167,8 +168,8 @@ def _accept(request: HttpRequest, bucket: str) -> HttpResponse:
     return _answer(request, bucket, accepted)
 
 
-def _answer(request: HttpRequest, bucket: str, accepted: simulator.AcceptedPost) -> HttpResponse:
-    head = local_store.head(bucket, accepted.key) or {}
+def _answer(request: HttpRequest, bucket: str, accepted: policy.AcceptedPost) -> HttpResponse:
+    head = store.head(bucket, accepted.key) or {}
     etag = str(head.get("etag", ""))
     # The object's unsigned URL, absolute like S3's: readable only with a presigned token.
     path = patchbay_path(
@@ -206,12 +207,12 @@ def object_(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
             Method=str(request.method),
             ResourceType="OBJECT",
         )
-    grant = simulation.load_object_token(request.GET.get("token", ""))
+    grant = presigning.load_object_token(request.GET.get("token", ""))
     # The URL's key may arrive percent-encoded once more than the key itself.
     if grant is None or grant.get("b") != bucket or grant.get("k") not in {key, unquote(key)}:
         return _error("AccessDenied", "Access Denied", 403)
     key = str(grant["k"])
-    head = local_store.head(bucket, key)
+    head = store.head(bucket, key)
     if head is None:
         return _error("NoSuchKey", "The specified key does not exist.", 404, Key=key)
     content_type = str(head["content_type"])
@@ -222,7 +223,7 @@ def object_(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
     else:
         inline = content_type.startswith(_INLINE_TYPES) and content_type not in _ACTIVE_IMAGES
         response = FileResponse(
-            local_store.open_object(bucket, key),
+            store.open_object(bucket, key),
             content_type=content_type,
             as_attachment=not inline,
             filename=key.rsplit("/", 1)[-1],

@@ -1,9 +1,9 @@
-"""Simulated S3: presigned forms and URLs that point at patchbay's own endpoints.
+"""Presigned forms and URLs of the simulated bucket, pointing at patchbay's own endpoints.
 
-A simulated presigned POST is made as boto3 makes it (SigV4 is HMAC-SHA256,
-so no SDK is needed), with simulation credentials, so its policy and
-signature are exactly what S3 would check; patchbay's simulated upload
-endpoint then checks them as S3 does.
+A simulated presigned POST is made as boto3 makes it, with the simulation
+credentials (:mod:`~patchbay.aws.simulated.sigv4`), so its policy and
+signature are exactly what S3 would check; the simulated upload endpoint then
+checks them as S3 does (:mod:`~patchbay.aws.simulated.policy`).
 """
 
 from __future__ import annotations
@@ -16,19 +16,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core import signing
-from django.utils.crypto import salted_hmac
 
+from patchbay.aws.simulated.sigv4 import (
+    ALGORITHM,
+    SIMULATION_ACCESS_KEY,
+    SIMULATION_REGION,
+    policy_signature,
+    simulation_secret_key,
+)
 from patchbay.conf import conf
 from patchbay.core.urls import patchbay_path
 
-SIMULATION_ACCESS_KEY = "AKIAPATCHBAYSIMULATE"
-SIMULATION_REGION = "us-east-1"
 _OBJECT_SALT = "patchbay.aws.simulated-object"
-
-
-def simulation_secret_key() -> str:
-    """The secret simulated forms are signed with: derived from ``SECRET_KEY``, never stored."""
-    return salted_hmac("patchbay.aws.simulation-secret", "s3", algorithm="sha256").hexdigest()
 
 
 def presigned_post(
@@ -46,8 +45,6 @@ def presigned_post(
     ``generate_presigned_post`` with the simulation credentials (the test
     suite compares them), made without boto3: simulation needs no SDK.
     """
-    from patchbay.aws.simulator import ALGORITHM, policy_signature
-
     signed_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     timestamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
     credential = f"{SIMULATION_ACCESS_KEY}/{timestamp[:8]}/{SIMULATION_REGION}/s3/aws4_request"

@@ -1,4 +1,11 @@
-"""Health checks: one small check per registered service, run by the command and the view."""
+"""The status of every registered service: what is known without calling it, and probes.
+
+:func:`status_report` reads configuration, health and breaker state;
+:class:`ServiceCheck` probes a service and stores a ``HealthCheck`` row. The
+``patchbay_status`` command, the ``status`` view and the admin's *Test
+connection* action use them. (The health counters every live call updates
+are kept by :mod:`patchbay.core.health`.)
+"""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from patchbay.exceptions import ServiceError
-from patchbay.health import ServiceCheck, checks, status_report
 from patchbay.models import ExternalService, HealthCheck
+from patchbay.status import ServiceCheck, checks, status_report
 from tests.dummy import SECRET, DummyClient
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import time
@@ -21,10 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from patchbay.aws.simulation import SIMULATION_ACCESS_KEY, SIMULATION_REGION
-from patchbay.core.signing import hmac_sha256_hex
+from patchbay.aws.simulated.sigv4 import (
+    ALGORITHM,
+    SIMULATION_ACCESS_KEY,
+    SIMULATION_REGION,
+    policy_signature,
+    simulation_secret_key,
+)
 
-ALGORITHM = "AWS4-HMAC-SHA256"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when the form sends none
 MAX_KEY_BYTES = 1024
 # The fields a signed POST cannot do without, in the order S3 reports them missing.
@@ -69,19 +72,6 @@ class AcceptedPost:
     metadata: dict[str, str] = field(default_factory=dict)
     success_action_redirect: str = ""
     success_action_status: int = 204
-
-
-def signing_key(secret_key: str, date: str, region: str, service: str = "s3") -> bytes:
-    """SigV4's signing key: ``"AWS4" + secret`` HMAC-chained over date, region, service."""
-    key = ("AWS4" + secret_key).encode()
-    for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
-
-
-def policy_signature(policy: str, secret_key: str, date: str, region: str) -> str:
-    """The ``x-amz-signature`` of a POST: hex HMAC-SHA256 of the base64 policy string."""
-    return hmac_sha256_hex(signing_key(secret_key, date, region), policy)
 
 
 def decode_policy(policy: str) -> dict[str, Any]:
@@ -138,8 +128,6 @@ def verify_post(
     Unix time (default: the current time).
     """
     if secret_key is None:
-        from patchbay.aws.simulation import simulation_secret_key
-
         secret_key = simulation_secret_key()
     form = {name.lower(): value for name, value in substitute_filename(fields, filename).items()}
     _require_fields(form)
