@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from patchbay.models import WebhookEvent
 from patchbay.signals import webhook_received
-from patchbay.webhooks.registry import Handler, VerifiedDelivery, handlers_for
+from patchbay.webhooks.registry import Handler, handlers_for
 from patchbay.webhooks.statements import DONE, EventStatements
+from patchbay.webhooks.verification import VerifiedDelivery
 
 logger = logging.getLogger("patchbay.webhooks")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from patchbay.models import WebhookEvent
@@ -13,14 +13,6 @@ Handler = Callable[["WebhookEvent"], Any]
 ANY_EVENT = "*"
 
 _handlers: defaultdict[tuple[str, str], list[Handler]] = defaultdict(list)
-
-
-class VerifiedDelivery(NamedTuple):
-    """What a provider's verifier extracts from an authentic delivery."""
-
-    event_id: str
-    event_type: str
-    payload: dict[str, Any]
 
 
 def receiver(provider: str, *event_types: str) -> Callable[[Handler], Handler]:
