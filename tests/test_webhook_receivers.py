@@ -192,3 +192,14 @@ def test_receivers_are_not_notified_of_a_duplicate(client, connected):
     assert deliver(client).json()["duplicate"] is True
 
     assert notified == ["evt_1"]
+
+
+def test_a_receiver_that_breaks_the_transaction_leaves_the_event_processed(client, connected):
+    # On PostgreSQL a refused statement aborts the transaction: the savepoint saves it.
+    def refused_write(sender, event, **kwargs):
+        IntegrationLog.objects.create(provider="x", operation="x", success=True, status_code=-1)
+
+    connected(refused_write)
+
+    assert deliver(client).json() == {"status": "processed", "duplicate": False}
+    assert WebhookEvent.objects.get().status == "processed"
