@@ -14,10 +14,10 @@ class PatchbayConfig(AppConfig):
     def ready(self) -> None:
         from patchbay import checks  # noqa: F401  (registers the system checks)
 
-        # patchbay's own webhook receivers, registered now so that they run before
-        # receivers of apps that come later. The service clients are not imported
-        # here: the registry imports them when it is first read (checks, admin,
-        # commands), and a live call imports its provider's SDK only then.
+        # patchbay's own webhook handlers, one module per service (they run before the
+        # project's, whatever the order of INSTALLED_APPS). The service clients are not
+        # imported here: the registry imports them when it is first read (checks,
+        # admin, commands), and a live call imports its provider's SDK only then.
         from patchbay.loops import handlers as loops_handlers  # noqa: F401
         from patchbay.stripe import handlers as stripe_handlers  # noqa: F401
         from patchbay.twilio import handlers as twilio_handlers  # noqa: F401

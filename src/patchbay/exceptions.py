@@ -64,4 +64,19 @@ class ServiceError(PatchbayError):
 
 
 class WebhookVerificationError(PatchbayError):
-    """A webhook delivery failed verification; the message is safe to return."""
+    """A webhook delivery was refused: not authentic, malformed, or not verifiable yet.
+
+    ``reason`` (also the message) is safe to return to the sender; the
+    endpoint answers it with HTTP ``status`` (400 unless the verifier says
+    otherwise). ``error_code`` says why, for results built from it
+    (``StripeClient.verify_webhook_signature``): ``invalid_signature``,
+    ``invalid_payload`` or ``not_configured``.
+    """
+
+    def __init__(
+        self, reason: str, *, error_code: str = "invalid_signature", status: int = 400
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error_code = error_code
+        self.status = status

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-#: Sent for every verified, first-time (or redelivered-after-failure) webhook
-#: event. Arguments: ``sender`` (the provider name) and ``event`` (the
-#: :class:`~patchbay.models.WebhookEvent`). An exception raised by a receiver
-#: marks the event failed so the provider redelivers it.
+#: A notification of every webhook event processed, sent once all its handlers
+#: succeeded (``event.status`` is already ``processed``), in the event's
+#: transaction; not for a failed run or a duplicate. Arguments: ``sender`` (the
+#: provider name) and ``event`` (the :class:`~patchbay.models.WebhookEvent`). A
+#: receiver that raises is logged and its writes are rolled back; the event
+#: stays processed. Act on events with :func:`patchbay.webhooks.receiver`.
 webhook_received = Signal()
 
 #: Sent when an outbound SMS/WhatsApp message moves to a new status (from a

@@ -9,7 +9,7 @@ import requests
 import responses
 
 from patchbay.models import IntegrationLog
-from patchbay.stripe import client as stripe_client
+from patchbay.stripe import signature as stripe_signature
 from patchbay.stripe.client import StripeClient
 from tests.stripe.conftest import API, API_KEY, WEBHOOK_SECRET, sign, stripe_error
 
@@ -261,7 +261,7 @@ class TestVerifyWebhookSignature:
     @pytest.fixture(autouse=True, params=["sdk", "patchbay"])
     def verifier(self, request, monkeypatch):
         if request.param == "patchbay":
-            monkeypatch.setattr(stripe_client, "sdk_available", lambda module: False)
+            monkeypatch.setattr(stripe_signature, "sdk_available", lambda module: False)
         return request.param
 
     def test_the_verifier_in_use(self, verifier, monkeypatch):

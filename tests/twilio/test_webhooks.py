@@ -6,7 +6,6 @@ from django.test import Client
 from patchbay.models import SMS, PhoneOptOut, WebhookEvent
 from patchbay.signals import sms_received
 from patchbay.twilio import signature as twilio_signature
-from patchbay.twilio import webhooks as twilio_webhooks
 from patchbay.twilio.simulation import sign
 from tests.conftest import run_concurrently
 from tests.twilio.helpers import (
@@ -71,7 +70,7 @@ class TestVerification:
         if request.param == "patchbay":
             import twilio.request_validator
 
-            monkeypatch.setattr(twilio_webhooks, "sdk_available", lambda module: False)
+            monkeypatch.setattr(twilio_signature, "sdk_available", lambda module: False)
             monkeypatch.setattr(twilio.request_validator, "RequestValidator", None)
         return request.param
 

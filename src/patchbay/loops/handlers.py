@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from patchbay.loops.events import KINDS, record
 from patchbay.models import WebhookEvent
-from patchbay.webhooks import receiver
+from patchbay.webhooks.registry import builtin_receiver
 
 
-@receiver("loops", *KINDS)
+@builtin_receiver("loops", *KINDS)
 def email_event(event: WebhookEvent) -> None:
     record(event)

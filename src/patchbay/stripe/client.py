@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
-from patchbay.core.sdk import sdk_available
-from patchbay.exceptions import ServiceError
+from patchbay.exceptions import ServiceError, WebhookVerificationError
 from patchbay.results import Result, failure, success
 from patchbay.stripe import simulation
-from patchbay.stripe.signature import SignatureMismatch, verify_header
+from patchbay.stripe.signature import StripeWebhookVerifier
 
 # (stripe exception class name, error_code, retryable)
 _ERRORS = (
@@ -72,15 +71,6 @@ def to_dict(obj: Any) -> dict[str, Any]:
         obj = obj.to_dict(recursive=True)
     result: dict[str, Any] = json.loads(json.dumps(obj, default=str))
     return result
-
-
-def _signature_verifier() -> tuple[Callable[..., Any], type[Exception]]:
-    """The SDK's ``verify_header`` and its exception, else patchbay's own (no SDK needed)."""
-    if sdk_available("stripe"):
-        import stripe
-
-        return stripe.WebhookSignature.verify_header, stripe.SignatureVerificationError
-    return verify_header, SignatureMismatch
 
 
 class StripeClient(BaseClient):
@@ -273,57 +263,38 @@ class StripeClient(BaseClient):
             params=params,
         )
 
-    def verify_webhook_signature(self, payload: bytes | str, signature: str | None) -> Result:
-        """Verify a ``Stripe-Signature`` header; ``verified`` and the parsed ``event``.
+    def webhook_verifier(self) -> StripeWebhookVerifier:
+        """The verifier of this client's webhook secrets, which the endpoint uses too.
 
-        Tries each configured secret (rotation) with the SDK's own verifier
-        (patchbay's implementation of the same scheme when the SDK is not
-        installed) and ``STRIPE_WEBHOOK_TOLERANCE`` seconds of clock tolerance. Local: nothing
-        is sent, so it is not recorded as a call (the webhook view records
-        every delivery).
+        While simulating without ``STRIPE_WEBHOOK_SECRET`` it accepts what
+        simulation signs.
         """
         secrets = webhook_secrets(self.config.get("webhook_secret"))
         if not secrets and self.debug_mode:
             secrets = [simulation.WEBHOOK_SECRET]
-        if not secrets:
+        return StripeWebhookVerifier(secrets, tolerance=conf.STRIPE_WEBHOOK_TOLERANCE)
+
+    def verify_webhook_signature(self, payload: bytes | str, signature: str | None) -> Result:
+        """Verify a ``Stripe-Signature`` header; ``verified`` and the parsed ``event``.
+
+        Verifies with :meth:`webhook_verifier`, as patchbay's endpoint does: each
+        configured secret (rotation) with the SDK's own verifier (patchbay's
+        implementation of the same scheme when the SDK is not installed) and
+        ``STRIPE_WEBHOOK_TOLERANCE`` seconds of clock tolerance. A refusal's
+        ``error`` is the endpoint's, its ``error_code`` ``invalid_signature``,
+        ``invalid_payload`` or ``not_configured``. Local: nothing is sent, so
+        it is not recorded as a call (the webhook view records every delivery).
+        """
+        try:
+            delivery = self.webhook_verifier().verify_signature(payload, signature)
+        except WebhookVerificationError as refused:
             return failure(
-                "STRIPE_WEBHOOK_SECRET is not configured.",
-                error_code="not_configured",
+                self.redactor.text(refused.reason),
+                error_code=refused.error_code,
                 verified=False,
                 event=None,
             )
-        verify, mismatch = _signature_verifier()
-        tolerance = conf.STRIPE_WEBHOOK_TOLERANCE
-        error = "The signature does not match."
-        for secret in secrets:
-            try:
-                verify(payload, signature, secret, tolerance)
-            except mismatch as exc:
-                error = str(exc).split(". ")[0] + "."
-                continue
-            except (ValueError, TypeError, UnicodeDecodeError):
-                error = "The Stripe-Signature header or the body is malformed."
-                break
-            try:
-                event = json.loads(payload)
-            except ValueError:
-                return failure(
-                    "The body is not JSON.",
-                    error_code="invalid_payload",
-                    verified=False,
-                    event=None,
-                )
-            if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-                return failure(
-                    "The body is not a Stripe event.",
-                    error_code="invalid_payload",
-                    verified=False,
-                    event=None,
-                )
-            return success(verified=True, event=event)
-        return failure(
-            self.redactor.text(error), error_code="invalid_signature", verified=False, event=None
-        )
+        return success(verified=True, event=delivery.payload)
 
     # -- BaseClient hooks -----------------------------------------------------------------
 

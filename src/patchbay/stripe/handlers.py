@@ -1,13 +1,14 @@
 """patchbay's own Stripe webhook handlers: they keep local state current.
 
-Your handlers for the same events run too (``@receiver("stripe", ...)``).
+They run before the project's handlers of the same events
+(``@receiver("stripe", ...)``), which can therefore read that state.
 """
 
 from __future__ import annotations
 
 from patchbay.models import WebhookEvent
 from patchbay.stripe import state
-from patchbay.webhooks import receiver
+from patchbay.webhooks.registry import builtin_receiver
 
 
 def _object(event: WebhookEvent) -> dict:  # type: ignore[type-arg]
@@ -15,7 +16,7 @@ def _object(event: WebhookEvent) -> dict:  # type: ignore[type-arg]
     return obj
 
 
-@receiver("stripe", "checkout.session.completed")
+@builtin_receiver("stripe", "checkout.session.completed")
 def checkout_completed(event: WebhookEvent) -> None:
     session = _object(event)
     customer_id = session.get("customer")
@@ -28,7 +29,7 @@ def checkout_completed(event: WebhookEvent) -> None:
     state.link_customer(customer_id, user, email or "")
 
 
-@receiver(
+@builtin_receiver(
     "stripe",
     "customer.subscription.created",
     "customer.subscription.updated",
@@ -38,11 +39,11 @@ def subscription_changed(event: WebhookEvent) -> None:
     state.apply_subscription(_object(event), event.payload.get("created") or 0)
 
 
-@receiver("stripe", "invoice.paid")
+@builtin_receiver("stripe", "invoice.paid")
 def invoice_paid(event: WebhookEvent) -> None:
     state.apply_invoice(_object(event), "paid")
 
 
-@receiver("stripe", "invoice.payment_failed")
+@builtin_receiver("stripe", "invoice.payment_failed")
 def invoice_payment_failed(event: WebhookEvent) -> None:
     state.apply_invoice(_object(event), "payment_failed")

@@ -1,19 +1,35 @@
-"""Stripe's webhook signature scheme (``Stripe-Signature``), without the SDK.
+"""Stripe's webhook signatures (``Stripe-Signature``) and the verifier of deliveries.
 
 The header is ``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` (more
-than one ``v1`` during a secret's rotation). The SDK's verifier is used
-when the SDK is installed; this one lets simulation sign its events and the
-endpoint verify them in a project that installed no ``stripe`` package.
+than one ``v1`` during a secret's rotation). :class:`StripeWebhookVerifier`
+checks it with the SDK's verifier when the SDK is installed, else with
+:func:`verify_header`, the same scheme, which also lets simulation sign its
+events in a project that installed no ``stripe`` package. The endpoint and
+:meth:`StripeClient.verify_webhook_signature
+<patchbay.stripe.client.StripeClient.verify_webhook_signature>` both verify
+with it, so they refuse a delivery for the same reason.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+from patchbay.conf import conf
+from patchbay.core.sdk import sdk_available
 from patchbay.core.signing import hmac_sha256_hex
+from patchbay.exceptions import WebhookVerificationError
+from patchbay.redaction import Redactor
+from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 SCHEME = "v1"
+HEADER = "Stripe-Signature"
 
 
 class SignatureMismatch(ValueError):
@@ -53,3 +69,62 @@ def verify_header(payload: str | bytes, header: str | None, secret: str, toleran
         raise SignatureMismatch("No signatures found matching the expected signature for payload.")
     if tolerance and signed_at < time.time() - tolerance:
         raise SignatureMismatch(f"Timestamp outside the tolerance zone ({signed_at}).")
+
+
+def _header_verifier() -> tuple[Callable[..., Any], type[Exception]]:
+    """The SDK's ``verify_header`` and its exception, else patchbay's own (no SDK needed)."""
+    if sdk_available("stripe"):
+        import stripe
+
+        return stripe.WebhookSignature.verify_header, stripe.SignatureVerificationError
+    return verify_header, SignatureMismatch
+
+
+class StripeWebhookVerifier(WebhookVerifier):
+    """Verifies ``Stripe-Signature`` against each of ``secrets`` (rotation).
+
+    ``tolerance`` (seconds, default :setting:`STRIPE_WEBHOOK_TOLERANCE`) is
+    how old a signature may be. The event id makes a delivery idempotent.
+    """
+
+    def __init__(self, secrets: Sequence[str], *, tolerance: int | None = None) -> None:
+        self._secrets = [secret for secret in secrets if secret]
+        self.tolerance = conf.STRIPE_WEBHOOK_TOLERANCE if tolerance is None else tolerance
+
+    def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
+        return self.verify_signature(body, request.headers.get(HEADER))
+
+    def verify_signature(self, payload: bytes | str, signature: str | None) -> VerifiedDelivery:
+        """The event ``payload`` carries, if ``signature`` (the header's value) signs it."""
+        if not self._secrets:
+            raise WebhookVerificationError(
+                "STRIPE_WEBHOOK_SECRET is not configured.", error_code="not_configured"
+            )
+        check, mismatch = _header_verifier()
+        reason = "The signature does not match."
+        for secret in self._secrets:
+            try:
+                check(payload, signature, secret, self.tolerance)
+            except mismatch as exc:
+                reason = str(exc).split(". ")[0] + "."
+                continue  # the next secret may sign it
+            except (ValueError, TypeError, UnicodeDecodeError):
+                reason = f"The {HEADER} header or the body is malformed."
+                break
+            return _delivery(payload)
+        # The SDK's sentence never holds a secret today; make sure it never will.
+        raise WebhookVerificationError(Redactor(self._secrets).text(reason))
+
+
+def _delivery(payload: bytes | str) -> VerifiedDelivery:
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise WebhookVerificationError(
+            "The body is not JSON.", error_code="invalid_payload"
+        ) from None
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise WebhookVerificationError(
+            "The body is not a Stripe event.", error_code="invalid_payload"
+        )
+    return VerifiedDelivery(event_id=str(event["id"]), event_type=str(event["type"]), payload=event)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS, WebhookEvent
 from patchbay.signals import sms_received
-from patchbay.webhooks import receiver
+from patchbay.webhooks.registry import builtin_receiver
 
 
-@receiver("twilio", "message.status")
+@builtin_receiver("twilio", "message.status")
 def message_status(event: WebhookEvent) -> None:
     from patchbay.twilio.tracking import apply_status
 
@@ -25,7 +25,7 @@ def message_status(event: WebhookEvent) -> None:
     )
 
 
-@receiver("twilio", "message.received")
+@builtin_receiver("twilio", "message.received")
 def message_received(event: WebhookEvent) -> None:
     from patchbay.core.simulation import should_simulate
     from patchbay.twilio import numbers

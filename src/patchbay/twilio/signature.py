@@ -1,11 +1,15 @@
-"""Twilio's webhook signature scheme (``X-Twilio-Signature``), without the SDK.
+"""Twilio's webhook signatures (``X-Twilio-Signature``) and the verifiers of deliveries.
 
 Twilio signs the full URL it requested followed by each POST parameter's
 name and value, sorted by name, with HMAC-SHA1 under the auth token (or
-HMAC-SHA256 under a SharedKey secret), in base64. The SDK's
-``RequestValidator`` is used when the SDK is installed; this one lets
-simulation sign its status callbacks and the endpoint verify them in a
-project that installed no ``twilio`` package.
+HMAC-SHA256 under a SharedKey secret), in base64. The verifiers check it
+with the SDK's ``RequestValidator`` when the SDK is installed, else with
+:func:`validate`, the same scheme, which also lets simulation sign its
+status callbacks in a project that installed no ``twilio`` package.
+
+Twilio signs the URL it requested. Behind a proxy that URL is not what
+Django sees unless ``PATCHBAY_PUBLIC_URL`` is set (or Django is told to trust
+the proxy's headers), the most common cause of refused Twilio webhooks.
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
+
+from django.http import HttpRequest, QueryDict
+
+from patchbay.conf import conf
+from patchbay.core.sdk import sdk_available
+from patchbay.exceptions import WebhookVerificationError
+from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
 
 HMAC_SHA1 = "HMAC_SHA1"
 HMAC_SHA256 = "HMAC_SHA256"
@@ -77,3 +89,79 @@ def validate(
         hmac.compare_digest(compute_signature(token, candidate, params, algorithm), signature)
         for candidate in _with_and_without_port(url)
     )
+
+
+def public_url(request: HttpRequest) -> str:
+    """The URL Twilio requested: ``PATCHBAY_PUBLIC_URL`` + path, else what Django trusts."""
+    if conf.PUBLIC_URL:
+        return conf.PUBLIC_URL + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def _validate(
+    token: str, url: str, params: QueryDict, signature: str, settings_header: str | None
+) -> bool:
+    """The SDK's ``RequestValidator`` if installed, else patchbay's own (no SDK needed)."""
+    if sdk_available("twilio"):
+        from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+        algorithm = get_signature_algorithm(settings_header)
+        return bool(RequestValidator(token).validate(url, params, signature, algorithm))
+    return validate(token, url, params, signature, signature_algorithm(settings_header))
+
+
+class TwilioWebhookVerifier(WebhookVerifier):
+    """Verifies a form-encoded Twilio webhook, signed for the URL Twilio requested.
+
+    ``auth_token`` checks HMAC-SHA1 signatures; ``signing_key`` (a SharedKey
+    secret) the HMAC-SHA256 ones of deliveries that announce it in
+    ``X-Twilio-Webhooks-Signature-Settings`` (the auth token when it is
+    unset). Subclasses say which event a verified payload is.
+    """
+
+    def __init__(self, auth_token: str | None, *, signing_key: str | None = None) -> None:
+        self._auth_token = auth_token
+        self._signing_key = signing_key
+
+    def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature:
+            raise WebhookVerificationError("Missing X-Twilio-Signature header.")
+        settings_header = request.headers.get("X-Twilio-Webhooks-Signature-Settings")
+        token = self._signing_key if settings_header and self._signing_key else self._auth_token
+        if not token:
+            raise WebhookVerificationError(
+                "TWILIO_AUTH_TOKEN is not configured.", error_code="not_configured"
+            )
+        params = QueryDict(body.decode("utf-8"))
+        if not _validate(token, public_url(request), params, signature, settings_header):
+            raise WebhookVerificationError("Invalid Twilio signature for this URL.")
+        return self.delivery({key: params.get(key) for key in params})
+
+    def delivery(self, payload: dict[str, Any]) -> VerifiedDelivery:
+        """The event of a verified ``payload`` (the form's fields)."""
+        raise NotImplementedError
+
+
+class StatusCallbackVerifier(TwilioWebhookVerifier):
+    """Status callbacks: one event per message and status (``message.status``)."""
+
+    def delivery(self, payload: dict[str, Any]) -> VerifiedDelivery:
+        sid, status = payload.get("MessageSid"), payload.get("MessageStatus")
+        if not sid or not status:
+            raise WebhookVerificationError(
+                "MessageSid and MessageStatus are required.", error_code="invalid_payload"
+            )
+        return VerifiedDelivery(f"{sid}:{status}", "message.status", payload)
+
+
+class InboundMessageVerifier(TwilioWebhookVerifier):
+    """Inbound messages (``message.received``), one event per message."""
+
+    def delivery(self, payload: dict[str, Any]) -> VerifiedDelivery:
+        sid = payload.get("MessageSid") or payload.get("SmsSid")
+        if not sid or not payload.get("From"):
+            raise WebhookVerificationError(
+                "MessageSid and From are required.", error_code="invalid_payload"
+            )
+        return VerifiedDelivery(str(sid), "message.received", payload)

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from patchbay.models import WebhookEvent
 from patchbay.signals import webhook_received
-from patchbay.webhooks.registry import Handler, VerifiedDelivery, handlers_for
+from patchbay.webhooks.registry import Handler, handlers_for
 from patchbay.webhooks.statements import DONE, EventStatements
+from patchbay.webhooks.verification import VerifiedDelivery
 
 logger = logging.getLogger("patchbay.webhooks")
 
@@ -66,16 +67,15 @@ def process_delivery(
                 if event.event_type != delivery.event_type:
                     # A redelivery runs as the type it was first stored with.
                     handlers = handlers_for(provider, event.event_type)
+                stored_status = event.status
                 try:
-                    handled = dispatch(event, handlers)
+                    outcome = _run(event, handlers)
                 except Exception as exc:
                     logger.exception("Handler failed for %s event %s", provider, event.event_id)
                     # Leave the transaction: the claim and the handlers' writes roll back
                     # together, which costs no savepoint on the way that succeeds.
                     raise _HandlerFailed(exc) from exc
-                outcome = _status(handled)
-                if outcome != event.status:  # not the handlers or receivers counted above
-                    event.status = outcome
+                if outcome != stored_status:  # not the handlers or receivers counted above
                     event.save(update_fields=["status"])
                 if then is not None:
                     then(event, outcome)
@@ -161,13 +161,12 @@ def run_handlers(event: WebhookEvent) -> None:
     try:
         # A savepoint: a failing handler's writes are undone, the FAILED status is kept.
         with transaction.atomic():
-            handled = dispatch(event)
+            _run(event, handlers_for(event.provider, event.event_type))
     except Exception as exc:
         logger.exception("Handler failed for %s event %s", event.provider, event.event_id)
         event.status = WebhookEvent.Status.FAILED
         event.error = _error_text(exc)
     else:
-        event.status = _status(handled)
         event.error = ""
         event.processed_at = timezone.now()
     event.save(
@@ -175,14 +174,44 @@ def run_handlers(event: WebhookEvent) -> None:
     )
 
 
-def dispatch(event: WebhookEvent, handlers: Sequence[Handler] | None = None) -> bool:
-    """Run registered handlers and signal receivers; whether anything handled it."""
-    if handlers is None:
-        handlers = handlers_for(event.provider, event.event_type)
+def _run(event: WebhookEvent, handlers: Sequence[Handler]) -> str:
+    """Run the handlers in order, then notify; sets (not saves) and returns the status.
+
+    A handler's exception propagates: the caller marks the event failed.
+    """
     for handler in handlers:
         handler(event)
-    responses = webhook_received.send(sender=_sender(event.provider), event=event)
-    return bool(handlers or responses)
+    event.status = WebhookEvent.Status.PROCESSED  # what the signal's receivers see
+    notified = notify(event)
+    event.status = _status(bool(handlers) or notified)
+    return event.status
+
+
+def notify(event: WebhookEvent) -> bool:
+    """Send :data:`~patchbay.signals.webhook_received` for ``event``; whether anyone got it.
+
+    Never raises: a receiver's exception is logged and the receivers' writes are
+    rolled back (a savepoint), the event stays processed.
+    """
+    sender = _sender(event.provider)
+    if not _has_receivers(event.provider):
+        return False
+    with transaction.atomic(using=router.db_for_write(WebhookEvent)):
+        responses = webhook_received.send_robust(sender=sender, event=event)
+        failed = [
+            (receiver, error) for receiver, error in responses if isinstance(error, Exception)
+        ]
+        for receiver, error in failed:
+            logger.error(
+                "A webhook_received receiver (%s) failed for %s event %s",
+                getattr(receiver, "__qualname__", receiver),
+                event.provider,
+                event.event_id,
+                exc_info=error,
+            )
+        if failed:
+            transaction.set_rollback(True)
+    return bool(responses)
 
 
 def reprocess(event: WebhookEvent) -> str:

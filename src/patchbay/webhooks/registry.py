@@ -1,10 +1,10 @@
-"""Webhook handlers by provider and event type."""
+"""Webhook handlers by provider and event type, in the order they run."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from patchbay.models import WebhookEvent
@@ -12,28 +12,35 @@ if TYPE_CHECKING:
 Handler = Callable[["WebhookEvent"], Any]
 ANY_EVENT = "*"
 
+# patchbay's own handlers (keeping local state current) apart from the project's, so
+# that they run first whatever the order of INSTALLED_APPS.
+_builtin_handlers: defaultdict[tuple[str, str], list[Handler]] = defaultdict(list)
 _handlers: defaultdict[tuple[str, str], list[Handler]] = defaultdict(list)
-
-
-class VerifiedDelivery(NamedTuple):
-    """What a provider's verifier extracts from an authentic delivery."""
-
-    event_id: str
-    event_type: str
-    payload: dict[str, Any]
 
 
 def receiver(provider: str, *event_types: str) -> Callable[[Handler], Handler]:
     """Register the decorated function for ``provider``'s ``event_types``.
 
     With no event type it receives every event of the provider. The function
-    gets the stored :class:`~patchbay.models.WebhookEvent`; raising marks the
-    event failed (answered 500, so the provider redelivers it).
+    gets the stored :class:`~patchbay.models.WebhookEvent`. The order handlers
+    run in and what a handler raising does are in :ref:`webhook-handlers`.
     """
+    return _registering(_handlers, provider, event_types)
 
+
+def builtin_receiver(provider: str, *event_types: str) -> Callable[[Handler], Handler]:
+    """:func:`receiver` for patchbay's own handlers, which run before the project's."""
+    return _registering(_builtin_handlers, provider, event_types)
+
+
+def _registering(
+    registry: defaultdict[tuple[str, str], list[Handler]],
+    provider: str,
+    event_types: tuple[str, ...],
+) -> Callable[[Handler], Handler]:
     def decorator(handler: Handler) -> Handler:
         for event_type in event_types or (ANY_EVENT,):
-            registered = _handlers[(provider, event_type)]
+            registered = registry[(provider, event_type)]
             if handler not in registered:
                 registered.append(handler)
         return handler
@@ -42,12 +49,22 @@ def receiver(provider: str, *event_types: str) -> Callable[[Handler], Handler]:
 
 
 def handlers_for(provider: str, event_type: str) -> list[Handler]:
-    """Handlers registered for this exact type, then those for every type."""
-    return [*_handlers.get((provider, event_type), ()), *_handlers.get((provider, ANY_EVENT), ())]
+    """The handlers of an event, in the order they run.
+
+    patchbay's own first, then the project's; within each, those registered
+    for this exact type, then those for every type, each in registration order.
+    """
+    return [
+        handler
+        for registry in (_builtin_handlers, _handlers)
+        for key in ((provider, event_type), (provider, ANY_EVENT))
+        for handler in registry.get(key, ())
+    ]
 
 
 def disconnect(provider: str, event_type: str, handler: Handler) -> None:
-    """Unregister ``handler`` (mostly for tests)."""
-    registered = _handlers.get((provider, event_type), [])
-    if handler in registered:
-        registered.remove(handler)
+    """Unregister ``handler`` for ``event_type`` (``"*"``: every type; mostly for tests)."""
+    for registry in (_builtin_handlers, _handlers):
+        registered = registry.get((provider, event_type), [])
+        if handler in registered:
+            registered.remove(handler)

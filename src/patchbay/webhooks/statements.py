@@ -16,7 +16,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
 from patchbay.models import WebhookEvent
-from patchbay.webhooks.registry import VerifiedDelivery
+from patchbay.webhooks.verification import VerifiedDelivery
 
 #: Statuses after which an event never runs again, except by ``reprocess``.
 DONE = frozenset({WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED})

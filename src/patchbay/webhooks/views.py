@@ -17,7 +17,7 @@ from patchbay.core.recording import record_call, records_in_background
 from patchbay.exceptions import WebhookVerificationError
 from patchbay.models import IntegrationLog, WebhookEvent
 from patchbay.webhooks.processing import DUPLICATE, process_delivery
-from patchbay.webhooks.registry import VerifiedDelivery
+from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
 
 logger = logging.getLogger("patchbay.webhooks")
 
@@ -47,17 +47,24 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
 class WebhookView(View):
     """POST-only, CSRF-exempt endpoint: cap, verify, store once, dispatch, answer.
 
-    Subclasses set ``provider`` and implement :meth:`verify`, which returns a
-    :class:`VerifiedDelivery` or raises :class:`WebhookVerificationError`.
-    Every delivery, accepted or refused, is recorded as an IntegrationLog row.
+    Subclasses set ``provider`` and implement :meth:`get_verifier`. Every
+    delivery, accepted or refused, is recorded as an IntegrationLog row.
     """
 
     #: The provider name events are stored and dispatched under.
     provider: ClassVar[str] = ""
     http_method_names = ["post", "options"]
 
+    def get_verifier(self) -> WebhookVerifier:
+        """The provider's verifier, made with the secrets configured now.
+
+        Made per delivery, so a secret changed in the admin applies to the next one.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement get_verifier().")
+
     def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
-        raise NotImplementedError
+        """The delivery's event, from :meth:`get_verifier`'s ``verify``."""
+        return self.get_verifier().verify(request, body)
 
     def http_method_not_allowed(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -74,8 +81,8 @@ class WebhookView(View):
             return self._refuse(started, 413, "Request body is too large.", "body_too_large")
         try:
             delivery = self.verify(request, body)
-        except WebhookVerificationError as exc:
-            return self._refuse(started, 400, str(exc), "verification_failed")
+        except WebhookVerificationError as refused:
+            return self._refuse(started, refused.status, refused.reason, "verification_failed")
         except Exception:
             # Whatever a hostile body does to a parser, the answer is a 400, never a 500.
             logger.exception("Unexpected error verifying a %s webhook", self.provider)

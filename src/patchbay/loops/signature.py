@@ -1,0 +1,49 @@
+"""The verifier of Loops webhooks: Standard Webhooks signatures (:mod:`patchbay.core.signing`)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from patchbay.conf import conf
+from patchbay.core.signing import verify_standard_webhook
+from patchbay.exceptions import WebhookVerificationError
+from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+class LoopsWebhookVerifier(WebhookVerifier):
+    """Verifies ``webhook-id`` / ``-timestamp`` / ``-signature``; ``webhook-id`` is the event id.
+
+    ``tolerance`` (seconds, default :setting:`LOOPS_WEBHOOK_TOLERANCE`) is how
+    far the timestamp may be from now, against replays.
+    """
+
+    def __init__(self, secret: str | None, *, tolerance: int | None = None) -> None:
+        self._secret = secret
+        self.tolerance = conf.LOOPS_WEBHOOK_TOLERANCE if tolerance is None else tolerance
+
+    def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
+        if not self._secret:
+            raise WebhookVerificationError(
+                "LOOPS_WEBHOOK_SECRET is not configured.", error_code="not_configured"
+            )
+        message_id = request.headers.get("webhook-id", "")
+        problem = verify_standard_webhook(
+            self._secret,
+            message_id,
+            request.headers.get("webhook-timestamp", ""),
+            body,
+            request.headers.get("webhook-signature", ""),
+            tolerance=self.tolerance,
+        )
+        if problem:
+            raise WebhookVerificationError(problem)
+        payload = json.loads(body)
+        if not isinstance(payload, dict) or not payload.get("eventName"):
+            raise WebhookVerificationError(
+                "The body is not a Loops event.", error_code="invalid_payload"
+            )
+        return VerifiedDelivery(message_id, str(payload["eventName"]), payload)
