@@ -20,7 +20,7 @@ import ipaddress
 import logging
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.utils import timezone
 
@@ -29,8 +29,9 @@ from patchbay.core import ratelimit
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
+from patchbay.loops.results import LoginLinkResult, LoginLinkSuccess
 from patchbay.models import LoginToken
-from patchbay.results import Result, failure, success
+from patchbay.results import Failure, RateLimitedFailure, failure
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -128,7 +129,7 @@ def is_usable(token: str) -> bool:
 
 def send_login_link(
     user: AbstractBaseUser, next_url: str | None = None, *, request: HttpRequest | None = None
-) -> Result:
+) -> LoginLinkResult:
     """Email ``user`` a sign-in link with the ``login_code`` template; the send's result.
 
     The template gets ``loginUrl``, ``name`` and ``expiresInMinutes``.
@@ -145,15 +146,17 @@ def send_login_link(
     from patchbay.loops.shortcuts import display_name, send_template
 
     if not getattr(user, "is_active", True):
-        return failure("The user is inactive.", error_code="inactive_user")
+        return _refused(failure("The user is inactive.", error_code="inactive_user"))
     email = str(getattr(user, getattr(user, "EMAIL_FIELD", "email"), "") or "")
     if not email:
-        return failure("The user has no email address.", error_code="no_email")
+        return _refused(failure("The user has no email address.", error_code="no_email"))
     if not conf.PUBLIC_URL and request is None and not should_simulate():
-        return failure(
-            "PATCHBAY_PUBLIC_URL is not set and no request was given: the sign-in link "
-            "would be a bare path, which no email client opens. Set PATCHBAY_PUBLIC_URL.",
-            error_code="no_public_url",
+        return _refused(
+            failure(
+                "PATCHBAY_PUBLIC_URL is not set and no request was given: the sign-in link "
+                "would be a bare path, which no email client opens. Set PATCHBAY_PUBLIC_URL.",
+                error_code="no_public_url",
+            )
         )
     client_ip = str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
     refused = _check_send_limits(str(user.pk), client_ip)
@@ -164,7 +167,7 @@ def send_login_link(
         link = login_link(token, request)
     except ServiceError as exc:
         row.delete()
-        return failure(exc.message, error_code=exc.error_code)
+        return _refused(failure(exc.message, error_code=exc.error_code))
     result = send_template(
         "login_code",
         email,
@@ -176,12 +179,20 @@ def send_login_link(
     )
     if not result["success"]:
         row.delete()  # nobody received it; keep no usable token around
-        return result
-    return success(
-        login_token_id=row.pk,
-        expires_at=row.expires_at,
-        **({"simulated": True} if result.get("simulated") else {}),
-    )
+        return _refused(result)
+    sent: LoginLinkSuccess = {
+        "success": True,
+        "login_token_id": row.pk,
+        "expires_at": row.expires_at,
+    }
+    if result.get("simulated"):
+        sent["simulated"] = True
+    return sent
+
+
+def _refused(result: Failure) -> RateLimitedFailure:
+    # Only the send limits add retry_after, which is NotRequired: any failure is one.
+    return cast("RateLimitedFailure", result)
 
 
 def send_login_code_email(
@@ -205,7 +216,7 @@ def send_login_code_email(
         )
 
 
-def _check_send_limits(user_key: str, client_ip: str) -> Result | None:
+def _check_send_limits(user_key: str, client_ip: str) -> RateLimitedFailure | None:
     """A ``rate_limited`` failure if this send is over a limit, else None.
 
     The IP is counted first, so a client over its own limit cannot use up
@@ -219,12 +230,14 @@ def _check_send_limits(user_key: str, client_ip: str) -> Result | None:
             f"magic-link:{scope}", identity, limit=limit, window=conf.MAGIC_LINK_WINDOW
         )
         if retry_after is not None:
-            return failure(
-                f"Too many sign-in links requested; try again in {retry_after} seconds.",
-                error_code="rate_limited",
-                retryable=True,
-                retry_after=retry_after,
-            )
+            return {
+                **failure(
+                    f"Too many sign-in links requested; try again in {retry_after} seconds.",
+                    error_code="rate_limited",
+                    retryable=True,
+                ),
+                "retry_after": retry_after,
+            }
     return None
 
 

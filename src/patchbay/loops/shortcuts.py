@@ -12,7 +12,8 @@ from patchbay.conf import conf
 from patchbay.loops import simulation
 from patchbay.loops.client import LoopsClient
 from patchbay.loops.events import is_suppressed
-from patchbay.results import Result, failure
+from patchbay.loops.results import EmailResult
+from patchbay.results import failure
 
 logger = logging.getLogger("patchbay.loops")
 
@@ -42,7 +43,7 @@ def send_template(
     *,
     ignore_suppression: bool = False,
     **kwargs: Any,
-) -> Result:
+) -> EmailResult:
     """Send the ``LOOPS_TRANSACTIONAL_IDS[key]`` template, unless the address is suppressed.
 
     The building block of the shortcuts, for your own templates too. kwargs go
@@ -75,7 +76,7 @@ def display_name(user: AbstractBaseUser) -> str:
     return full_name or str(getattr(user, "get_username", lambda: "")())
 
 
-def _log_failure(what: str, result: Result) -> None:
+def _log_failure(what: str, result: EmailResult) -> None:
     if not result["success"]:
         logger.error("%s was not sent: [%s] %s", what, result["error_code"], result["error"])
 
@@ -85,7 +86,9 @@ def send_password_reset_email(
 ) -> None:
     """Email ``reset_url`` with the ``password_reset`` template (``resetUrl``, ``name``).
 
-    Returns None, as the spec says; failures are logged.
+    Returns None, as the spec says (a password reset form must not tell whether
+    the address exists or could be emailed); failures are logged. Use
+    :func:`send_template` for the result.
     """
     result = send_template(
         "password_reset",
@@ -101,7 +104,8 @@ def send_team_membership_email(membership: Any, *, ignore_suppression: bool = Fa
 
     Duck-typed: any object with ``user``, ``team`` and ``role``. Template
     ``team_membership`` with ``name``, ``teamName`` and ``role``. Returns
-    whether it was sent.
+    whether it was sent, a ``bool`` as the spec says; failures are logged. Use
+    :func:`send_template` for the result.
     """
     user = membership.user
     role = getattr(membership, "get_role_display", None)
