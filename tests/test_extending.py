@@ -219,6 +219,23 @@ def test_simulation_answers_offline_with_the_live_shape(patchbay_simulate, patch
     assert IntegrationLog.objects.get().simulated is True
 
 
+def test_an_empty_message_is_refused_before_anything_is_sent(
+    api, patchbay_simulate, patchbay_outbox
+):
+    result = AcmeNotifyClient().send_notification("device-1", "")
+
+    assert result["success"] is False
+    assert result["error_code"] == "invalid_request"
+    assert len(patchbay_outbox) == 0
+    assert len(api.calls) == 0
+    log = IntegrationLog.objects.get()
+    assert (log.operation, log.success, log.error_code) == (
+        "send_notification",
+        False,
+        "invalid_request",
+    )
+
+
 def test_notify_user_addresses_the_users_alias(
     patchbay_simulate, patchbay_outbox, django_user_model
 ):

@@ -50,7 +50,7 @@ class ServiceCheck:
             status=status,
             response_time_ms=elapsed_ms,
             simulated=bool(result.get("simulated", False)),
-            error=result.get("error", ""),
+            error="" if result["success"] else result["error"],
         )
         ExternalService.objects.filter(pk=service.pk).update(last_checked_at=timezone.now())
         return check

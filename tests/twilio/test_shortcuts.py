@@ -35,6 +35,22 @@ class TestLive:
         assert sms.queued_at is not None
 
     @responses.activate
+    def test_the_destination_is_parsed_once(self, monkeypatch):
+        from patchbay.twilio import numbers
+
+        parsed = []
+        normalize = numbers.normalize
+
+        def counting(number, *args, **kwargs):
+            parsed.append(number)
+            return normalize(number, *args, **kwargs)
+
+        monkeypatch.setattr(numbers, "normalize", counting)
+        responses.post(f"{API}/Messages.json", json=message_json(), status=201)
+        assert shortcuts.send_sms("+1 415 555 2671", "hi")["success"] is True
+        assert parsed.count("+1 415 555 2671") == 1
+
+    @responses.activate
     def test_failed_send_is_saved_with_its_error(self):
         responses.post(f"{API}/Messages.json", **twilio_error(30006, "Landline"))
         result = shortcuts.send_sms(TO, "hi")

@@ -16,12 +16,31 @@ from collections.abc import Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
+from patchbay.aws.results import (
+    DeletedObjectResult,
+    DeletedObjectSuccess,
+    DownloadResult,
+    DownloadSuccess,
+    ObjectListResult,
+    ObjectListSuccess,
+    ObjectMetadataResult,
+    ObjectMetadataSuccess,
+    ObjectSummary,
+    PresignedPostResult,
+    PresignedPostSuccess,
+    PresignedPutResult,
+    PresignedPutSuccess,
+    PresignedURLResult,
+    PresignedURLSuccess,
+    UploadResult,
+    UploadSuccess,
+)
 from patchbay.aws.simulated import presigning, store
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
+from patchbay.core.request import Request
 from patchbay.exceptions import ServiceError
-from patchbay.results import Result
 
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchBucket"}
 _AUTH = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}
@@ -129,7 +148,7 @@ class S3Client(BaseClient):
         object_key: str | None = None,
         public: bool = True,
         extra_args: Mapping[str, Any] | None = None,
-    ) -> Result:
+    ) -> UploadResult:
         """Upload a local file; ``url``, ``key``, ``bucket`` and ``public``.
 
         ``public=True`` sets a public-read ACL only when ``AWS_S3_ALLOW_PUBLIC_ACL``
@@ -137,22 +156,7 @@ class S3Client(BaseClient):
         ``url`` is presigned.
         """
         key = object_key or file_path.replace("\\", "/").rsplit("/", 1)[-1]
-
-        def live() -> dict[str, Any]:
-            args = self._extra_args(public, extra_args)
-            self.s3.upload_file(file_path, self.bucket, key, ExtraArgs=args or None)
-            return self._uploaded(key, args)
-
-        def simulate() -> dict[str, Any]:
-            # The URL first: without patchbay's URLs mounted, nothing is stored.
-            uploaded = self._uploaded(key, self._extra_args(public, extra_args))
-            with open(file_path, "rb") as source:
-                store.put(self.bucket, key, source, **self._local_args(extra_args))
-            return uploaded
-
-        return self.call(
-            "upload_file", live, simulate=simulate, params={"key": key, "public": public}
-        )
+        return self.call(UploadFile(file_path, key, public, extra_args))
 
     def upload_fileobj(
         self,
@@ -160,74 +164,19 @@ class S3Client(BaseClient):
         object_key: str,
         public: bool = True,
         extra_args: Mapping[str, Any] | None = None,
-    ) -> Result:
+    ) -> UploadResult:
         """Upload a file-like object (e.g. ``request.FILES["file"]``); as :meth:`upload_file`."""
+        return self.call(UploadFileObj(file_obj, object_key, public, extra_args))
 
-        def live() -> dict[str, Any]:
-            args = self._extra_args(public, extra_args)
-            self.s3.upload_fileobj(file_obj, self.bucket, object_key, ExtraArgs=args or None)
-            return self._uploaded(object_key, args)
-
-        def simulate() -> dict[str, Any]:
-            # The URL first: without patchbay's URLs mounted, nothing is stored.
-            uploaded = self._uploaded(object_key, self._extra_args(public, extra_args))
-            store.put(self.bucket, object_key, file_obj, **self._local_args(extra_args))
-            return uploaded
-
-        return self.call(
-            "upload_fileobj", live, simulate=simulate, params={"key": object_key, "public": public}
-        )
-
-    def download_file(self, object_key: str, destination: str) -> Result:
+    def download_file(self, object_key: str, destination: str) -> DownloadResult:
         """Download to the local path ``destination``; ``path`` and ``key``."""
-
-        def live() -> dict[str, Any]:
-            self.s3.download_file(self.bucket, object_key, destination)
-            return {"path": destination, "key": object_key}
-
-        def simulate() -> dict[str, Any]:
-            if store.head(self.bucket, object_key) is None:
-                raise ServiceError(f"No object {object_key!r}.", error_code="not_found", status=404)
-            with (
-                store.open_object(self.bucket, object_key) as source,
-                open(destination, "wb") as target,
-            ):
-                shutil.copyfileobj(source, target)
-            return {"path": destination, "key": object_key}
-
-        return self.call(
-            "download_file",
-            live,
-            simulate=simulate,
-            params={"key": object_key, "destination": destination},
-        )
+        return self.call(DownloadFile(object_key, destination))
 
     def generate_presigned_url(
         self, object_key: str, expiration: int = 3600, http_method: str = "GET"
-    ) -> Result:
+    ) -> PresignedURLResult:
         """A URL that allows ``http_method`` on the object for ``expiration`` seconds: ``url``."""
-        method = _METHODS.get(http_method.upper())
-        if method is None:
-            return self._refuse(
-                "generate_presigned_url", f"http_method must be one of {', '.join(_METHODS)}."
-            )
-
-        def live() -> dict[str, Any]:
-            url = self.s3.generate_presigned_url(
-                method, Params={"Bucket": self.bucket, "Key": object_key}, ExpiresIn=expiration
-            )
-            return {"url": url, "expires_in": expiration}
-
-        return self.call(
-            "generate_presigned_url",
-            live,
-            params={"key": object_key, "method": http_method},
-            simulate=lambda: {
-                "url": presigning.object_url(self.bucket, object_key, expiration),
-                "expires_in": expiration,
-            },
-            local=True,  # signed here: S3 is not contacted
-        )
+        return self.perform(PresignURL.build, object_key, expiration, http_method)
 
     def generate_presigned_post(
         self,
@@ -235,151 +184,36 @@ class S3Client(BaseClient):
         expiration: int = 3600,
         conditions: list[Any] | None = None,
         fields: dict[str, Any] | None = None,
-    ) -> Result:
+    ) -> PresignedPostResult:
         """Form data for a direct browser upload: ``post_url`` and ``form_fields``."""
-
-        def live() -> dict[str, Any]:
-            post = self.s3.generate_presigned_post(
-                self.bucket, object_key, Fields=fields, Conditions=conditions, ExpiresIn=expiration
-            )
-            return {
-                "post_url": post["url"],
-                "form_fields": post["fields"],
-                "expires_in": expiration,
-            }
-
-        def simulate() -> dict[str, Any]:
-            post = presigning.presigned_post(
-                self.bucket, object_key, expiration, conditions, fields
-            )
-            return {**post, "expires_in": expiration}
-
-        return self.call(
-            "generate_presigned_post",
-            live,
-            simulate=simulate,
-            params={"key": object_key, "expiration": expiration},
-            local=True,  # signed here: S3 is not contacted
-        )
+        return self.call(PresignPost(object_key, expiration, conditions, fields))
 
     def generate_presigned_put(
         self, object_key: str, content_type: str, content_length: int, expiration: int = 3600
-    ) -> Result:
+    ) -> PresignedPutResult:
         """A presigned PUT that only accepts exactly this type and size: ``url`` and ``headers``.
 
         Content-Type and Content-Length are signed, so the store refuses any
         other file. This is how browsers upload directly to Cloudflare R2, which
         does not accept presigned POST forms.
         """
-        params = {
-            "Bucket": self.bucket,
-            "Key": object_key,
-            "ContentType": content_type,
-            "ContentLength": int(content_length),
-        }
+        return self.call(PresignPut(object_key, content_type, int(content_length), expiration))
 
-        def live() -> dict[str, Any]:
-            url = self.s3.generate_presigned_url("put_object", Params=params, ExpiresIn=expiration)
-            return {"url": url, "headers": {"Content-Type": content_type}, "expires_in": expiration}
-
-        def simulate() -> dict[str, Any]:
-            raise ServiceError(
-                "Simulated uploads use presigned POST forms; set "
-                "AWS_DIRECT_UPLOAD_METHOD or simulate with the default.",
-                error_code="not_supported",
-            )
-
-        return self.call(
-            "generate_presigned_put",
-            live,
-            simulate=simulate,
-            params={
-                "key": object_key,
-                "content_type": content_type,
-                "content_length": content_length,
-            },
-            local=True,  # signed here: S3 is not contacted
-        )
-
-    def list_objects(self, prefix: str = "", max_keys: int = 1000) -> Result:
+    def list_objects(self, prefix: str = "", max_keys: int = 1000) -> ObjectListResult:
         """List keys under ``prefix``.
 
         Result: ``objects`` (each ``key``, ``size``, ``last_modified``, ``etag``),
         ``count`` and ``is_truncated``.
         """
+        return self.call(ListObjects(prefix, max_keys))
 
-        def live() -> dict[str, Any]:
-            page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=max_keys)
-            objects = [
-                {
-                    "key": item["Key"],
-                    "size": item["Size"],
-                    "last_modified": item["LastModified"].isoformat(),
-                    "etag": item["ETag"],
-                }
-                for item in page.get("Contents", [])
-            ]
-            return {
-                "objects": objects,
-                "count": len(objects),
-                "is_truncated": bool(page.get("IsTruncated")),
-            }
+    def delete_object(self, object_key: str) -> DeletedObjectResult:
+        return self.call(DeleteObject(object_key))
 
-        def simulate() -> dict[str, Any]:
-            keys = store.list_keys(self.bucket, prefix)
-            objects = []
-            for key in keys[:max_keys]:
-                head = store.head(self.bucket, key) or {}
-                objects.append(
-                    {
-                        "key": key,
-                        "size": head.get("content_length"),
-                        "last_modified": head.get("last_modified"),
-                        "etag": head.get("etag"),
-                    }
-                )
-            return {"objects": objects, "count": len(objects), "is_truncated": len(keys) > max_keys}
-
-        return self.call(
-            "list_objects", live, simulate=simulate, params={"prefix": prefix, "max_keys": max_keys}
-        )
-
-    def delete_object(self, object_key: str) -> Result:
-        def live() -> dict[str, Any]:
-            self.s3.delete_object(Bucket=self.bucket, Key=object_key)
-            return {"key": object_key}
-
-        def simulate() -> dict[str, Any]:
-            store.delete(self.bucket, object_key)
-            return {"key": object_key}
-
-        return self.call("delete_object", live, simulate=simulate, params={"key": object_key})
-
-    def get_object_metadata(self, object_key: str) -> Result:
+    def get_object_metadata(self, object_key: str) -> ObjectMetadataResult:
         """Head the object: ``metadata`` with ``content_type``, ``content_length``,
         ``last_modified``, ``etag`` and the user ``metadata``; ``not_found`` if absent."""
-
-        def live() -> dict[str, Any]:
-            head = self.s3.head_object(Bucket=self.bucket, Key=object_key)
-            return {
-                "metadata": {
-                    "content_type": head.get("ContentType"),
-                    "content_length": head.get("ContentLength"),
-                    "last_modified": head["LastModified"].isoformat()
-                    if head.get("LastModified")
-                    else None,
-                    "etag": head.get("ETag"),
-                    "metadata": head.get("Metadata", {}),
-                }
-            }
-
-        def simulate() -> dict[str, Any]:
-            head = store.head(self.bucket, object_key)
-            if head is None:
-                raise ServiceError(f"No object {object_key!r}.", error_code="not_found", status=404)
-            return {"metadata": head}
-
-        return self.call("get_object_metadata", live, simulate=simulate, params={"key": object_key})
+        return self.call(GetObjectMetadata(object_key))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -401,10 +235,10 @@ class S3Client(BaseClient):
             args.setdefault("ACL", "public-read")
         return args
 
-    def _uploaded(self, key: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    def _uploaded(self, key: str, args: Mapping[str, Any]) -> UploadSuccess:
         public = args.get("ACL") == "public-read"
         url = self.public_url(key) if public else self._signed_url(key)
-        return {"url": url, "key": key, "bucket": self.bucket, "public": public}
+        return {"success": True, "url": url, "key": key, "bucket": self.bucket, "public": public}
 
     def _signed_url(self, key: str) -> str:
         if self.debug_mode:
@@ -418,12 +252,6 @@ class S3Client(BaseClient):
     def _local_args(extra_args: Mapping[str, Any] | None) -> dict[str, Any]:
         args = extra_args or {}
         return {"content_type": args.get("ContentType"), "metadata": args.get("Metadata")}
-
-    def _refuse(self, operation: str, message: str) -> Result:
-        def refuse() -> None:
-            raise ServiceError(message, error_code="invalid_request")
-
-        return self.call(operation, dict, simulate=dict, validate=refuse)
 
     def probe(self) -> Mapping[str, Any]:
         self.s3.head_bucket(Bucket=self.bucket)
@@ -479,3 +307,306 @@ def _client_error(code: str, status: int | None, message: str) -> ServiceError:
     if code in _RETRYABLE or (status or 0) >= 500:
         return ServiceError(message, error_code="api_error", retryable=True, status=status)
     return ServiceError(message, error_code="invalid_request", status=status)
+
+
+# -- the requests of the operations above --------------------------------------------------
+
+
+class UploadFile(Request[UploadSuccess]):
+    """A local file to upload under ``key``."""
+
+    operation = "upload_file"
+
+    def __init__(
+        self, file_path: str, key: str, public: bool, extra_args: Mapping[str, Any] | None
+    ) -> None:
+        self.file_path, self.key, self.public, self.extra_args = file_path, key, public, extra_args
+
+    def params(self) -> Mapping[str, Any]:
+        return {"key": self.key, "public": self.public}
+
+    def send(self, client: S3Client) -> UploadSuccess:
+        args = client._extra_args(self.public, self.extra_args)
+        client.s3.upload_file(self.file_path, client.bucket, self.key, ExtraArgs=args or None)
+        return client._uploaded(self.key, args)
+
+    def simulate(self, client: S3Client) -> UploadSuccess:
+        # The URL first: without patchbay's URLs mounted, nothing is stored.
+        uploaded = client._uploaded(self.key, client._extra_args(self.public, self.extra_args))
+        with open(self.file_path, "rb") as source:
+            store.put(client.bucket, self.key, source, **client._local_args(self.extra_args))
+        return uploaded
+
+
+class UploadFileObj(Request[UploadSuccess]):
+    """A file-like object to upload under ``key``."""
+
+    operation = "upload_fileobj"
+
+    def __init__(
+        self, file_obj: IO[bytes], key: str, public: bool, extra_args: Mapping[str, Any] | None
+    ) -> None:
+        self.file_obj, self.key, self.public, self.extra_args = file_obj, key, public, extra_args
+
+    def params(self) -> Mapping[str, Any]:
+        return {"key": self.key, "public": self.public}
+
+    def send(self, client: S3Client) -> UploadSuccess:
+        args = client._extra_args(self.public, self.extra_args)
+        client.s3.upload_fileobj(self.file_obj, client.bucket, self.key, ExtraArgs=args or None)
+        return client._uploaded(self.key, args)
+
+    def simulate(self, client: S3Client) -> UploadSuccess:
+        # The URL first: without patchbay's URLs mounted, nothing is stored.
+        uploaded = client._uploaded(self.key, client._extra_args(self.public, self.extra_args))
+        store.put(client.bucket, self.key, self.file_obj, **client._local_args(self.extra_args))
+        return uploaded
+
+
+class DownloadFile(Request[DownloadSuccess]):
+    operation = "download_file"
+
+    def __init__(self, key: str, destination: str) -> None:
+        self.key, self.destination = key, destination
+
+    def params(self) -> Mapping[str, Any]:
+        return {"key": self.key, "destination": self.destination}
+
+    def send(self, client: S3Client) -> DownloadSuccess:
+        client.s3.download_file(client.bucket, self.key, self.destination)
+        return {"success": True, "path": self.destination, "key": self.key}
+
+    def simulate(self, client: S3Client) -> DownloadSuccess:
+        if store.head(client.bucket, self.key) is None:
+            raise ServiceError(f"No object {self.key!r}.", error_code="not_found", status=404)
+        with (
+            store.open_object(client.bucket, self.key) as source,
+            open(self.destination, "wb") as target,
+        ):
+            shutil.copyfileobj(source, target)
+        return {"success": True, "path": self.destination, "key": self.key}
+
+
+class PresignURL(Request[PresignedURLSuccess]):
+    """A URL allowing one S3 method (``get_object``...) on an object; signed here."""
+
+    operation = "generate_presigned_url"
+    local = True  # signed here: S3 is not contacted
+
+    def __init__(self, key: str, method: str, http_method: str, expiration: int) -> None:
+        self.key, self.method, self.http_method = key, method, http_method
+        self.expiration = expiration
+
+    @classmethod
+    def build(cls, key: str, expiration: int, http_method: str) -> PresignURL:
+        method = _METHODS.get(http_method.upper())
+        if method is None:
+            raise ServiceError(
+                f"http_method must be one of {', '.join(_METHODS)}.", error_code="invalid_request"
+            )
+        return cls(key, method, http_method, expiration)
+
+    def params(self) -> Mapping[str, Any]:
+        return {"key": self.key, "method": self.http_method}
+
+    def send(self, client: S3Client) -> PresignedURLSuccess:
+        url = client.s3.generate_presigned_url(
+            self.method,
+            Params={"Bucket": client.bucket, "Key": self.key},
+            ExpiresIn=self.expiration,
+        )
+        return {"success": True, "url": url, "expires_in": self.expiration}
+
+    def simulate(self, client: S3Client) -> PresignedURLSuccess:
+        url = presigning.object_url(client.bucket, self.key, self.expiration)
+        return {"success": True, "url": url, "expires_in": self.expiration}
+
+
+class PresignPost(Request[PresignedPostSuccess]):
+    """A POST form for a direct browser upload; signed here."""
+
+    operation = "generate_presigned_post"
+    local = True  # signed here: S3 is not contacted
+
+    def __init__(
+        self,
+        key: str,
+        expiration: int,
+        conditions: list[Any] | None,
+        fields: dict[str, Any] | None,
+    ) -> None:
+        self.key, self.expiration, self.conditions, self.fields = (
+            key,
+            expiration,
+            conditions,
+            fields,
+        )
+
+    def params(self) -> Mapping[str, Any]:
+        return {"key": self.key, "expiration": self.expiration}
+
+    def send(self, client: S3Client) -> PresignedPostSuccess:
+        post = client.s3.generate_presigned_post(
+            client.bucket,
+            self.key,
+            Fields=self.fields,
+            Conditions=self.conditions,
+            ExpiresIn=self.expiration,
+        )
+        return {
+            "success": True,
+            "post_url": post["url"],
+            "form_fields": post["fields"],
+            "expires_in": self.expiration,
+        }
+
+    def simulate(self, client: S3Client) -> PresignedPostSuccess:
+        post = presigning.presigned_post(
+            client.bucket, self.key, self.expiration, self.conditions, self.fields
+        )
+        return {
+            "success": True,
+            "post_url": post["post_url"],
+            "form_fields": post["form_fields"],
+            "expires_in": self.expiration,
+        }
+
+
+class PresignPut(Request[PresignedPutSuccess]):
+    """A PUT URL that accepts exactly one content type and size; signed here."""
+
+    operation = "generate_presigned_put"
+    local = True  # signed here: S3 is not contacted
+
+    def __init__(self, key: str, content_type: str, content_length: int, expiration: int) -> None:
+        self.key, self.content_type = key, content_type
+        self.content_length, self.expiration = content_length, expiration
+
+    def params(self) -> Mapping[str, Any]:
+        return {
+            "key": self.key,
+            "content_type": self.content_type,
+            "content_length": self.content_length,
+        }
+
+    def send(self, client: S3Client) -> PresignedPutSuccess:
+        params = {
+            "Bucket": client.bucket,
+            "Key": self.key,
+            "ContentType": self.content_type,
+            "ContentLength": self.content_length,
+        }
+        url = client.s3.generate_presigned_url(
+            "put_object", Params=params, ExpiresIn=self.expiration
+        )
+        return {
+            "success": True,
+            "url": url,
+            "headers": {"Content-Type": self.content_type},
+            "expires_in": self.expiration,
+        }
+
+    def simulate(self, client: S3Client) -> PresignedPutSuccess:
+        raise ServiceError(
+            "Simulated uploads use presigned POST forms; set "
+            "AWS_DIRECT_UPLOAD_METHOD or simulate with the default.",
+            error_code="not_supported",
+        )
+
+
+class ListObjects(Request[ObjectListSuccess]):
+    operation = "list_objects"
+
+    def __init__(self, prefix: str, max_keys: int) -> None:
+        self.prefix, self.max_keys = prefix, max_keys
+
+    def params(self) -> Mapping[str, Any]:
+        return {"prefix": self.prefix, "max_keys": self.max_keys}
+
+    def send(self, client: S3Client) -> ObjectListSuccess:
+        page = client.s3.list_objects_v2(
+            Bucket=client.bucket, Prefix=self.prefix, MaxKeys=self.max_keys
+        )
+        objects: list[ObjectSummary] = [
+            {
+                "key": item["Key"],
+                "size": item["Size"],
+                "last_modified": item["LastModified"].isoformat(),
+                "etag": item["ETag"],
+            }
+            for item in page.get("Contents", [])
+        ]
+        return {
+            "success": True,
+            "objects": objects,
+            "count": len(objects),
+            "is_truncated": bool(page.get("IsTruncated")),
+        }
+
+    def simulate(self, client: S3Client) -> ObjectListSuccess:
+        keys = store.list_keys(client.bucket, self.prefix)
+        objects: list[ObjectSummary] = []
+        for key in keys[: self.max_keys]:
+            head = store.head(client.bucket, key) or {}
+            objects.append(
+                {
+                    "key": key,
+                    "size": head.get("content_length"),
+                    "last_modified": head.get("last_modified"),
+                    "etag": head.get("etag"),
+                }
+            )
+        return {
+            "success": True,
+            "objects": objects,
+            "count": len(objects),
+            "is_truncated": len(keys) > self.max_keys,
+        }
+
+
+class DeleteObject(Request[DeletedObjectSuccess]):
+    operation = "delete_object"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def params(self) -> Mapping[str, Any]:
+        return {"key": self.key}
+
+    def send(self, client: S3Client) -> DeletedObjectSuccess:
+        client.s3.delete_object(Bucket=client.bucket, Key=self.key)
+        return {"success": True, "key": self.key}
+
+    def simulate(self, client: S3Client) -> DeletedObjectSuccess:
+        store.delete(client.bucket, self.key)
+        return {"success": True, "key": self.key}
+
+
+class GetObjectMetadata(Request[ObjectMetadataSuccess]):
+    operation = "get_object_metadata"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def params(self) -> Mapping[str, Any]:
+        return {"key": self.key}
+
+    def send(self, client: S3Client) -> ObjectMetadataSuccess:
+        head = client.s3.head_object(Bucket=client.bucket, Key=self.key)
+        modified = head.get("LastModified")
+        return {
+            "success": True,
+            "metadata": {
+                "content_type": head.get("ContentType"),
+                "content_length": head.get("ContentLength"),
+                "last_modified": modified.isoformat() if modified else None,
+                "etag": head.get("ETag"),
+                "metadata": head.get("Metadata", {}),
+            },
+        }
+
+    def simulate(self, client: S3Client) -> ObjectMetadataSuccess:
+        head = store.head(client.bucket, self.key)
+        if head is None:
+            raise ServiceError(f"No object {self.key!r}.", error_code="not_found", status=404)
+        return {"success": True, "metadata": head}

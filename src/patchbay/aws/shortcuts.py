@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import fnmatch
 import mimetypes
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from patchbay.aws.keys import make_key
+from patchbay.aws.results import (
+    DeletedUploadResult,
+    DirectUploadResult,
+    DirectUploadSuccess,
+    UploadFailure,
+    UploadRecordResult,
+    UploadURLResult,
+)
 from patchbay.aws.s3 import S3Client
 from patchbay.conf import conf
 from patchbay.models import Upload
-from patchbay.results import Result, failure, success
+from patchbay.results import Failure, failure
 
 # Served from the bucket's domain these run as pages or scripts: refused unless listed.
 ACTIVE_CONTENT_TYPES = (
@@ -69,7 +77,7 @@ def get_direct_upload_form_data(
     owner: AbstractBaseUser | None = None,
     file_size: int | None = None,
     expiration: int = 3600,
-) -> Result:
+) -> DirectUploadResult:
     """Presigned upload data for one file, and its pending Upload row.
 
     The key is made here (``prefix/<uuid>/<sanitized name>``; ``prefix``
@@ -110,12 +118,7 @@ def get_direct_upload_form_data(
         put = client.generate_presigned_put(key, content_type, int(file_size), expiration)
         if not put["success"]:
             return put
-        target = {
-            "form_url": put["url"],
-            "form_fields": {},
-            "method": "PUT",
-            "headers": put["headers"],
-        }
+        target = _Target(form_url=put["url"], form_fields={}, method="PUT", headers=put["headers"])
     else:
         post = client.generate_presigned_post(
             key,
@@ -125,12 +128,9 @@ def get_direct_upload_form_data(
         )
         if not post["success"]:
             return post
-        target = {
-            "form_url": post["post_url"],
-            "form_fields": post["form_fields"],
-            "method": "POST",
-            "headers": {},
-        }
+        target = _Target(
+            form_url=post["post_url"], form_fields=post["form_fields"], method="POST", headers={}
+        )
     upload = Upload.objects.create(
         key=key,
         bucket=client.bucket,
@@ -142,14 +142,29 @@ def get_direct_upload_form_data(
         simulated=client.debug_mode,
     )
     url = client.generate_presigned_url(key, expiration=expiration)
-    return success(
-        **target,
-        upload_id=upload.pk,
-        file_url=url.get("url"),
-        key=key,
-        expires_in=expiration,
-        **({"simulated": True} if client.debug_mode else {}),
-    )
+    form: DirectUploadSuccess = {
+        "success": True,
+        "form_url": target.form_url,
+        "form_fields": target.form_fields,
+        "method": target.method,
+        "headers": target.headers,
+        "upload_id": upload.pk,
+        "file_url": url["url"] if url["success"] else None,
+        "key": key,
+        "expires_in": expiration,
+    }
+    if client.debug_mode:
+        form["simulated"] = True
+    return form
+
+
+class _Target(NamedTuple):
+    """Where and how the browser sends the file."""
+
+    form_url: str
+    form_fields: dict[str, Any]
+    method: str
+    headers: dict[str, str]
 
 
 def _post_fields(content_type: str, redirect: str | None) -> dict[str, Any]:
@@ -171,7 +186,7 @@ def complete_upload(
     file_size: int | None = None,
     status: str = Upload.STATUS_COMPLETE,
     error: str | None = None,
-) -> Result:
+) -> UploadRecordResult:
     """Record the outcome of an upload, from what the bucket says, never the browser.
 
     ``file_size`` (as the browser reports it) is ignored in favour of the
@@ -180,23 +195,24 @@ def complete_upload(
     """
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None:
-        return failure(f"No upload {upload_id}.", error_code="not_found")
+        return _upload_failure(failure(f"No upload {upload_id}.", error_code="not_found"))
     if upload.status == Upload.STATUS_DELETED:
-        return failure("This upload was deleted.", error_code="invalid_request")
+        return _upload_failure(failure("This upload was deleted.", error_code="invalid_request"))
     if status == Upload.STATUS_FAILED:
         _finish(upload, Upload.STATUS_FAILED, error or "The upload failed.")
-        return success(upload=upload.as_dict())
+        return {"success": True, "upload": upload.as_dict()}
     client = _client()
     head = client.get_object_metadata(upload.key)
     if not head["success"]:
         if head["error_code"] != "not_found":
-            return head  # S3 unreachable: the upload stays pending, try again later
+            # S3 unreachable: the upload stays pending, try again later
+            return _upload_failure(head)
         _finish(upload, Upload.STATUS_FAILED, "The file never reached the bucket.")
-        return failure(
-            "The file never reached the bucket.",
-            error_code="upload_missing",
-            upload=upload.as_dict(),
-        )
+        missing: UploadFailure = {
+            **failure("The file never reached the bucket.", error_code="upload_missing"),
+            "upload": upload.as_dict(),
+        }
+        return missing
     meta = head["metadata"]
     size, content_type = int(meta.get("content_length") or 0), meta.get("content_type") or ""
     problem = None
@@ -207,10 +223,19 @@ def complete_upload(
     if problem:
         client.delete_object(upload.key)
         _finish(upload, Upload.STATUS_FAILED, problem)
-        return failure(problem, error_code="upload_invalid", upload=upload.as_dict())
+        invalid: UploadFailure = {
+            **failure(problem, error_code="upload_invalid"),
+            "upload": upload.as_dict(),
+        }
+        return invalid
     upload.size = size
     _finish(upload, Upload.STATUS_COMPLETE, "")
-    return success(upload=upload.as_dict())
+    return {"success": True, "upload": upload.as_dict()}
+
+
+def _upload_failure(result: Failure) -> UploadFailure:
+    # "upload" is NotRequired: a failure without it is an UploadFailure as it is.
+    return cast("UploadFailure", result)
 
 
 def _finish(upload: Upload, status: str, error: str) -> None:
@@ -219,19 +244,21 @@ def _finish(upload: Upload, status: str, error: str) -> None:
     upload.save(update_fields=["status", "error", "size", "completed_at", "updated_at"])
 
 
-def get_upload_file_url(upload_id: int, presigned: bool = False, expiration: int = 3600) -> Result:
+def get_upload_file_url(
+    upload_id: int, presigned: bool = False, expiration: int = 3600
+) -> UploadURLResult:
     """``url`` of a completed upload: presigned (private files always are) or public."""
     upload = Upload.objects.filter(pk=upload_id, status=Upload.STATUS_COMPLETE).first()
     if upload is None:
         return failure(f"No completed upload {upload_id}.", error_code="not_found")
     client = S3Client(aws_s3_bucket_name=upload.bucket)
     if upload.public and not presigned:
-        return success(url=client.public_url(upload.key), public=True)
+        return {"success": True, "url": client.public_url(upload.key), "public": True}
     result = client.generate_presigned_url(upload.key, expiration=expiration)
     return {**result, "public": False} if result["success"] else result
 
 
-def delete_upload(upload_id: int) -> Result:
+def delete_upload(upload_id: int) -> DeletedUploadResult:
     """Delete the object and mark the upload deleted (the row stays, as a record)."""
     upload = Upload.objects.filter(pk=upload_id).exclude(status=Upload.STATUS_DELETED).first()
     if upload is None:
@@ -242,4 +269,4 @@ def delete_upload(upload_id: int) -> Result:
     Upload.objects.filter(pk=upload.pk).update(
         status=Upload.STATUS_DELETED, updated_at=timezone.now()
     )
-    return success(upload_id=upload.pk, key=upload.key)
+    return {"success": True, "upload_id": upload.pk, "key": upload.key}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -98,9 +99,10 @@ def credentials(request: HttpRequest) -> JsonResponse:
             400 if result["error_code"] in {"invalid_request", "content_type_not_allowed"} else 502
         )
         return _error(result["error"], status, error_code=result["error_code"])
+    form: Mapping[str, Any] = result  # the keys the browser needs, by name
     return JsonResponse(
         {
-            key: result[key]
+            key: form[key]
             for key in (
                 "form_url",
                 "form_fields",

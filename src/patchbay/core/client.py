@@ -1,11 +1,13 @@
 """The base class every service client extends.
 
-A client method describes one operation as two callables, ``live`` (talks to
-the service through its SDK) and ``simulate`` (answers offline), and hands
-them to :meth:`BaseClient.call`, which decides which to run and does
-everything else once for every service: the disabled switch, configuration
-checks, the circuit breaker, exception mapping, health bookkeeping, the
-simulated outbox, Python logging and the IntegrationLog row.
+A client method builds one operation's :class:`~patchbay.core.request.Request`
+(its input parsed and validated) and hands it to :meth:`BaseClient.call` (or
+has :meth:`BaseClient.perform` build it), which decides whether to send or to
+simulate it and does everything else once for every service: the disabled
+switch, configuration checks, the circuit breaker, exception mapping, health
+bookkeeping, the simulated outbox, Python logging and the IntegrationLog row.
+The private run methods return a :class:`CallOutcome`: the result, and beside
+it what is recorded about the call but never shown to the caller.
 """
 
 from __future__ import annotations
@@ -15,23 +17,42 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple, ParamSpec, cast, overload
 
 from patchbay.core import registry
 from patchbay.core.breaker import CircuitBreaker
 from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
-from patchbay.core.health import Outcome
+from patchbay.core.health import Outcome as HealthOutcome
 from patchbay.core.recording import record_call
+from patchbay.core.request import CallableRequest, Request, SuccessT
 from patchbay.core.sdk import import_sdk, sdk_available
 from patchbay.core.simulation import SimulatedCall, console, outbox, should_simulate
 from patchbay.exceptions import SDKNotInstalled, ServiceError
 from patchbay.redaction import Redactor
-from patchbay.results import Result, failure, success
+from patchbay.results import (
+    Failure,
+    HealthCheckResult,
+    HealthCheckSuccess,
+    Result,
+    failure,
+)
 
 logger = logging.getLogger("patchbay")
+P = ParamSpec("P")
 
 # Failures that say the service (or our access to it) is unwell, not the request.
 SERVICE_FAULT_CODES = frozenset({"authentication_error", "permission_error"})
+
+
+class CallOutcome(NamedTuple):
+    """What running one call produced: the result, and what is recorded beside it."""
+
+    #: The result dict returned to the caller.
+    result: Mapping[str, Any]
+    #: The service's HTTP status, when it answered with one (for the IntegrationLog row).
+    status_code: int | None = None
+    #: The call's effect on the service's health (live calls only).
+    health: HealthOutcome | None = None
 
 
 class BaseClient:
@@ -106,143 +127,211 @@ class BaseClient:
 
     # -- the one code path every operation goes through -----------------------------
 
+    @overload
+    def call(self, request: Request[SuccessT], /) -> SuccessT | Failure: ...
+
+    @overload
     def call(
         self,
-        operation: str,
+        request: str,
         live: Callable[[], Mapping[str, Any]],
+        /,
         *,
         simulate: Callable[[], Mapping[str, Any]],
         params: Mapping[str, Any] | None = None,
-        validate: Callable[[], None] | None = None,
         private: Mapping[str, Any] | None = None,
         local: bool = False,
-    ) -> Result:
-        """Run ``operation`` live or simulated and return its result dict.
+    ) -> Result: ...
 
-        ``params`` describes the request: redacted, it becomes the log's request
-        summary; in simulation it is stored, unredacted, in the outbox together
-        with ``private`` (e.g. a message body), which is never logged.
-        ``validate`` runs first, live or simulated: a :class:`ServiceError` it
-        raises refuses the call before anything is sent (recorded, but not
-        counted against the service's health).
+    def call(
+        self,
+        request: Request[Any] | str,
+        live: Callable[[], Mapping[str, Any]] | None = None,
+        /,
+        *,
+        simulate: Callable[[], Mapping[str, Any]] | None = None,
+        params: Mapping[str, Any] | None = None,
+        private: Mapping[str, Any] | None = None,
+        local: bool = False,
+    ) -> Any:
+        """Run ``request`` live or simulated and return its result dict.
 
-        ``local`` marks an operation computed on this machine that never reaches
-        the service (presigning a URL). It neither consults nor feeds the circuit
-        breaker and the health counters, which are about the service answering,
-        and only its failures are stored as IntegrationLog rows: a row for every
-        signature would cost a database commit each, for no exchange with anyone.
-        It is logged on the ``patchbay`` logger like any call.
+        ``request.params()`` describes it: redacted, it becomes the log's
+        request summary; in simulation it is stored, unredacted, in the outbox
+        together with ``request.private()`` (e.g. a message body), which is
+        never logged.
+
+        ``call(operation, live, simulate=..., params=..., private=..., local=...)``
+        is the same for an operation without input to validate, given as two
+        callables returning its data (see
+        :class:`~patchbay.core.request.CallableRequest`).
+
+        A local request (``request.local``) is computed on this machine and
+        never reaches the service (presigning a URL). It neither consults nor
+        feeds the circuit breaker and the health counters, which are about the
+        service answering, and only its failures are stored as IntegrationLog
+        rows: a row for every signature would cost a database commit each, for
+        no exchange with anyone. It is logged on the ``patchbay`` logger like
+        any call.
+        """
+        if isinstance(request, str):
+            if live is None or simulate is None:
+                raise TypeError("call(operation, live, simulate=...) needs both callables.")
+            request = CallableRequest(request, live, simulate, params, private, local)
+        started = time.perf_counter()
+        try:
+            outcome = self._run(request)
+        except ServiceError as exc:
+            outcome = CallOutcome(self._failure(exc), status_code=exc.status)
+        except SDKNotInstalled as exc:  # simulating needed an SDK (e.g. phonenumbers)
+            outcome = CallOutcome(failure(str(exc), error_code="sdk_missing"))
+        self._record(request.operation, request.params(), outcome, started, local=request.local)
+        return outcome.result
+
+    def perform(
+        self, build: Callable[P, Request[SuccessT]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> SuccessT | Failure:
+        """Build a request with ``build(*args, **kwargs)``, then :meth:`call` it.
+
+        ``build`` is a classmethod of a :class:`~patchbay.core.request.Request`
+        subclass. A :class:`ServiceError` it raises refuses the call before
+        anything is sent, live or simulated: the refusal is recorded under the
+        request's ``operation`` (without a request summary: the input did not
+        make one), but not counted against the service's health.
         """
         started = time.perf_counter()
-        status_code: int | None = None
         try:
-            if validate is not None:
-                validate()
-            result = self._run(operation, live, simulate, params or {}, private or {}, local)
-        except ServiceError as exc:  # raised before the call, e.g. by validation
-            result = self._failure(exc)
-            status_code = exc.status
+            request = build(*args, **kwargs)
+        except ServiceError as exc:
+            refusal, status = self._failure(exc), exc.status
         except SDKNotInstalled as exc:  # validation needed an SDK (e.g. phonenumbers)
-            result = failure(str(exc), error_code="sdk_missing")
-        status_code = result.pop("_status_code", status_code)
-        health = result.pop("_health", None)
+            refusal, status = failure(str(exc), error_code="sdk_missing"), None
+        else:
+            return self.call(request)
+        operation = getattr(getattr(build, "__self__", None), "operation", "") or build.__name__
+        self._record(operation, {}, CallOutcome(refusal, status_code=status), started)
+        return refusal
+
+    def _record(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        outcome: CallOutcome,
+        started: float,
+        *,
+        local: bool = False,
+    ) -> None:
+        result = outcome.result
         record_call(
             provider=self.provider,
             operation=operation,
-            success=bool(result["success"]),
+            success=result["success"],
             duration_ms=round((time.perf_counter() - started) * 1000),
             simulated=bool(result.get("simulated", False)),
-            error=result.get("error", ""),
-            error_code=result.get("error_code", ""),
-            status_code=status_code,
-            summary=self.redactor.data(params or {}),
-            health=health,
+            error=str(result.get("error", "")),
+            error_code=str(result.get("error_code", "")),
+            status_code=outcome.status_code,
+            summary=self.redactor.data(params),
+            health=outcome.health,
             service_name=self.label(),
             store=not (local and result["success"]),
         )
-        return result
 
-    def _run(
-        self,
-        operation: str,
-        live: Callable[[], Mapping[str, Any]],
-        simulate: Callable[[], Mapping[str, Any]],
-        params: Mapping[str, Any],
-        private: Mapping[str, Any],
-        local: bool = False,
-    ) -> Result:
+    def _run(self, request: Request[Any]) -> CallOutcome:
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
-            return failure(self.config.disabled_reason, error_code="service_disabled")
+            return CallOutcome(failure(self.config.disabled_reason, error_code="service_disabled"))
         if self.debug_mode:
-            try:
-                data = dict(simulate())
-            except (ServiceError, SDKNotInstalled):
-                raise
-            except Exception as exc:  # e.g. a missing local file: the same error as live
-                raise self.translate_exception(exc) from exc
-            outbox.append(SimulatedCall(self.provider, operation, {**params, **private, **data}))
-            console.info(
-                "[simulated] %s.%s %s", self.provider, operation, self.redactor.data(params)
-            )
-            return success(**data, simulated=True)
+            return self._run_simulated(request)
         if not self.sdk_installed():
             missing_sdk = SDKNotInstalled(self.sdk_module or "", self.extra or self.provider)
-            return failure(str(missing_sdk), error_code="sdk_missing")
+            return CallOutcome(failure(str(missing_sdk), error_code="sdk_missing"))
         missing = self.config.missing()
         if missing:
-            return failure(
-                f"{self.label()} is not configured: missing {', '.join(missing)} "
-                f"(set {', '.join(self.setting_names(missing))} or configure it in the admin).",
-                error_code="not_configured",
+            return CallOutcome(
+                failure(
+                    f"{self.label()} is not configured: missing {', '.join(missing)} "
+                    f"(set {', '.join(self.setting_names(missing))} or configure it in the "
+                    "admin).",
+                    error_code="not_configured",
+                )
             )
-        if local:
-            return self._run_local(operation, live)
+        if request.local:
+            return self._run_local(request)
+        return self._run_live(request)
+
+    def _run_simulated(self, request: Request[Any]) -> CallOutcome:
+        try:
+            result = request.simulate(self)
+        except ServiceError as exc:
+            return CallOutcome(self._failure(exc), status_code=exc.status)
+        except SDKNotInstalled:
+            raise
+        except Exception as exc:  # e.g. a missing local file: the same error as live
+            error = self.translate_exception(exc)
+            return CallOutcome(self._failure(error), status_code=error.status)
+        data = {key: value for key, value in result.items() if key != "success"}
+        outbox.append(
+            SimulatedCall(
+                self.provider, request.operation, {**request.params(), **request.private(), **data}
+            )
+        )
+        console.info(
+            "[simulated] %s.%s %s",
+            self.provider,
+            request.operation,
+            self.redactor.data(request.params()),
+        )
+        return CallOutcome({**result, "simulated": True})
+
+    def _run_live(self, request: Request[Any]) -> CallOutcome:
         allowed, breaker_clean = self.breaker.admit()
         if not allowed:
-            return failure(
-                f"{self.label()} is failing; calls are paused for up to "
-                f"{int(self.breaker.cooldown)} s by the circuit breaker.",
-                error_code="circuit_open",
-                retryable=True,
+            return CallOutcome(
+                failure(
+                    f"{self.label()} is failing; calls are paused for up to "
+                    f"{int(self.breaker.cooldown)} s by the circuit breaker.",
+                    error_code="circuit_open",
+                    retryable=True,
+                )
             )
         try:
-            data = dict(live())
+            result = request.send(self)
         except ServiceError as exc:
             error = exc
         except Exception as exc:  # SDK exceptions never reach callers.
             error = self.translate_exception(exc)
             if error.error_code == "unexpected_error":
-                logger.exception("%s.%s raised unexpectedly", self.provider, operation)
+                logger.exception("%s.%s raised unexpectedly", self.provider, request.operation)
         else:
             if not breaker_clean:  # else there is nothing to reset: spare the cache write
                 self.breaker.record_success()
             # Recorded with the IntegrationLog row, in one transaction (see call()).
-            return {**success(**data), "_health": Outcome(success=True)}
+            return CallOutcome(result, health=HealthOutcome(success=True))
         if error.retryable:
             self.breaker.record_failure()
         elif not breaker_clean:
             self.breaker.record_success()  # the service answered
-        result = self._failure(error)
-        health = Outcome(
+        failed = self._failure(error)
+        health = HealthOutcome(
             success=False,
             service_fault=error.retryable or error.error_code in SERVICE_FAULT_CODES,
-            error=result["error"],
+            error=failed["error"],
         )
-        return {**result, "_status_code": error.status, "_health": health}
+        return CallOutcome(failed, status_code=error.status, health=health)
 
-    def _run_local(self, operation: str, live: Callable[[], Mapping[str, Any]]) -> Result:
+    def _run_local(self, request: Request[Any]) -> CallOutcome:
         # Like a live call, without the breaker and the health bookkeeping.
         try:
-            return success(**live())
+            return CallOutcome(request.send(self))
         except ServiceError as exc:
             error = exc
         except Exception as exc:
             error = self.translate_exception(exc)
             if error.error_code == "unexpected_error":
-                logger.exception("%s.%s raised unexpectedly", self.provider, operation)
-        return {**self._failure(error), "_status_code": error.status}
+                logger.exception("%s.%s raised unexpectedly", self.provider, request.operation)
+        return CallOutcome(self._failure(error), status_code=error.status)
 
-    def _failure(self, error: ServiceError) -> Result:
+    def _failure(self, error: ServiceError) -> Failure:
         return failure(
             self.redactor.text(error.message),
             error_code=error.error_code,
@@ -286,6 +375,19 @@ class BaseClient:
         """Make the cheapest live call that proves the service is reachable."""
         raise ServiceError(f"{self.label()} has no health probe.", error_code="not_supported")
 
-    def check_health(self) -> Result:
+    def check_health(self) -> HealthCheckResult:
         """Run the health probe as an operation (logged, counted, simulated)."""
-        return self.call("health_check", self.probe, simulate=lambda: {"healthy": True})
+        return self.call(HealthCheck())
+
+
+class HealthCheck(Request[HealthCheckSuccess]):
+    """The health probe as an operation: :meth:`BaseClient.probe`, or healthy when simulated."""
+
+    operation = "health_check"
+
+    def send(self, client: BaseClient) -> HealthCheckSuccess:
+        # The probe's answer as it is: {"healthy": True} and whatever else it tells.
+        return cast("HealthCheckSuccess", {"success": True, **client.probe()})
+
+    def simulate(self, client: BaseClient) -> HealthCheckSuccess:
+        return {"success": True, "healthy": True}

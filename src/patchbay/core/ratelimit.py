@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from django.core.cache import BaseCache, caches
 
 from patchbay.conf import conf
-from patchbay.results import Result, failure
+from patchbay.results import RateLimitedFailure, failure
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -42,7 +42,7 @@ def check_send_limits(
     per_ip: int,
     window: int,
     requested: str,
-) -> Result | None:
+) -> RateLimitedFailure | None:
     """Count one send in ``scope``: a ``rate_limited`` failure if it is over a limit, else None.
 
     ``target`` is whom the send reaches, as ``(kind, identity)``:
@@ -60,12 +60,15 @@ def check_send_limits(
     for limit_scope, limit_identity, limit in limits:
         retry_after = consume(limit_scope, limit_identity, limit=limit, window=window)
         if retry_after is not None:
-            return failure(
-                f"Too many {requested} requested; try again in {retry_after} seconds.",
-                error_code="rate_limited",
-                retryable=True,
-                retry_after=retry_after,
-            )
+            refused: RateLimitedFailure = {
+                **failure(
+                    f"Too many {requested} requested; try again in {retry_after} seconds.",
+                    error_code="rate_limited",
+                    retryable=True,
+                ),
+                "retry_after": retry_after,
+            }
+            return refused
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -9,13 +10,28 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+if sys.version_info >= (3, 11):
+    from typing import Self
+else:  # pragma: no cover - typing_extensions comes with Django (asgiref) on 3.10
+    from typing_extensions import Self
+
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
+from patchbay.core.request import Request
 from patchbay.core.simulation import console, fake_id
 from patchbay.exceptions import ServiceError
 from patchbay.loops import http
-from patchbay.results import Result
+from patchbay.loops.results import (
+    ApiKeyResult,
+    ApiKeySuccess,
+    ContactResult,
+    ContactSuccess,
+    EmailResult,
+    EmailSuccess,
+    FoundContactResult,
+    FoundContactSuccess,
+)
 
 
 def check_email(address: object) -> str:
@@ -57,7 +73,7 @@ class LoopsClient(BaseClient):
         transactional_id: str,
         data_variables: Mapping[str, Any] | None = None,
         **kwargs: Any,
-    ) -> Result:
+    ) -> EmailResult:
         """Send the transactional template ``transactional_id`` to ``to_email``.
 
         kwargs: ``idempotency_key`` (generated when not given; a replay of the
@@ -68,33 +84,18 @@ class LoopsClient(BaseClient):
         Result keys: ``data`` (Loops' answer), ``idempotency_key``, ``duplicate``,
         and ``bcc`` (one result per copy) when asked for.
         """
-        key = str(kwargs.pop("idempotency_key", None) or uuid.uuid4())
         bcc = kwargs.pop("bcc", None) or []
         bcc = [bcc] if isinstance(bcc, str) else list(bcc)
-        payload: dict[str, Any] = {"transactionalId": transactional_id, "email": to_email}
-        if data_variables:
-            payload["dataVariables"] = dict(data_variables)
-        if "add_to_audience" in kwargs:
-            payload["addToAudience"] = bool(kwargs.pop("add_to_audience"))
-        if kwargs.get("attachments"):
-            payload["attachments"] = list(kwargs.pop("attachments"))
-        payload.update({name: value for name, value in kwargs.items() if value is not None})
-
-        def validate() -> None:
-            payload["email"] = check_email(to_email)
-            for copy in bcc:
-                check_email(copy)
-            if not transactional_id:
-                raise ServiceError("No transactional email id given.", error_code="invalid_request")
-
-        result = self._send("transactional_email", "/transactional", payload, key, validate)
+        result = self.perform(
+            SendTransactionalEmail.build, to_email, transactional_id, data_variables, bcc, kwargs
+        )
         if bcc and result["success"]:
             result["bcc"] = [
                 self.transactional_email(
                     copy,
                     transactional_id,
                     data_variables,
-                    idempotency_key=f"{key}:bcc:{copy}"[:100],
+                    idempotency_key=f"{result['idempotency_key']}:bcc:{copy}"[:100],
                 )
                 for copy in bcc
             ]
@@ -106,125 +107,36 @@ class LoopsClient(BaseClient):
         event_name: str,
         event_properties: Mapping[str, Any] | None = None,
         **kwargs: Any,
-    ) -> Result:
+    ) -> EmailResult:
         """Send ``event_name`` for the contact ``to_email`` (triggers workflows).
 
         kwargs: ``idempotency_key`` (generated when not given) and other API
         fields such as ``mailingLists``.
         """
-        key = str(kwargs.pop("idempotency_key", None) or uuid.uuid4())
-        payload: dict[str, Any] = {"email": to_email, "eventName": event_name, **kwargs}
-        if event_properties:
-            payload["eventProperties"] = dict(event_properties)
+        return self.perform(SendEvent.build, to_email, event_name, event_properties, kwargs)
 
-        def validate() -> None:
-            payload["email"] = check_email(to_email)
-            if not event_name:
-                raise ServiceError("No event name given.", error_code="invalid_request")
-
-        return self._send("event", "/events/send", payload, key, validate)
-
-    def test_api_key(self) -> Result:
+    def test_api_key(self) -> ApiKeyResult:
         """Whether the API key is valid: ``valid`` and ``team_name``."""
-
-        def live() -> dict[str, Any]:
-            body = self._request("GET", "/api-key")
-            return {"valid": True, "team_name": body.get("teamName")}
-
-        return self.call(
-            "test_api_key", live, simulate=lambda: {"valid": True, "team_name": "Simulated team"}
-        )
+        return self.call(CheckApiKey())
 
     # -- contacts -----------------------------------------------------------------------
 
-    def create_contact(self, email: str, **properties: Any) -> Result:
+    def create_contact(self, email: str, **properties: Any) -> ContactResult:
         """Create a contact; ``contact_id`` is Loops' id. Properties in Loops' names."""
-        return self._contact_call("create_contact", "POST", "/contacts/create", email, properties)
+        return self.perform(CreateContact.build, email, properties)
 
-    def update_contact(self, email: str, **properties: Any) -> Result:
+    def update_contact(self, email: str, **properties: Any) -> ContactResult:
         """Update (or create) a contact by email."""
-        return self._contact_call("update_contact", "PUT", "/contacts/update", email, properties)
+        return self.perform(UpdateContact.build, email, properties)
 
-    def delete_contact(self, email: str) -> Result:
-        return self._contact_call("delete_contact", "POST", "/contacts/delete", email, {})
+    def delete_contact(self, email: str) -> ContactResult:
+        return self.perform(DeleteContact.build, email, {})
 
-    def find_contact(self, email: str) -> Result:
+    def find_contact(self, email: str) -> FoundContactResult:
         """``contact``: the contact with this email, or None."""
-        address: dict[str, str] = {}
-
-        def live() -> dict[str, Any]:
-            found = self._request("GET", "/contacts/find", params={"email": address["email"]})
-            contacts = found if isinstance(found, list) else []
-            return {"contact": contacts[0] if contacts else None}
-
-        def validate() -> None:
-            address["email"] = check_email(email)
-
-        return self.call(
-            "find_contact",
-            live,
-            validate=validate,
-            params={"email": email},
-            simulate=lambda: {"contact": None},
-        )
+        return self.perform(FindContact.build, email)
 
     # -- plumbing -----------------------------------------------------------------------
-
-    def _send(
-        self, operation: str, path: str, payload: dict[str, Any], key: str, validate: Any
-    ) -> Result:
-        def live() -> dict[str, Any]:
-            try:
-                body = self._request("POST", path, json=payload, idempotency_key=key)
-            except ServiceError as exc:
-                if exc.status == 409:  # this key was used: the first attempt went through
-                    return {"data": exc.response, "idempotency_key": key, "duplicate": True}
-                raise
-            return {"data": body, "idempotency_key": key, "duplicate": False}
-
-        def simulate() -> dict[str, Any]:
-            # The simulated outbox, for the developer's eyes: links and codes stay in,
-            # known secrets (the API key...) are scrubbed.
-            console.info(
-                "[patchbay simulated email] %s %s",
-                operation,
-                self.redactor.text(str(payload), limit=None),
-            )
-            return {"data": {"success": True}, "idempotency_key": key, "duplicate": False}
-
-        return self.call(
-            operation,
-            live,
-            simulate=simulate,
-            validate=validate,
-            params={
-                key_: value
-                for key_, value in payload.items()
-                if key_ not in {"dataVariables", "attachments", "eventProperties"}
-            },
-            private={"payload": payload},
-        )
-
-    def _contact_call(
-        self, operation: str, method: str, path: str, email: str, properties: Mapping[str, Any]
-    ) -> Result:
-        payload: dict[str, Any] = {"email": email, **properties}
-
-        def validate() -> None:
-            payload["email"] = check_email(email)
-
-        def live() -> dict[str, Any]:
-            body = self._request(method, path, json=payload)
-            return {"contact_id": body.get("id") if isinstance(body, dict) else None}
-
-        return self.call(
-            operation,
-            live,
-            validate=validate,
-            params={"email": email},
-            private={"payload": payload},
-            simulate=lambda: {"contact_id": fake_id("cnt_")},
-        )
 
     def _request(
         self,
@@ -265,3 +177,189 @@ class LoopsClient(BaseClient):
                 "Loops kept failing after retries.", error_code="api_error", retryable=True
             )
         return super().translate_exception(exc)
+
+
+# -- the requests of the operations above --------------------------------------------------
+
+
+class SendEmail(Request[EmailSuccess]):
+    """A POST that sends something (an email, an event), once per idempotency key."""
+
+    path = ""
+
+    def __init__(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        self.payload, self.idempotency_key = payload, idempotency_key
+
+    def params(self) -> Mapping[str, Any]:
+        return {
+            key: value
+            for key, value in self.payload.items()
+            if key not in {"dataVariables", "attachments", "eventProperties"}
+        }
+
+    def private(self) -> Mapping[str, Any]:
+        return {"payload": self.payload}
+
+    def send(self, client: LoopsClient) -> EmailSuccess:
+        key = self.idempotency_key
+        try:
+            body = client._request("POST", self.path, json=self.payload, idempotency_key=key)
+        except ServiceError as exc:
+            if exc.status == 409:  # this key was used: the first attempt went through
+                return {
+                    "success": True,
+                    "data": exc.response,
+                    "idempotency_key": key,
+                    "duplicate": True,
+                }
+            raise
+        return {"success": True, "data": body, "idempotency_key": key, "duplicate": False}
+
+    def simulate(self, client: LoopsClient) -> EmailSuccess:
+        # The simulated outbox, for the developer's eyes: links and codes stay in,
+        # known secrets (the API key...) are scrubbed.
+        console.info(
+            "[patchbay simulated email] %s %s",
+            self.operation,
+            client.redactor.text(str(self.payload), limit=None),
+        )
+        return {
+            "success": True,
+            "data": {"success": True},
+            "idempotency_key": self.idempotency_key,
+            "duplicate": False,
+        }
+
+
+def _idempotency_key(fields: dict[str, Any]) -> str:
+    return str(fields.pop("idempotency_key", None) or uuid.uuid4())
+
+
+class SendTransactionalEmail(SendEmail):
+    operation = "transactional_email"
+    path = "/transactional"
+
+    @classmethod
+    def build(
+        cls,
+        to_email: str,
+        transactional_id: str,
+        data_variables: Mapping[str, Any] | None,
+        bcc: list[str],
+        fields: Mapping[str, Any],
+    ) -> SendTransactionalEmail:
+        """``fields``: the method's kwargs, ``bcc`` taken out; the API's own are passed through."""
+        fields = dict(fields)
+        key = _idempotency_key(fields)
+        payload: dict[str, Any] = {
+            "transactionalId": transactional_id,
+            "email": check_email(to_email),
+        }
+        for copy in bcc:
+            check_email(copy)
+        if not transactional_id:
+            raise ServiceError("No transactional email id given.", error_code="invalid_request")
+        if data_variables:
+            payload["dataVariables"] = dict(data_variables)
+        if "add_to_audience" in fields:
+            payload["addToAudience"] = bool(fields.pop("add_to_audience"))
+        if fields.get("attachments"):
+            payload["attachments"] = list(fields.pop("attachments"))
+        payload.update({name: value for name, value in fields.items() if value is not None})
+        return cls(payload, key)
+
+
+class SendEvent(SendEmail):
+    operation = "event"
+    path = "/events/send"
+
+    @classmethod
+    def build(
+        cls,
+        to_email: str,
+        event_name: str,
+        event_properties: Mapping[str, Any] | None,
+        fields: Mapping[str, Any],
+    ) -> SendEvent:
+        """``fields``: the method's kwargs, passed through as API fields."""
+        fields = dict(fields)
+        key = _idempotency_key(fields)
+        payload: dict[str, Any] = {"email": to_email, "eventName": event_name, **fields}
+        payload["email"] = check_email(to_email)
+        if not event_name:
+            raise ServiceError("No event name given.", error_code="invalid_request")
+        if event_properties:
+            payload["eventProperties"] = dict(event_properties)
+        return cls(payload, key)
+
+
+class CheckApiKey(Request[ApiKeySuccess]):
+    operation = "test_api_key"
+
+    def send(self, client: LoopsClient) -> ApiKeySuccess:
+        body = client._request("GET", "/api-key")
+        return {"success": True, "valid": True, "team_name": body.get("teamName")}
+
+    def simulate(self, client: LoopsClient) -> ApiKeySuccess:
+        return {"success": True, "valid": True, "team_name": "Simulated team"}
+
+
+class ContactRequest(Request[ContactSuccess]):
+    """A contact to create, update or delete, by its (checked) email."""
+
+    method = "POST"
+    path = ""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.payload = payload
+
+    @classmethod
+    def build(cls, email: str, properties: Mapping[str, Any]) -> Self:
+        return cls({"email": check_email(email), **properties})
+
+    def params(self) -> Mapping[str, Any]:
+        return {"email": self.payload["email"]}
+
+    def private(self) -> Mapping[str, Any]:
+        return {"payload": self.payload}
+
+    def send(self, client: LoopsClient) -> ContactSuccess:
+        body = client._request(self.method, self.path, json=self.payload)
+        return {"success": True, "contact_id": body.get("id") if isinstance(body, dict) else None}
+
+    def simulate(self, client: LoopsClient) -> ContactSuccess:
+        return {"success": True, "contact_id": fake_id("cnt_")}
+
+
+class CreateContact(ContactRequest):
+    operation, method, path = "create_contact", "POST", "/contacts/create"
+
+
+class UpdateContact(ContactRequest):
+    operation, method, path = "update_contact", "PUT", "/contacts/update"
+
+
+class DeleteContact(ContactRequest):
+    operation, method, path = "delete_contact", "POST", "/contacts/delete"
+
+
+class FindContact(Request[FoundContactSuccess]):
+    operation = "find_contact"
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+
+    @classmethod
+    def build(cls, email: str) -> FindContact:
+        return cls(check_email(email))
+
+    def params(self) -> Mapping[str, Any]:
+        return {"email": self.email}
+
+    def send(self, client: LoopsClient) -> FoundContactSuccess:
+        found = client._request("GET", "/contacts/find", params={"email": self.email})
+        contacts = found if isinstance(found, list) else []
+        return {"success": True, "contact": contacts[0] if contacts else None}
+
+    def simulate(self, client: LoopsClient) -> FoundContactSuccess:
+        return {"success": True, "contact": None}

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.utils import timezone
 
@@ -27,9 +27,10 @@ from patchbay.core import ratelimit
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
+from patchbay.loops.results import LoginLinkResult, LoginLinkSuccess
 from patchbay.loops.templates import display_name, send_template
 from patchbay.models import LoginToken
-from patchbay.results import Result, failure, success
+from patchbay.results import Failure, RateLimitedFailure, failure
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -127,7 +128,7 @@ def is_usable(token: str) -> bool:
 
 def send_login_link(
     user: AbstractBaseUser, next_url: str | None = None, *, request: HttpRequest | None = None
-) -> Result:
+) -> LoginLinkResult:
     """Email ``user`` a sign-in link with the ``login_code`` template; the send's result.
 
     The template gets ``loginUrl``, ``name`` and ``expiresInMinutes``.
@@ -142,15 +143,17 @@ def send_login_link(
     and the link's scheme and host when ``PATCHBAY_PUBLIC_URL`` is not set.
     """
     if not getattr(user, "is_active", True):
-        return failure("The user is inactive.", error_code="inactive_user")
+        return _refused(failure("The user is inactive.", error_code="inactive_user"))
     email = str(getattr(user, getattr(user, "EMAIL_FIELD", "email"), "") or "")
     if not email:
-        return failure("The user has no email address.", error_code="no_email")
+        return _refused(failure("The user has no email address.", error_code="no_email"))
     if not conf.PUBLIC_URL and request is None and not should_simulate():
-        return failure(
-            "PATCHBAY_PUBLIC_URL is not set and no request was given: the sign-in link "
-            "would be a bare path, which no email client opens. Set PATCHBAY_PUBLIC_URL.",
-            error_code="no_public_url",
+        return _refused(
+            failure(
+                "PATCHBAY_PUBLIC_URL is not set and no request was given: the sign-in link "
+                "would be a bare path, which no email client opens. Set PATCHBAY_PUBLIC_URL.",
+                error_code="no_public_url",
+            )
         )
     client_ip = ratelimit.client_ip(request)
     refused = ratelimit.check_send_limits(
@@ -169,7 +172,7 @@ def send_login_link(
         link = login_link(token, request)
     except ServiceError as exc:
         row.delete()
-        return failure(exc.message, error_code=exc.error_code)
+        return _refused(failure(exc.message, error_code=exc.error_code))
     result = send_template(
         "login_code",
         email,
@@ -181,12 +184,20 @@ def send_login_link(
     )
     if not result["success"]:
         row.delete()  # nobody received it; keep no usable token around
-        return result
-    return success(
-        login_token_id=row.pk,
-        expires_at=row.expires_at,
-        **({"simulated": True} if result.get("simulated") else {}),
-    )
+        return _refused(result)
+    sent: LoginLinkSuccess = {
+        "success": True,
+        "login_token_id": row.pk,
+        "expires_at": row.expires_at,
+    }
+    if result.get("simulated"):
+        sent["simulated"] = True
+    return sent
+
+
+def _refused(result: Failure) -> RateLimitedFailure:
+    # Only the send limits add retry_after, which is NotRequired: any failure is one.
+    return cast("RateLimitedFailure", result)
 
 
 def send_login_code_email(

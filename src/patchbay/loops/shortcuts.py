@@ -14,16 +14,16 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from patchbay.loops.login import send_login_code_email as send_login_code_email
+from patchbay.loops.results import EmailResult
 from patchbay.loops.templates import TEMPLATE_KEYS as TEMPLATE_KEYS
 from patchbay.loops.templates import display_name
 from patchbay.loops.templates import send_template as send_template
 from patchbay.loops.templates import template_id as template_id
-from patchbay.results import Result
 
 logger = logging.getLogger("patchbay.loops")
 
 
-def _log_failure(what: str, result: Result) -> None:
+def _log_failure(what: str, result: EmailResult) -> None:
     if not result["success"]:
         logger.error("%s was not sent: [%s] %s", what, result["error_code"], result["error"])
 
@@ -33,7 +33,9 @@ def send_password_reset_email(
 ) -> None:
     """Email ``reset_url`` with the ``password_reset`` template (``resetUrl``, ``name``).
 
-    Returns None, as the spec says; failures are logged.
+    Returns None, as the spec says (a password reset form must not tell whether
+    the address exists or could be emailed); failures are logged. Use
+    :func:`send_template` for the result.
     """
     result = send_template(
         "password_reset",
@@ -49,7 +51,8 @@ def send_team_membership_email(membership: Any, *, ignore_suppression: bool = Fa
 
     Duck-typed: any object with ``user``, ``team`` and ``role``. Template
     ``team_membership`` with ``name``, ``teamName`` and ``role``. Returns
-    whether it was sent.
+    whether it was sent, a ``bool`` as the spec says; failures are logged. Use
+    :func:`send_template` for the result.
     """
     user = membership.user
     role = getattr(membership, "get_role_display", None)

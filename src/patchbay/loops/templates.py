@@ -17,7 +17,8 @@ from patchbay.conf import conf
 from patchbay.loops import simulation
 from patchbay.loops.client import LoopsClient
 from patchbay.loops.events import is_suppressed
-from patchbay.results import Result, failure
+from patchbay.loops.results import EmailResult
+from patchbay.results import failure
 
 #: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
 TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
@@ -45,7 +46,7 @@ def send_template(
     *,
     ignore_suppression: bool = False,
     **kwargs: Any,
-) -> Result:
+) -> EmailResult:
     """Send the ``LOOPS_TRANSACTIONAL_IDS[key]`` template, unless the address is suppressed.
 
     The building block of the shortcuts, for your own templates too. kwargs go

@@ -16,9 +16,22 @@ from typing import Any
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
+from patchbay.core.request import Request, SuccessT
 from patchbay.exceptions import ServiceError, WebhookVerificationError
 from patchbay.results import Result, failure, success
 from patchbay.stripe import simulation
+from patchbay.stripe.results import (
+    CheckoutSessionResult,
+    CheckoutSessionSuccess,
+    CustomerResult,
+    CustomerSuccess,
+    PortalSessionResult,
+    PortalSessionSuccess,
+    RefundResult,
+    RefundSuccess,
+    SubscriptionResult,
+    SubscriptionSuccess,
+)
 from patchbay.stripe.signature import StripeWebhookVerifier
 
 # (stripe exception class name, error_code, retryable)
@@ -114,7 +127,7 @@ class StripeClient(BaseClient):
 
     def create_checkout_session(
         self, price_id: str, success_url: str, cancel_url: str, **kwargs: Any
-    ) -> Result:
+    ) -> CheckoutSessionResult:
         """A Checkout Session; ``result["session"]["url"]`` is where to send the customer.
 
         kwargs: ``customer_email``, ``mode`` (payment/subscription/setup),
@@ -137,12 +150,7 @@ class StripeClient(BaseClient):
             params["customer_email"] = customer_email
         if mode == "setup":
             params.pop("line_items")
-        return self.call(
-            "create_checkout_session",
-            lambda: {"session": to_dict(self.stripe.v1.checkout.sessions.create(params=params))},
-            simulate=lambda: {"session": simulation.checkout_session(params)},
-            params=params,
-        )
+        return self.call(CreateCheckoutSession(params))
 
     def create_customer(
         self,
@@ -150,14 +158,10 @@ class StripeClient(BaseClient):
         name: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
-    ) -> Result:
+    ) -> CustomerResult:
         params = {"email": email, "name": name, "metadata": dict(metadata or {}), **kwargs}
-        params = {key: value for key, value in params.items() if value is not None}
         return self.call(
-            "create_customer",
-            lambda: {"customer": to_dict(self.stripe.v1.customers.create(params=params))},
-            simulate=lambda: {"customer": simulation.customer(params)},
-            params=params,
+            CreateCustomer({key: value for key, value in params.items() if value is not None})
         )
 
     def create_subscription(
@@ -167,7 +171,7 @@ class StripeClient(BaseClient):
         trial_days: int | None = None,
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
-    ) -> Result:
+    ) -> SubscriptionResult:
         params: dict[str, Any] = {
             "customer": customer_id,
             "items": [{"price": price_id}],
@@ -176,63 +180,23 @@ class StripeClient(BaseClient):
         }
         if trial_days:
             params["trial_period_days"] = trial_days
-        return self.call(
-            "create_subscription",
-            lambda: {"subscription": to_dict(self.stripe.v1.subscriptions.create(params=params))},
-            simulate=lambda: {"subscription": simulation.subscription(params)},
-            params=params,
-        )
+        return self.call(CreateSubscription(params))
 
     def cancel_subscription(
         self, subscription_id: str, at_period_end: bool = False, **kwargs: Any
-    ) -> Result:
+    ) -> SubscriptionResult:
         """Cancel now, or at the end of the paid period (the subscription stays active)."""
+        return self.call(CancelSubscription(subscription_id, at_period_end, kwargs))
 
-        def live() -> dict[str, Any]:
-            subscriptions = self.stripe.v1.subscriptions
-            if at_period_end:
-                obj = subscriptions.update(
-                    subscription_id, params={"cancel_at_period_end": True, **kwargs}
-                )
-            else:
-                obj = subscriptions.cancel(subscription_id, params=kwargs or None)
-            return {"subscription": to_dict(obj)}
+    def retrieve_subscription(self, subscription_id: str) -> SubscriptionResult:
+        return self.call(RetrieveSubscription(subscription_id))
 
-        return self.call(
-            "cancel_subscription",
-            live,
-            simulate=lambda: {
-                "subscription": simulation.canceled_subscription(
-                    subscription_id, at_period_end=at_period_end
-                )
-            },
-            params={"subscription_id": subscription_id, "at_period_end": at_period_end},
-        )
-
-    def retrieve_subscription(self, subscription_id: str) -> Result:
-        return self.call(
-            "retrieve_subscription",
-            lambda: {
-                "subscription": to_dict(self.stripe.v1.subscriptions.retrieve(subscription_id))
-            },
-            simulate=lambda: {
-                "subscription": simulation.subscription(
-                    {"customer": simulation.fake_id("cus_"), "items": []}, subscription_id
-                )
-            },
-            params={"subscription_id": subscription_id},
-        )
-
-    def create_billing_portal_session(self, customer_id: str, return_url: str) -> Result:
+    def create_billing_portal_session(
+        self, customer_id: str, return_url: str
+    ) -> PortalSessionResult:
         """A Customer Portal session; ``result["session"]["url"]`` lets the customer self-serve."""
-        params = {"customer": customer_id, "return_url": return_url}
         return self.call(
-            "create_billing_portal_session",
-            lambda: {
-                "session": to_dict(self.stripe.v1.billing_portal.sessions.create(params=params))
-            },
-            simulate=lambda: {"session": simulation.portal_session(params)},
-            params=params,
+            CreateBillingPortalSession({"customer": customer_id, "return_url": return_url})
         )
 
     def create_refund(
@@ -242,7 +206,7 @@ class StripeClient(BaseClient):
         amount: int | None = None,
         reason: str | None = None,
         metadata: Mapping[str, Any] | None = None,
-    ) -> Result:
+    ) -> RefundResult:
         """Refund a payment (all of it unless ``amount``, in the smallest currency unit)."""
         if bool(payment_intent_id) == bool(charge_id):
             return failure(
@@ -255,12 +219,8 @@ class StripeClient(BaseClient):
             "reason": reason,
             "metadata": dict(metadata) if metadata else None,
         }
-        params = {key: value for key, value in params.items() if value is not None}
         return self.call(
-            "create_refund",
-            lambda: {"refund": to_dict(self.stripe.v1.refunds.create(params=params))},
-            simulate=lambda: {"refund": simulation.refund(params)},
-            params=params,
+            CreateRefund({key: value for key, value in params.items() if value is not None})
         )
 
     def webhook_verifier(self) -> StripeWebhookVerifier:
@@ -327,3 +287,119 @@ class StripeClient(BaseClient):
                 response=exc.json_body,
             )
         return super().translate_exception(exc)
+
+
+# -- the requests of the operations above --------------------------------------------------
+
+
+class StripeRequest(Request[SuccessT]):
+    """A call with Stripe's own parameters, logged as they are (redacted)."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.stripe_params = params
+
+    def params(self) -> Mapping[str, Any]:
+        return self.stripe_params
+
+
+class CreateCheckoutSession(StripeRequest[CheckoutSessionSuccess]):
+    operation = "create_checkout_session"
+
+    def send(self, client: StripeClient) -> CheckoutSessionSuccess:
+        session = client.stripe.v1.checkout.sessions.create(params=self.stripe_params)
+        return {"success": True, "session": to_dict(session)}
+
+    def simulate(self, client: StripeClient) -> CheckoutSessionSuccess:
+        return {"success": True, "session": simulation.checkout_session(self.stripe_params)}
+
+
+class CreateCustomer(StripeRequest[CustomerSuccess]):
+    operation = "create_customer"
+
+    def send(self, client: StripeClient) -> CustomerSuccess:
+        customer = client.stripe.v1.customers.create(params=self.stripe_params)
+        return {"success": True, "customer": to_dict(customer)}
+
+    def simulate(self, client: StripeClient) -> CustomerSuccess:
+        return {"success": True, "customer": simulation.customer(self.stripe_params)}
+
+
+class CreateSubscription(StripeRequest[SubscriptionSuccess]):
+    operation = "create_subscription"
+
+    def send(self, client: StripeClient) -> SubscriptionSuccess:
+        subscription = client.stripe.v1.subscriptions.create(params=self.stripe_params)
+        return {"success": True, "subscription": to_dict(subscription)}
+
+    def simulate(self, client: StripeClient) -> SubscriptionSuccess:
+        return {"success": True, "subscription": simulation.subscription(self.stripe_params)}
+
+
+class CancelSubscription(Request[SubscriptionSuccess]):
+    """Cancel now, or flag the subscription to end with its paid period."""
+
+    operation = "cancel_subscription"
+
+    def __init__(self, subscription_id: str, at_period_end: bool, extra: dict[str, Any]) -> None:
+        self.subscription_id, self.at_period_end, self.extra = subscription_id, at_period_end, extra
+
+    def params(self) -> Mapping[str, Any]:
+        return {"subscription_id": self.subscription_id, "at_period_end": self.at_period_end}
+
+    def send(self, client: StripeClient) -> SubscriptionSuccess:
+        subscriptions = client.stripe.v1.subscriptions
+        if self.at_period_end:
+            obj = subscriptions.update(
+                self.subscription_id, params={"cancel_at_period_end": True, **self.extra}
+            )
+        else:
+            obj = subscriptions.cancel(self.subscription_id, params=self.extra or None)
+        return {"success": True, "subscription": to_dict(obj)}
+
+    def simulate(self, client: StripeClient) -> SubscriptionSuccess:
+        subscription = simulation.canceled_subscription(
+            self.subscription_id, at_period_end=self.at_period_end
+        )
+        return {"success": True, "subscription": subscription}
+
+
+class RetrieveSubscription(Request[SubscriptionSuccess]):
+    operation = "retrieve_subscription"
+
+    def __init__(self, subscription_id: str) -> None:
+        self.subscription_id = subscription_id
+
+    def params(self) -> Mapping[str, Any]:
+        return {"subscription_id": self.subscription_id}
+
+    def send(self, client: StripeClient) -> SubscriptionSuccess:
+        subscription = client.stripe.v1.subscriptions.retrieve(self.subscription_id)
+        return {"success": True, "subscription": to_dict(subscription)}
+
+    def simulate(self, client: StripeClient) -> SubscriptionSuccess:
+        subscription = simulation.subscription(
+            {"customer": simulation.fake_id("cus_"), "items": []}, self.subscription_id
+        )
+        return {"success": True, "subscription": subscription}
+
+
+class CreateBillingPortalSession(StripeRequest[PortalSessionSuccess]):
+    operation = "create_billing_portal_session"
+
+    def send(self, client: StripeClient) -> PortalSessionSuccess:
+        session = client.stripe.v1.billing_portal.sessions.create(params=self.stripe_params)
+        return {"success": True, "session": to_dict(session)}
+
+    def simulate(self, client: StripeClient) -> PortalSessionSuccess:
+        return {"success": True, "session": simulation.portal_session(self.stripe_params)}
+
+
+class CreateRefund(StripeRequest[RefundSuccess]):
+    operation = "create_refund"
+
+    def send(self, client: StripeClient) -> RefundSuccess:
+        refund = client.stripe.v1.refunds.create(params=self.stripe_params)
+        return {"success": True, "refund": to_dict(refund)}
+
+    def simulate(self, client: StripeClient) -> RefundSuccess:
+        return {"success": True, "refund": simulation.refund(self.stripe_params)}

@@ -13,6 +13,11 @@ from patchbay.conf import conf
 from patchbay.models import StripeCustomer, StripeSubscription
 from patchbay.results import Result, failure
 from patchbay.stripe.client import StripeClient
+from patchbay.stripe.results import (
+    CheckoutSessionResult,
+    CustomerFromUserResult,
+    SubscriptionResult,
+)
 from patchbay.stripe.state import CANCELED, link_customer
 
 logger = logging.getLogger("patchbay.stripe")
@@ -36,7 +41,7 @@ def create_checkout_session(
     mode: str = "payment",
     metadata: dict[str, Any] | None = None,
     user: AbstractBaseUser | None = None,
-) -> Result:
+) -> CheckoutSessionResult:
     """A Checkout Session, filled in from settings and ``user``.
 
     URLs default to ``STRIPE_CHECKOUT_SUCCESS_URL`` / ``STRIPE_CHECKOUT_CANCEL_URL``
@@ -69,12 +74,12 @@ def create_checkout_session(
 
 def create_subscription_checkout(
     price_id: str, user: AbstractBaseUser | None = None, **kwargs: Any
-) -> Result:
+) -> CheckoutSessionResult:
     """:func:`create_checkout_session` in subscription mode."""
     return create_checkout_session(price_id, mode="subscription", user=user, **kwargs)
 
 
-def create_customer_from_user(user: AbstractBaseUser) -> Result:
+def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
     """The user's Stripe customer, created (and remembered) only if they have none.
 
     ``result["created"]`` says whether a customer was created now. An anonymous
@@ -94,13 +99,15 @@ def create_customer_from_user(user: AbstractBaseUser) -> Result:
     result = StripeClient().create_customer(
         email=email, name=full_name, metadata={"user_id": str(user.pk)}
     )
-    if result["success"]:
-        link_customer(result["customer"]["id"], user, email)
-        result["created"] = True
-    return result
+    if not result["success"]:
+        return result
+    link_customer(result["customer"]["id"], user, email)
+    return {**result, "created": True}
 
 
-def cancel_user_subscription(subscription_id: str, at_period_end: bool = True) -> Result:
+def cancel_user_subscription(
+    subscription_id: str, at_period_end: bool = True
+) -> SubscriptionResult:
     """Cancel a subscription (at period end by default) and reflect it locally at once.
 
     The webhook Stripe sends next (``customer.subscription.updated`` or

@@ -15,12 +15,24 @@ from typing import Any
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
+from patchbay.core.request import Request
 from patchbay.core.sdk import sdk_available
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
-from patchbay.results import Result
 from patchbay.twilio import errors, numbers
+from patchbay.twilio.results import (
+    LookupResult,
+    LookupSuccess,
+    MessageStatusResult,
+    MessageStatusSuccess,
+    SMSResult,
+    SMSSuccess,
+    VerificationCheckResult,
+    VerificationCheckSuccess,
+    VerificationStartResult,
+    VerificationStartSuccess,
+)
 
 MAX_BODY_LENGTH = 1600
 
@@ -99,250 +111,54 @@ class TwilioClient(BaseClient):
 
     def send_sms(
         self,
-        to_number: str,
+        to_number: str | numbers.Address,
         body: str,
         from_number: str | None = None,
         status_callback: str | None = None,
         channel: str | None = None,
-    ) -> Result:
+    ) -> SMSResult:
         """Send an SMS (or WhatsApp message: ``channel="whatsapp"`` or a ``whatsapp:`` number).
 
         Result keys ``sid``, ``status``, plus ``to``, ``from`` and ``channel`` as sent.
+        ``to_number`` may be an already parsed :class:`~patchbay.twilio.numbers.Address`
+        (its channel wins over ``channel``), so that it is not parsed again.
         """
-        message: dict[str, Any] = {}
-
-        def validate() -> None:
-            if not body or len(body) > MAX_BODY_LENGTH:
-                raise ServiceError(
-                    f"The message body must be 1 to {MAX_BODY_LENGTH} characters.",
-                    error_code="invalid_body",
-                )
-            to = numbers.parse_address(to_number, channel, simulating=self.debug_mode)
-            message.update(to=to.twilio, body=body, channel=to.channel)
-            sender = self._sender(from_number, to.channel)
-            message.update(sender)
-            callback = status_callback or status_callback_url()
-            if callback:
-                message["status_callback"] = callback
-
-        def live() -> dict[str, Any]:
-            fields = {key: value for key, value in message.items() if key != "channel"}
-            try:
-                sent = self.twilio.messages.create(**fields)
-            except Exception as exc:
-                raise errors.unknown_outcome(exc) from exc
-            return {
-                "sid": sent.sid,
-                "status": sent.status,
-                "to": message["to"],
-                "from": message.get("from_") or message.get("messaging_service_sid"),
-                "channel": message["channel"],
-            }
-
-        def simulate() -> dict[str, Any]:
-            return {
-                "sid": fake_id("SM", 32),
-                "status": "queued",
-                "to": message["to"],
-                "from": message.get("from_") or message.get("messaging_service_sid"),
-                "channel": message["channel"],
-            }
-
-        return self.call(
-            "send_sms",
-            live,
-            simulate=simulate,
-            validate=validate,
-            params={"to": to_number, "body_length": len(body or ""), "channel": channel},
-            private={"body": body},
+        return self.perform(
+            SendSMS.build, self, to_number, body, from_number, status_callback, channel
         )
 
-    def verify_phone_number(self, phone_number: str) -> Result:
+    def verify_phone_number(self, phone_number: str) -> LookupResult:
         """Look a number up (Lookup v2): ``valid``, and ``data`` with ``carrier`` and ``line_type``.
 
         An unparseable number is simply not valid; no call is made for it.
         """
-        normalized: dict[str, str] = {}
+        return self.perform(LookUpNumber.build, self, phone_number)
 
-        def validate() -> None:
-            try:
-                normalized["number"] = numbers.normalize(phone_number, simulating=self.debug_mode)
-            except ServiceError:
-                normalized["number"] = ""
-
-        def live() -> dict[str, Any]:
-            if not normalized["number"]:
-                return {"valid": False, "data": {"phone_number": str(phone_number)}}
-            found = self.twilio.lookups.v2.phone_numbers(normalized["number"]).fetch(
-                fields="line_type_intelligence"
-            )
-            intelligence = found.line_type_intelligence or {}
-            return {
-                "valid": bool(found.valid),
-                "data": {
-                    "phone_number": found.phone_number,
-                    "country_code": found.country_code,
-                    "carrier": {
-                        "name": intelligence.get("carrier_name"),
-                        "type": intelligence.get("type"),
-                    },
-                    "line_type": intelligence.get("type"),
-                },
-            }
-
-        return self.call(
-            "verify_phone_number",
-            live,
-            simulate=lambda: _simulated_lookup(normalized["number"], phone_number),
-            validate=validate,
-            params={"phone_number": phone_number},
-        )
-
-    def get_message_status(self, message_sid: str) -> Result:
+    def get_message_status(self, message_sid: str) -> MessageStatusResult:
         """``status`` and ``data`` with ``error_code`` and ``error_message`` of a message."""
-
-        def live() -> dict[str, Any]:
-            found = self.twilio.messages(message_sid).fetch()
-            return {
-                "status": found.status,
-                "data": {
-                    "sid": found.sid,
-                    "error_code": found.error_code,
-                    "error_message": found.error_message,
-                    "to": found.to,
-                    "from": found.from_,
-                },
-            }
-
-        def simulate() -> dict[str, Any]:
-            return {
-                "status": "delivered",
-                "data": {"sid": message_sid, "error_code": None, "error_message": None},
-            }
-
-        return self.call(
-            "get_message_status", live, simulate=simulate, params={"message_sid": message_sid}
-        )
+        return self.call(FetchMessageStatus(message_sid))
 
     # -- Twilio Verify: the ``twilio_verify`` backend of patchbay.twilio.verification -------
 
-    def start_verification(self, phone_number: str, channel: str = "sms") -> Result:
+    def start_verification(
+        self, phone_number: str, channel: str = "sms"
+    ) -> VerificationStartResult:
         """Have Twilio Verify send a code: ``sid``, ``status``, ``to`` and ``channel``.
 
         Uses the service ``TWILIO_VERIFY_SERVICE_SID``; ``channel`` is ``"sms"``,
         ``"call"`` or ``"whatsapp"``. Simulating, the code sent is
         :func:`~patchbay.twilio.codes.simulated_verify_code`, kept in the outbox only.
         """
-        from patchbay.twilio.codes import simulated_verify_code
+        return self.perform(StartVerification.build, self, phone_number, channel)
 
-        request: dict[str, str] = {}
-        # Filled in by validate(), which runs before the outbox reads it; simulated only.
-        secret = {"code": ""}
-
-        def validate() -> None:
-            if channel not in ("sms", "call", "whatsapp"):
-                raise ServiceError(
-                    f"Unknown channel {channel!r}: use 'sms', 'call' or 'whatsapp'.",
-                    error_code="invalid_channel",
-                )
-            request["to"] = numbers.normalize(phone_number, simulating=self.debug_mode)
-            request["service_sid"] = conf.TWILIO_VERIFY_SERVICE_SID
-            if not (request["service_sid"] or self.debug_mode):
-                raise ServiceError(
-                    "Twilio Verify is not configured: set TWILIO_VERIFY_SERVICE_SID.",
-                    error_code="not_configured",
-                )
-            if self.debug_mode:
-                secret["code"] = simulated_verify_code(request["to"])
-
-        def live() -> dict[str, Any]:
-            service = self.twilio.verify.v2.services(request["service_sid"])
-            try:
-                started = service.verifications.create(to=request["to"], channel=channel)
-            except Exception as exc:
-                raise errors.unknown_outcome(exc) from exc
-            return {
-                "sid": started.sid,
-                "status": started.status,
-                "to": started.to,
-                "channel": started.channel,
-            }
-
-        def simulate() -> dict[str, Any]:
-            return {
-                "sid": fake_id("VE", 32),
-                "status": "pending",
-                "to": request["to"],
-                "channel": channel,
-            }
-
-        return self.call(
-            "start_verification",
-            live,
-            simulate=simulate,
-            validate=validate,
-            params={"to": phone_number, "channel": channel},
-            private=secret,
-        )
-
-    def check_verification(self, phone_number: str, code: str) -> Result:
+    def check_verification(self, phone_number: str, code: str) -> VerificationCheckResult:
         """Check ``code`` with Twilio Verify: ``approved``, ``status`` and ``sid``.
 
         A wrong code is a success with ``approved`` False and ``status`` ``"pending"``.
         No pending verification (expired, already approved, or never started) gives
         ``status`` ``"not_found"``; too many wrong checks, ``"max_attempts_reached"``.
         """
-        from patchbay.twilio.codes import clean_code, code_matches_simulated
-
-        request: dict[str, str] = {}
-
-        def validate() -> None:
-            request["to"] = numbers.normalize(phone_number, simulating=self.debug_mode)
-            request["code"] = clean_code(code, twilio_verify=True) or ""
-            if not request["code"]:
-                raise ServiceError("The code must be 4 to 10 digits.", error_code="invalid_code")
-            request["service_sid"] = conf.TWILIO_VERIFY_SERVICE_SID
-            if not (request["service_sid"] or self.debug_mode):
-                raise ServiceError(
-                    "Twilio Verify is not configured: set TWILIO_VERIFY_SERVICE_SID.",
-                    error_code="not_configured",
-                )
-
-        def live() -> dict[str, Any]:
-            from twilio.base.exceptions import TwilioRestException
-
-            service = self.twilio.verify.v2.services(request["service_sid"])
-            try:
-                checked = service.verification_checks.create(to=request["to"], code=request["code"])
-            except TwilioRestException as exc:
-                # Answers about the verification, not failures of the service.
-                if exc.status == 404 or exc.code == 20404:
-                    return {"approved": False, "status": "not_found", "sid": None}
-                if exc.code == 60202:
-                    return {"approved": False, "status": "max_attempts_reached", "sid": None}
-                raise
-            return {
-                "approved": checked.status == "approved",
-                "status": checked.status,
-                "sid": checked.sid,
-            }
-
-        def simulate() -> dict[str, Any]:
-            approved = code_matches_simulated(request["to"], request["code"])
-            return {
-                "approved": approved,
-                "status": "approved" if approved else "pending",
-                "sid": fake_id("VE", 32),
-            }
-
-        return self.call(
-            "check_verification",
-            live,
-            simulate=simulate,
-            validate=validate,
-            params={"to": phone_number},
-            private={"code": code},
-        )
+        return self.perform(CheckVerification.build, self, phone_number, code)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -373,11 +189,291 @@ class TwilioClient(BaseClient):
         return errors.from_rest_exception(exc) or super().translate_exception(exc)
 
 
-def _simulated_lookup(normalized: str, original: str) -> dict[str, Any]:
+# -- the requests of the operations above --------------------------------------------------
+
+
+def _verify_service_sid(client: TwilioClient) -> str:
+    service_sid = conf.TWILIO_VERIFY_SERVICE_SID
+    if not (service_sid or client.debug_mode):
+        raise ServiceError(
+            "Twilio Verify is not configured: set TWILIO_VERIFY_SERVICE_SID.",
+            error_code="not_configured",
+        )
+    return service_sid
+
+
+class SendSMS(Request[SMSSuccess]):
+    """A message with its destination parsed, its sender chosen and its callback URL."""
+
+    operation = "send_sms"
+
+    def __init__(
+        self,
+        to: numbers.Address,
+        body: str,
+        sender: Mapping[str, str],
+        status_callback: str | None,
+    ) -> None:
+        self.to, self.body, self.sender, self.status_callback = to, body, sender, status_callback
+
+    @classmethod
+    def build(
+        cls,
+        client: TwilioClient,
+        to_number: str | numbers.Address,
+        body: str,
+        from_number: str | None,
+        status_callback: str | None,
+        channel: str | None,
+    ) -> SendSMS:
+        if not body or len(body) > MAX_BODY_LENGTH:
+            raise ServiceError(
+                f"The message body must be 1 to {MAX_BODY_LENGTH} characters.",
+                error_code="invalid_body",
+            )
+        to = (
+            to_number
+            if isinstance(to_number, numbers.Address)
+            else numbers.parse_address(to_number, channel, simulating=client.debug_mode)
+        )
+        sender = client._sender(from_number, to.channel)
+        return cls(to, body, sender, status_callback or status_callback_url())
+
+    @property
+    def sent_from(self) -> str | None:
+        return self.sender.get("from_") or self.sender.get("messaging_service_sid")
+
+    def params(self) -> Mapping[str, Any]:
+        return {"to": self.to.twilio, "body_length": len(self.body), "channel": self.to.channel}
+
+    def private(self) -> Mapping[str, Any]:
+        return {"body": self.body}
+
+    def send(self, client: TwilioClient) -> SMSSuccess:
+        fields: dict[str, Any] = {"to": self.to.twilio, "body": self.body, **self.sender}
+        if self.status_callback:
+            fields["status_callback"] = self.status_callback
+        try:
+            sent = client.twilio.messages.create(**fields)
+        except Exception as exc:
+            raise errors.unknown_outcome(exc) from exc
+        return self._result(sent.sid, sent.status)
+
+    def simulate(self, client: TwilioClient) -> SMSSuccess:
+        return self._result(fake_id("SM", 32), "queued")
+
+    def _result(self, sid: str, status: str) -> SMSSuccess:
+        return {
+            "success": True,
+            "sid": sid,
+            "status": status,
+            "to": self.to.twilio,
+            "from": self.sent_from,
+            "channel": self.to.channel,
+        }
+
+
+class LookUpNumber(Request[LookupSuccess]):
+    """A Lookup v2 of a number, normalized; "" for one that does not parse (not valid)."""
+
+    operation = "verify_phone_number"
+
+    def __init__(self, phone_number: str, normalized: str) -> None:
+        self.phone_number, self.normalized = phone_number, normalized
+
+    @classmethod
+    def build(cls, client: TwilioClient, phone_number: str) -> LookUpNumber:
+        try:
+            normalized = numbers.normalize(phone_number, simulating=client.debug_mode)
+        except ServiceError:
+            normalized = ""
+        return cls(phone_number, normalized)
+
+    def params(self) -> Mapping[str, Any]:
+        return {"phone_number": self.phone_number}
+
+    def send(self, client: TwilioClient) -> LookupSuccess:
+        if not self.normalized:
+            return {
+                "success": True,
+                "valid": False,
+                "data": {"phone_number": str(self.phone_number)},
+            }
+        found = client.twilio.lookups.v2.phone_numbers(self.normalized).fetch(
+            fields="line_type_intelligence"
+        )
+        intelligence = found.line_type_intelligence or {}
+        return {
+            "success": True,
+            "valid": bool(found.valid),
+            "data": {
+                "phone_number": found.phone_number,
+                "country_code": found.country_code,
+                "carrier": {
+                    "name": intelligence.get("carrier_name"),
+                    "type": intelligence.get("type"),
+                },
+                "line_type": intelligence.get("type"),
+            },
+        }
+
+    def simulate(self, client: TwilioClient) -> LookupSuccess:
+        return _simulated_lookup(self.normalized, self.phone_number)
+
+
+class FetchMessageStatus(Request[MessageStatusSuccess]):
+    """The status of one message, by its sid."""
+
+    operation = "get_message_status"
+
+    def __init__(self, message_sid: str) -> None:
+        self.message_sid = message_sid
+
+    def params(self) -> Mapping[str, Any]:
+        return {"message_sid": self.message_sid}
+
+    def send(self, client: TwilioClient) -> MessageStatusSuccess:
+        found = client.twilio.messages(self.message_sid).fetch()
+        return {
+            "success": True,
+            "status": found.status,
+            "data": {
+                "sid": found.sid,
+                "error_code": found.error_code,
+                "error_message": found.error_message,
+                "to": found.to,
+                "from": found.from_,
+            },
+        }
+
+    def simulate(self, client: TwilioClient) -> MessageStatusSuccess:
+        return {
+            "success": True,
+            "status": "delivered",
+            "data": {"sid": self.message_sid, "error_code": None, "error_message": None},
+        }
+
+
+class StartVerification(Request[VerificationStartSuccess]):
+    """A Twilio Verify code to send: the number normalized, the Verify service chosen."""
+
+    operation = "start_verification"
+
+    def __init__(self, phone_number: str, to: str, channel: str, service_sid: str) -> None:
+        self.phone_number, self.to, self.channel = phone_number, to, channel
+        self.service_sid = service_sid
+
+    @classmethod
+    def build(cls, client: TwilioClient, phone_number: str, channel: str) -> StartVerification:
+        if channel not in ("sms", "call", "whatsapp"):
+            raise ServiceError(
+                f"Unknown channel {channel!r}: use 'sms', 'call' or 'whatsapp'.",
+                error_code="invalid_channel",
+            )
+        to = numbers.normalize(phone_number, simulating=client.debug_mode)
+        return cls(phone_number, to, channel, _verify_service_sid(client))
+
+    def params(self) -> Mapping[str, Any]:
+        return {"to": self.phone_number, "channel": self.channel}
+
+    def private(self) -> Mapping[str, Any]:
+        # Only simulating is the code known here (see simulate()); the outbox keeps it.
+        from patchbay.twilio.codes import simulated_verify_code
+
+        return {"code": simulated_verify_code(self.to)}
+
+    def send(self, client: TwilioClient) -> VerificationStartSuccess:
+        service = client.twilio.verify.v2.services(self.service_sid)
+        try:
+            started = service.verifications.create(to=self.to, channel=self.channel)
+        except Exception as exc:
+            raise errors.unknown_outcome(exc) from exc
+        return {
+            "success": True,
+            "sid": started.sid,
+            "status": started.status,
+            "to": started.to,
+            "channel": started.channel,
+        }
+
+    def simulate(self, client: TwilioClient) -> VerificationStartSuccess:
+        return {
+            "success": True,
+            "sid": fake_id("VE", 32),
+            "status": "pending",
+            "to": self.to,
+            "channel": self.channel,
+        }
+
+
+class CheckVerification(Request[VerificationCheckSuccess]):
+    """A code to check with Twilio Verify: the number normalized, the code cleaned."""
+
+    operation = "check_verification"
+
+    def __init__(self, phone_number: str, to: str, code: str, service_sid: str) -> None:
+        self.phone_number, self.to, self.code = phone_number, to, code
+        self.service_sid = service_sid
+
+    @classmethod
+    def build(cls, client: TwilioClient, phone_number: str, code: str) -> CheckVerification:
+        from patchbay.twilio.codes import clean_code
+
+        to = numbers.normalize(phone_number, simulating=client.debug_mode)
+        cleaned = clean_code(code, twilio_verify=True) or ""
+        if not cleaned:
+            raise ServiceError("The code must be 4 to 10 digits.", error_code="invalid_code")
+        return cls(phone_number, to, cleaned, _verify_service_sid(client))
+
+    def params(self) -> Mapping[str, Any]:
+        return {"to": self.phone_number}
+
+    def private(self) -> Mapping[str, Any]:
+        return {"code": self.code}
+
+    def send(self, client: TwilioClient) -> VerificationCheckSuccess:
+        from twilio.base.exceptions import TwilioRestException
+
+        service = client.twilio.verify.v2.services(self.service_sid)
+        try:
+            checked = service.verification_checks.create(to=self.to, code=self.code)
+        except TwilioRestException as exc:
+            # Answers about the verification, not failures of the service.
+            if exc.status == 404 or exc.code == 20404:
+                return {"success": True, "approved": False, "status": "not_found", "sid": None}
+            if exc.code == 60202:
+                return {
+                    "success": True,
+                    "approved": False,
+                    "status": "max_attempts_reached",
+                    "sid": None,
+                }
+            raise
+        return {
+            "success": True,
+            "approved": checked.status == "approved",
+            "status": checked.status,
+            "sid": checked.sid,
+        }
+
+    def simulate(self, client: TwilioClient) -> VerificationCheckSuccess:
+        from patchbay.twilio.codes import code_matches_simulated
+
+        approved = code_matches_simulated(self.to, self.code)
+        return {
+            "success": True,
+            "approved": approved,
+            "status": "approved" if approved else "pending",
+            "sid": fake_id("VE", 32),
+        }
+
+
+def _simulated_lookup(normalized: str, original: str) -> LookupSuccess:
     if not normalized:
-        return {"valid": False, "data": {"phone_number": str(original)}}
+        return {"success": True, "valid": False, "data": {"phone_number": str(original)}}
     if not sdk_available("phonenumbers"):  # a strict E.164 number, simulated without data
         return {
+            "success": True,
             "valid": True,
             "data": {
                 "phone_number": normalized,
@@ -397,6 +493,7 @@ def _simulated_lookup(normalized: str, original: str) -> dict[str, Any]:
         phonenumbers.PhoneNumberType.VOIP: "nonFixedVoip",
     }.get(number_type(parsed), "unknown")
     return {
+        "success": True,
         "valid": True,
         "data": {
             "phone_number": normalized,

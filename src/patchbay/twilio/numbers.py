@@ -69,9 +69,10 @@ def _phonenumbers_installed() -> bool:
     return sdk_available("phonenumbers")
 
 
-# Parsing costs tens of microseconds and a send parses its numbers up to three times
-# (the shortcut, the client's validation, the sender): remember the answers. Invalid
-# numbers raise, and lru_cache keeps no exception, so they are parsed every time.
+# Parsing costs tens of microseconds; a send parses its destination once (the shortcut
+# hands the Address down), but its sender, the same few numbers, on every send:
+# remember the answers. Invalid numbers raise, and lru_cache keeps no exception, so
+# they are parsed every time.
 @functools.lru_cache(maxsize=4096)
 def _normalize(number: str, region: str | None) -> str:
     phonenumbers = import_sdk("phonenumbers", "twilio")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
@@ -13,9 +13,16 @@ from patchbay.conf import conf
 from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
-from patchbay.results import Result, failure, success
+from patchbay.results import Failure, failure
 from patchbay.twilio import numbers, simulation
 from patchbay.twilio.client import TwilioClient
+from patchbay.twilio.results import (
+    LookupResult,
+    SMSResult,
+    SMSStatusFailure,
+    SMSStatusResult,
+    TrackedSMSResult,
+)
 from patchbay.twilio.statuses import FINAL, TIMESTAMP_FIELD
 from patchbay.twilio.tracking import apply_status, is_opted_out
 
@@ -31,7 +38,7 @@ def send_sms(
     user: AbstractBaseUser | None = None,
     channel: str | None = None,
     request: HttpRequest | None = None,
-) -> Result:
+) -> TrackedSMSResult:
     """Send a message and track it in an :class:`~patchbay.models.SMS` row (``sms_id``).
 
     A number that texted STOP is refused (``error_code`` ``"opted_out"``). A
@@ -55,42 +62,51 @@ def _send(
     channel: str | None = None,
     request: HttpRequest | None = None,
     stored_body: str | None = None,
-) -> Result:
+) -> TrackedSMSResult:
     client = TwilioClient()
     try:
+        # Parsed once, here: the client takes the Address as it is.
         address: numbers.Address | None = numbers.parse_address(
             to_number, channel, simulating=client.debug_mode
         )
     except ServiceError:
         address = None  # the client refuses it below, with the same error, and logs it
-    refusal = _refusal(client, address, save_to_db)
-    if refusal is not None:
-        result = refusal
-    else:
-        result = client.send_sms(to_number, body, from_number=from_number, channel=channel)
-    if result.get("simulated"):
+    result: SMSResult = _refusal(client, address, save_to_db) or client.send_sms(
+        address or to_number, body, from_number=from_number, channel=channel
+    )
+    if result["success"] and result.get("simulated"):
         # Like Django's console email backend: in development, show what would be sent,
         # codes included, on the simulated console only (never the database or the
         # IntegrationLog, which store the body masked).
         console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], body)
     if not save_to_db:
-        return result
+        return _tracked(result, None)
     sms = SMS.objects.create(
         to_number=address.number if address else str(to_number)[:32],
         channel=address.channel if address else (channel or "sms"),
-        from_number=str(result.get("from") or from_number or "")[:64],
+        from_number=str((result["from"] if result["success"] else None) or from_number or "")[:64],
         body=stored_body if stored_body is not None else body,
         user_id=user.pk if user is not None else None,
         simulated=bool(result.get("simulated")),
         **_outcome_fields(result),
     )
-    result["sms_id"] = sms.pk
     if result["success"] and result.get("simulated"):
         simulation.deliver_status_callbacks(sms, request)
-    return result
+    return _tracked(result, sms.pk)
 
 
-def _refusal(client: TwilioClient, address: numbers.Address | None, tracked: bool) -> Result | None:
+def _tracked(result: SMSResult, sms_id: int | None) -> TrackedSMSResult:
+    """``result`` with the id of its SMS row, when one was saved."""
+    # sms_id is NotRequired in both shapes: a result without it is one of them already.
+    tracked = cast("TrackedSMSResult", dict(result))
+    if sms_id is not None:
+        tracked["sms_id"] = sms_id
+    return tracked
+
+
+def _refusal(
+    client: TwilioClient, address: numbers.Address | None, tracked: bool
+) -> Failure | None:
     """Why the message must not be sent at all, as a failure; None if it may go."""
     if address is not None and is_opted_out(address.number):
         return failure(
@@ -104,7 +120,7 @@ def _refusal(client: TwilioClient, address: numbers.Address | None, tracked: boo
     return None
 
 
-def _outcome_fields(result: Result) -> dict[str, Any]:
+def _outcome_fields(result: SMSResult) -> dict[str, Any]:
     if not result["success"]:
         return {
             "status": "failed",
@@ -119,12 +135,12 @@ def _outcome_fields(result: Result) -> dict[str, Any]:
     return fields
 
 
-def verify_phone_number(phone_number: str) -> Result:
+def verify_phone_number(phone_number: str) -> LookupResult:
     """Whether ``phone_number`` is valid (``valid``), with carrier data (Lookup v2)."""
     return TwilioClient().verify_phone_number(phone_number)
 
 
-def send_verification_code(phone_number: str, code: str) -> Result:
+def send_verification_code(phone_number: str, code: str) -> TrackedSMSResult:
     """Text ``code`` using ``TWILIO_VERIFICATION_MESSAGE``; the stored SMS never holds the code."""
     template = conf.TWILIO_VERIFICATION_MESSAGE
     return _send(
@@ -136,15 +152,18 @@ def send_verification_code(phone_number: str, code: str) -> Result:
     )
 
 
-def get_sms_status(sms_id: int) -> Result:
+def get_sms_status(sms_id: int) -> SMSStatusResult:
     """The status of a tracked message, fetched from Twilio unless already final."""
     sms = SMS.objects.filter(pk=sms_id).first()
     if sms is None:
-        return failure(f"No SMS with id {sms_id}.", error_code="not_found")
+        return cast(
+            "SMSStatusFailure", failure(f"No SMS with id {sms_id}.", error_code="not_found")
+        )
     if sms.status not in FINAL and sms.external_id and not sms.simulated:
         fetched = TwilioClient().get_message_status(sms.external_id)
         if not fetched["success"]:
-            return {**fetched, "sms_id": sms.pk, "status": sms.status}
+            failed: SMSStatusFailure = {**fetched, "sms_id": sms.pk, "status": sms.status}
+            return failed
         apply_status(
             sms.external_id,
             fetched["status"],
@@ -152,9 +171,10 @@ def get_sms_status(sms_id: int) -> Result:
             error_message=fetched["data"].get("error_message") or "",
         )
         sms.refresh_from_db()
-    return success(
-        sms_id=sms.pk,
-        status=sms.status,
-        sid=sms.external_id,
-        data={"error_code": sms.error_code or None, "error_message": sms.error_message or None},
-    )
+    return {
+        "success": True,
+        "sms_id": sms.pk,
+        "status": sms.status,
+        "sid": sms.external_id,
+        "data": {"error_code": sms.error_code or None, "error_message": sms.error_message or None},
+    }

@@ -16,7 +16,7 @@ The client IP is ``request.META["REMOTE_ADDR"]``, never ``X-Forwarded-For``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -28,9 +28,16 @@ from patchbay.core import ratelimit
 from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
-from patchbay.results import Result, failure, success
+from patchbay.results import Failure, RateLimitedFailure, failure
 from patchbay.twilio import codes, numbers, shortcuts
 from patchbay.twilio.client import TwilioClient
+from patchbay.twilio.results import (
+    PhoneCodeResult,
+    PhoneVerificationResult,
+    PhoneVerificationSuccess,
+    TrackedSMSResult,
+    VerificationStartResult,
+)
 
 LOCAL = PhoneVerification.BACKEND_LOCAL
 TWILIO_VERIFY = PhoneVerification.BACKEND_TWILIO_VERIFY
@@ -47,7 +54,9 @@ _REFUSALS = {
 _VERIFY_STATES = {"not_found": "expired", "max_attempts_reached": "exhausted"}
 
 
-def initiate_phone_verification(phone_number: str, request: HttpRequest | None = None) -> Result:
+def initiate_phone_verification(
+    phone_number: str, request: HttpRequest | None = None
+) -> PhoneVerificationResult:
     """Send a verification code to ``phone_number``.
 
     ``{"success": True, "sms_id": ..., "phone_number": "+1…", "expires_in": 600}``
@@ -60,7 +69,7 @@ def initiate_phone_verification(phone_number: str, request: HttpRequest | None =
     try:
         phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
-        return failure(exc.message, error_code=exc.error_code)
+        return cast("RateLimitedFailure", failure(exc.message, error_code=exc.error_code))
     backend = _backend()
     client_ip = ratelimit.client_ip(request)
     refused = ratelimit.check_send_limits(
@@ -89,17 +98,24 @@ def initiate_phone_verification(phone_number: str, request: HttpRequest | None =
     if not sent["success"]:
         # The code never reached anyone: it must not stay usable.
         PhoneVerification.objects.filter(pk=verification.pk).update(invalidated_at=timezone.now())
-        return failure(sent["error"], error_code=sent["error_code"], retryable=sent["retryable"])
-    return success(
-        sms_id=sent.get("sms_id"),
-        **({"verification_sid": sent["sid"]} if backend == TWILIO_VERIFY else {}),
-        phone_number=phone,
-        expires_in=conf.PHONE_VERIFICATION_TTL,
-        **({"simulated": True} if sent.get("simulated") else {}),
-    )
+        return cast(
+            "RateLimitedFailure",
+            failure(sent["error"], error_code=sent["error_code"], retryable=sent["retryable"]),
+        )
+    started: PhoneVerificationSuccess = {
+        "success": True,
+        "sms_id": cast("int | None", sent.get("sms_id")),  # None from Twilio Verify
+        "phone_number": phone,
+        "expires_in": conf.PHONE_VERIFICATION_TTL,
+    }
+    if backend == TWILIO_VERIFY:
+        started["verification_sid"] = sent["sid"]
+    if sent.get("simulated"):
+        started["simulated"] = True
+    return started
 
 
-def verify_phone_code(phone_number: str, code: str) -> Result:
+def verify_phone_code(phone_number: str, code: str) -> PhoneCodeResult:
     """Check ``code`` against the latest code sent to ``phone_number``.
 
     ``{"success": True, "verified": True, "phone_number": "+1…"}``, or a failure
@@ -141,13 +157,13 @@ def verify_phone_code(phone_number: str, code: str) -> Result:
     used = _usable(PhoneVerification.objects.filter(pk=verification.pk), timezone.now())
     if not used.update(verified_at=timezone.now()):  # a parallel request used it first
         return _refusal("verified")
-    return success(verified=True, phone_number=phone)
+    return {"success": True, "verified": True, "phone_number": phone}
 
 
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _refusal(state: str) -> Result:
+def _refusal(state: str) -> Failure:
     message, error_code = _REFUSALS.get(state, _REFUSALS["none"])
     return failure(message, error_code=error_code)
 
@@ -161,7 +177,9 @@ def _backend() -> str:
     return backend
 
 
-def _deliver(verification: PhoneVerification, code: str) -> Result:
+def _deliver(
+    verification: PhoneVerification, code: str
+) -> VerificationStartResult | TrackedSMSResult:
     """Text ``code`` (local backend) or have Twilio Verify send its own; the send's result."""
     phone = verification.phone_number
     if verification.backend == TWILIO_VERIFY:

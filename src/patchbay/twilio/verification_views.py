@@ -15,13 +15,14 @@ view to trust.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_protect
 
-from patchbay.results import Result, failure
+from patchbay.results import failure
+from patchbay.twilio.results import PhoneCodeResult, PhoneVerificationResult
 from patchbay.twilio.verification import initiate_phone_verification, verify_phone_code
 
 SESSION_KEY = "patchbay_verified_phone"
@@ -49,7 +50,7 @@ _PUBLIC_KEYS = ("success", "verified", "phone_number", "expires_in", "error", "e
 View = Callable[[HttpRequest], JsonResponse]
 
 
-def _json_post(view: Callable[[HttpRequest, dict[str, str]], Result]) -> View:
+def _json_post(view: Callable[[HttpRequest, dict[str, str]], Mapping[str, Any]]) -> View:
     """POST only (405 JSON otherwise), CSRF-checked, with the body's fields parsed."""
 
     @csrf_protect
@@ -74,13 +75,13 @@ def _json_post(view: Callable[[HttpRequest, dict[str, str]], Result]) -> View:
 
 
 @_json_post
-def start(request: HttpRequest, fields: dict[str, str]) -> Result:
+def start(request: HttpRequest, fields: dict[str, str]) -> PhoneVerificationResult:
     """``patchbay:phone-verification-start``: text a code to ``phone_number``."""
     return initiate_phone_verification(fields.get("phone_number", ""), request)
 
 
 @_json_post
-def check(request: HttpRequest, fields: dict[str, str]) -> Result:
+def check(request: HttpRequest, fields: dict[str, str]) -> PhoneCodeResult:
     """``patchbay:phone-verification-check``: verify ``code`` for ``phone_number``."""
     result = verify_phone_code(fields.get("phone_number", ""), fields.get("code", ""))
     if result["success"] and hasattr(request, "session"):  # needs SessionMiddleware
@@ -101,7 +102,7 @@ def _fields(request: HttpRequest) -> dict[str, str] | None:
     return data
 
 
-def _respond(result: Result) -> JsonResponse:
+def _respond(result: Mapping[str, Any]) -> JsonResponse:
     body = {key: result[key] for key in _PUBLIC_KEYS if key in result}
     if result["success"]:
         return JsonResponse(body)

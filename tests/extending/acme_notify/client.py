@@ -11,9 +11,10 @@ from requests.adapters import HTTPAdapter
 from patchbay.conf import conf
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
+from patchbay.core.request import Request
 from patchbay.core.simulation import fake_id
 from patchbay.exceptions import ServiceError
-from patchbay.results import Result
+from patchbay.results import Failure, Success
 
 API_URL = "https://api.acme-notify.example/v1"
 
@@ -52,20 +53,9 @@ class AcmeNotifyClient(BaseClient):
         self.session = requests.Session()
         self.session.mount("https://", HTTPAdapter(max_retries=conf.MAX_RETRIES))
 
-    def send_notification(self, device_token: str, message: str) -> Result:
+    def send_notification(self, device_token: str, message: str) -> NotificationResult:
         """Push ``message`` to a device; the result has ``notification_id`` and ``status``."""
-        payload = {"to": device_token, "message": message}
-
-        def send() -> dict[str, Any]:
-            notification = self._request("POST", "/notifications", json=payload)
-            return {"notification_id": notification["id"], "status": notification["status"]}
-
-        return self.call(
-            "send_notification",
-            send,
-            simulate=lambda: {"notification_id": fake_id("ntf_"), "status": "queued"},
-            params=payload,
-        )
+        return self.perform(SendNotification.build, device_token, message)
 
     def probe(self) -> Mapping[str, Any]:
         """The cheapest authenticated call: who the API key belongs to."""
@@ -92,6 +82,45 @@ class AcmeNotifyClient(BaseClient):
         )
         response.raise_for_status()
         return response.json()
+
+
+class NotificationSent(Success):
+    """A notification Acme Notify accepted."""
+
+    notification_id: str
+    status: str
+
+
+NotificationResult = NotificationSent | Failure
+
+
+class SendNotification(Request[NotificationSent]):
+    """One notification to push, checked before anything is sent."""
+
+    operation = "send_notification"
+
+    def __init__(self, device_token: str, message: str) -> None:
+        self.device_token, self.message = device_token, message
+
+    @classmethod
+    def build(cls, device_token: str, message: str) -> SendNotification:
+        if not message:
+            raise ServiceError("A notification needs a message.", error_code="invalid_request")
+        return cls(device_token, message)
+
+    def params(self) -> Mapping[str, Any]:
+        return {"to": self.device_token, "message": self.message}
+
+    def send(self, client: AcmeNotifyClient) -> NotificationSent:
+        notification = client._request("POST", "/notifications", json=self.params())
+        return {
+            "success": True,
+            "notification_id": notification["id"],
+            "status": notification["status"],
+        }
+
+    def simulate(self, client: AcmeNotifyClient) -> NotificationSent:
+        return {"success": True, "notification_id": fake_id("ntf_"), "status": "queued"}
 
 
 def _http_error(response: requests.Response) -> ServiceError:

@@ -6,8 +6,7 @@ import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from patchbay.results import Result
-from tests.extending.acme_notify.client import AcmeNotifyClient
+from tests.extending.acme_notify.client import AcmeNotifyClient, NotificationResult
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +16,7 @@ def device_token_for(user: AbstractBaseUser) -> str:
     return f"user-{user.pk}"
 
 
-def notify_user(user: AbstractBaseUser, message: str) -> Result:
+def notify_user(user: AbstractBaseUser, message: str) -> NotificationResult:
     """Push ``message`` to ``user``'s devices; returns the client's result dict."""
     result = AcmeNotifyClient().send_notification(device_token_for(user), message)
     if not result["success"]:

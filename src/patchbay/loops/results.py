@@ -1,0 +1,74 @@
+"""The result types of the Loops client and shortcuts (see :mod:`patchbay.results`)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from patchbay.results import Failure, NotRequired, RateLimitedFailure, Success
+
+__all__ = [
+    "ApiKeyResult",
+    "ApiKeySuccess",
+    "ContactResult",
+    "ContactSuccess",
+    "EmailResult",
+    "EmailSuccess",
+    "FoundContactResult",
+    "FoundContactSuccess",
+    "LoginLinkResult",
+    "LoginLinkSuccess",
+]
+
+
+class EmailSuccess(Success):
+    """A transactional email or an event was accepted (or was already: ``duplicate``).
+
+    ``data`` is Loops' answer; ``bcc`` has one result per BCC copy, when asked for.
+    """
+
+    data: Any
+    idempotency_key: str
+    duplicate: bool
+    bcc: NotRequired[list[EmailResult]]
+
+
+EmailResult = EmailSuccess | Failure
+
+
+class ApiKeySuccess(Success):
+    """:meth:`LoopsClient.test_api_key`: whether the key is ``valid``, and its team."""
+
+    valid: bool
+    team_name: str | None
+
+
+ApiKeyResult = ApiKeySuccess | Failure
+
+
+class ContactSuccess(Success):
+    """A contact was created, updated or deleted: Loops' ``contact_id`` when it gives one."""
+
+    contact_id: str | None
+
+
+ContactResult = ContactSuccess | Failure
+
+
+class FoundContactSuccess(Success):
+    """:meth:`LoopsClient.find_contact`: the ``contact``, or None."""
+
+    contact: dict[str, Any] | None
+
+
+FoundContactResult = FoundContactSuccess | Failure
+
+
+class LoginLinkSuccess(Success):
+    """:func:`~patchbay.loops.login.send_login_link`: the link was emailed."""
+
+    login_token_id: int
+    expires_at: datetime.datetime
+
+
+LoginLinkResult = LoginLinkSuccess | RateLimitedFailure
