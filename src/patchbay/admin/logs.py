@@ -9,36 +9,27 @@ from django.utils.translation import gettext_lazy as _
 from patchbay.admin.base import ReadOnlyAdmin, pretty_json
 from patchbay.models import IntegrationLog
 
+# What a row of the list shows; the change page shows these, then the details.
+_COLUMNS = (
+    "created_at",
+    "provider",
+    "operation",
+    "direction",
+    "success",
+    "simulated",
+    "duration_ms",
+    "status_code",
+    "error_code",
+)
+
 
 @admin.register(IntegrationLog)
 class IntegrationLogAdmin(ReadOnlyAdmin):
-    list_display = [
-        "created_at",
-        "provider",
-        "operation",
-        "direction",
-        "success",
-        "simulated",
-        "duration_ms",
-        "status_code",
-        "error_code",
-    ]
+    list_display = _COLUMNS
     list_filter = ["provider", "direction", "success", "simulated", "error_code"]
     search_fields = ["operation", "error"]
     date_hierarchy = "created_at"
-    fields = [
-        "created_at",
-        "provider",
-        "operation",
-        "direction",
-        "success",
-        "simulated",
-        "duration_ms",
-        "status_code",
-        "error_code",
-        "error",
-        "summary",
-    ]
+    fields = [*_COLUMNS, "error", "summary"]
     readonly_fields = ["summary"]
 
     @admin.display(description=_("request summary"))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from patchbay.aws import shortcuts
 from patchbay.conf import conf
 from patchbay.models import Upload
+from patchbay.results import Failure
 
 _STATUS_FOR_ERROR = {"not_found": 404, "upload_missing": 400, "upload_invalid": 400}
 
@@ -119,35 +120,32 @@ def credentials(request: HttpRequest) -> JsonResponse:
 @require_POST
 def confirm(request: HttpRequest) -> JsonResponse:
     """``upload_id`` → the upload, completed from the bucket's own facts."""
-    if refused := _forbidden(request):
-        return refused
-    upload = _owned_upload(request)
+    upload = _forbidden(request) or _owned_upload(request)
     if isinstance(upload, JsonResponse):
         return upload
     result = shortcuts.complete_upload(upload.pk)
     if result["success"]:
         return JsonResponse({"upload": result["upload"]})
-    return _error(
-        result["error"],
-        _STATUS_FOR_ERROR.get(result["error_code"], 502),
-        error_code=result["error_code"],
-        upload=result.get("upload"),
-    )
+    return _failed(result, upload=result.get("upload"))
 
 
 @require_POST
 def delete(request: HttpRequest) -> JsonResponse:
     """``upload_id`` → the object deleted and the upload marked deleted."""
-    if refused := _forbidden(request):
-        return refused
-    upload = _owned_upload(request)
+    upload = _forbidden(request) or _owned_upload(request)
     if isinstance(upload, JsonResponse):
         return upload
     result = shortcuts.delete_upload(upload.pk)
     if result["success"]:
         return JsonResponse({"deleted": True, "upload_id": upload.pk})
+    return _failed(result)
+
+
+def _failed(result: Failure, **extra: Any) -> JsonResponse:
+    """A shortcut's failure as the endpoint's answer, with a status for its error code."""
     return _error(
         result["error"],
         _STATUS_FOR_ERROR.get(result["error_code"], 502),
         error_code=result["error_code"],
+        **extra,
     )
