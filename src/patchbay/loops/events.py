@@ -33,12 +33,22 @@ def is_suppressed(email: str) -> EmailSuppression | None:
 
 
 def record(event: WebhookEvent) -> EmailEvent | None:
-    """Store ``event`` as an EmailEvent (suppressing the address if need be); signal it."""
+    """Store ``event`` as an EmailEvent (suppressing the address if need be); signal it.
+
+    Once: a replay of a recorded event (``reprocess``) returns its EmailEvent
+    and neither suppresses the address again (a suppression deleted since
+    stays deleted) nor signals again. Events are kept in the order they
+    happened (``occurred_at``), whatever order they arrive in.
+    """
     payload: dict[str, Any] = event.payload
     kind = KINDS.get(event.event_type)
     address = (payload.get("contactIdentity") or {}).get("email")
     if kind is None or not address:
         return None
+    if event.pk is not None:
+        recorded = EmailEvent.objects.filter(webhook_event=event).first()
+        if recorded is not None:
+            return recorded
     email = payload.get("email") or {}
     stored = EmailEvent.objects.create(
         provider=event.provider,

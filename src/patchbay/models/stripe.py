@@ -19,6 +19,9 @@ class StripeCustomer(models.Model):
     )
     customer_id = models.CharField(_("customer id"), max_length=255, unique=True)
     email = models.EmailField(_("email"), blank=True)
+    # The clock of the last write, as on StripeSubscription.
+    last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
+    last_event_received_at = models.DateTimeField(_("last event received"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -34,8 +37,11 @@ class StripeCustomer(models.Model):
 class StripeSubscription(models.Model):
     """A subscription as the newest webhook event described it.
 
-    ``last_event_at`` is the Stripe ``created`` time of the event that last
-    wrote the row: older events arriving late are not applied.
+    The row's clock is the change that last wrote it: ``last_event_at``, the
+    Stripe ``created`` time of its event (or of a shortcut's answer), and
+    ``last_event_received_at``, when patchbay first received that event (or
+    wrote that answer). A change older than the clock is not applied; see
+    "Local state only moves forward" in the Stripe docs.
     """
 
     ACTIVE_STATUSES = ("active", "trialing")
@@ -55,7 +61,9 @@ class StripeSubscription(models.Model):
     cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
     canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
     latest_invoice_status = models.CharField(_("latest invoice"), max_length=32, blank=True)
+    latest_invoice_event_at = models.DateTimeField(_("latest invoice event"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
+    last_event_received_at = models.DateTimeField(_("last event received"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

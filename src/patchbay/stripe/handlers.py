@@ -26,7 +26,7 @@ def checkout_completed(event: WebhookEvent) -> None:
         None, session.get("metadata")
     )
     email = session.get("customer_email") or (session.get("customer_details") or {}).get("email")
-    state.link_customer(customer_id, user, email or "")
+    state.link_customer(customer_id, user, email or "", state.Clock.of_event(event))
 
 
 @builtin_receiver(
@@ -36,14 +36,14 @@ def checkout_completed(event: WebhookEvent) -> None:
     "customer.subscription.deleted",
 )
 def subscription_changed(event: WebhookEvent) -> None:
-    state.apply_subscription(_object(event), event.payload.get("created") or 0)
+    state.apply_subscription(_object(event), state.Clock.of_event(event))
 
 
 @builtin_receiver("stripe", "invoice.paid")
 def invoice_paid(event: WebhookEvent) -> None:
-    state.apply_invoice(_object(event), "paid")
+    state.apply_invoice(_object(event), "paid", state.Clock.of_event(event))
 
 
 @builtin_receiver("stripe", "invoice.payment_failed")
 def invoice_payment_failed(event: WebhookEvent) -> None:
-    state.apply_invoice(_object(event), "payment_failed")
+    state.apply_invoice(_object(event), "payment_failed", state.Clock.of_event(event))

@@ -7,7 +7,6 @@ from typing import Any, TypeGuard
 from urllib.parse import urljoin
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.models import StripeCustomer, StripeSubscription
@@ -18,7 +17,7 @@ from patchbay.stripe.results import (
     CustomerFromUserResult,
     SubscriptionResult,
 )
-from patchbay.stripe.state import CANCELED, link_customer
+from patchbay.stripe.state import CANCELED, Clock, apply_answer, link_customer
 
 logger = logging.getLogger("patchbay.stripe")
 
@@ -101,7 +100,8 @@ def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
     )
     if not result["success"]:
         return result
-    link_customer(result["customer"]["id"], user, email)
+    customer = result["customer"]
+    link_customer(customer["id"], user, email, Clock.of_answer(customer.get("created")))
     return {**result, "created": True}
 
 
@@ -110,19 +110,22 @@ def cancel_user_subscription(
 ) -> SubscriptionResult:
     """Cancel a subscription (at period end by default) and reflect it locally at once.
 
-    The webhook Stripe sends next (``customer.subscription.updated`` or
-    ``.deleted``) then brings the authoritative state.
+    The local write takes part in the ordering of webhook events: its clock is
+    the answer's ``canceled_at`` (when Stripe recorded the cancellation), so
+    replaying an older event cannot undo it, while the webhook Stripe sends
+    next (``customer.subscription.updated`` or ``.deleted``) still applies.
     """
     result = StripeClient().cancel_subscription(subscription_id, at_period_end=at_period_end)
     if not result["success"]:
         logger.warning("Cancelling %s failed: %s", subscription_id, result["error"])
         return result
+    clock = Clock.of_answer((result.get("subscription") or {}).get("canceled_at"))
     change: dict[str, Any] = (
         {"cancel_at_period_end": True}
         if at_period_end
-        else {"status": CANCELED, "canceled_at": timezone.now()}
+        else {"status": CANCELED, "canceled_at": clock.at}
     )
-    StripeSubscription.objects.filter(subscription_id=subscription_id).update(**change)
+    apply_answer(subscription_id, change, clock)
     return result
 
 

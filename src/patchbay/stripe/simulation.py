@@ -106,10 +106,12 @@ def subscription(params: dict[str, Any], subscription_id: str | None = None) -> 
 
 def canceled_subscription(subscription_id: str, *, at_period_end: bool) -> dict[str, Any]:
     sub = subscription({"items": []}, subscription_id)
+    # Stripe records when a cancellation was asked for, at period end or now.
+    sub["canceled_at"] = _now()
     if at_period_end:
         sub["cancel_at_period_end"] = True
     else:
-        sub.update(status="canceled", canceled_at=_now())
+        sub["status"] = "canceled"
     return sub
 
 

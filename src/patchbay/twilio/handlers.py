@@ -49,7 +49,13 @@ def message_received(event: WebhookEvent) -> None:
             "status": "received",
         },
     )
-    if sender is not None:
-        apply_keyword(sender.number, sms.body, payload.get("OptOutType") or "")
+    if created and sender is not None:  # a replay never applies its keyword again
+        apply_keyword(
+            sender.number,
+            sms.body,
+            payload.get("OptOutType") or "",
+            sms=sms,
+            received_at=event.received_at,
+        )
     if created:
         sms_received.send(sender="twilio", sms=sms)

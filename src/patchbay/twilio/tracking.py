@@ -1,6 +1,13 @@
-"""Apply delivery statuses to SMS rows: forward only, one atomic conditional UPDATE each."""
+"""Apply delivery statuses and opt-out keywords: forward only.
+
+A status moves a message forward with one atomic conditional UPDATE; a
+keyword counts once, when its message is first stored, and only if no later
+keyword message of the same number is stored (so a replay never undoes it).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -39,9 +46,41 @@ def is_opted_out(phone_number: str) -> bool:
     return PhoneOptOut.objects.filter(phone_number=phone_number).exists()
 
 
-def apply_keyword(phone_number: str, body: str, opt_out_type: str = "") -> None:
-    """STOP-like keywords opt a number out, START-like ones back in (Twilio's defaults)."""
-    keyword = (opt_out_type or body).strip().upper()
+def _keyword(text: str) -> str:
+    return text.strip().upper()
+
+
+def _later_keyword_stored(phone_number: str, received_at: datetime, sms: SMS) -> bool:
+    later = SMS.objects.filter(
+        direction=SMS.DIRECTION_INBOUND, from_number=phone_number, created_at__gt=received_at
+    ).exclude(pk=sms.pk)
+    keywords = OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS
+    return any(_keyword(body) in keywords for body in later.values_list("body", flat=True))
+
+
+def apply_keyword(
+    phone_number: str,
+    body: str,
+    opt_out_type: str = "",
+    *,
+    sms: SMS | None = None,
+    received_at: datetime | None = None,
+) -> None:
+    """STOP-like keywords opt a number out, START-like ones back in (Twilio's defaults).
+
+    With the inbound ``sms`` and when its event was first ``received_at``, a
+    keyword is not applied if a later keyword message of the number is stored
+    (a redelivery after a failure runs after it).
+    """
+    keyword = _keyword(opt_out_type or body)
+    if keyword not in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS:
+        return
+    if (
+        sms is not None
+        and received_at is not None
+        and _later_keyword_stored(phone_number, received_at, sms)
+    ):
+        return
     if keyword in OPT_OUT_KEYWORDS:
         PhoneOptOut.objects.get_or_create(phone_number=phone_number, defaults={"keyword": keyword})
     elif keyword in OPT_IN_KEYWORDS:
