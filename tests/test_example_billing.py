@@ -27,6 +27,12 @@ FLOW = textwrap.dedent(
     paid = client.post(checkout["Location"], {{"action": "pay"}})
     seen["after_pay"] = paid["Location"]
     seen["success"] = client.get(paid["Location"]).content.decode()
+    seen["pay_again"] = client.post(checkout["Location"], {{"action": "pay"}}).status_code
+    seen["subscribed_pricing"] = client.get("/billing/").content.decode()
+    again = client.post("/billing/subscribe/", {{"plan": "basic"}}, follow=True)
+    seen["subscribe_again"] = again.content.decode()
+    from patchbay.models import StripeSubscription
+    seen["subscriptions"] = StripeSubscription.objects.count()
     client.post("/billing/cancel/")
     seen["after_cancel"] = client.get("/billing/").content.decode()
     print(json.dumps(seen))
@@ -44,5 +50,10 @@ def test_subscribe_and_cancel_offline(tmp_path):
     assert seen["after_pay"].startswith("http://testserver/billing/success/?session_id=cs_test_")
     assert "price_pro_monthly" in seen["success"]
     assert ">active</span>" in seen["success"]
+    # Back, then Pay again; or Subscribe again: still one subscription.
+    assert seen["pay_again"] == 409
+    assert "Subscribe to" not in seen["subscribed_pricing"]
+    assert "You have a subscription already." in seen["subscribe_again"]
+    assert seen["subscriptions"] == 1
     assert "It cancels at the end of this period." in seen["after_cancel"]
     assert "Your subscription ends with the current period." in seen["after_cancel"]

@@ -49,7 +49,10 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         cancel_url=request.build_absolute_uri(reverse("billing:pricing")),
     )
     if not result["success"]:
-        messages.error(request, f"Checkout could not start: {result['error']}")
+        if result["error_code"] == "already_subscribed":  # STRIPE_ALREADY_SUBSCRIBED
+            messages.info(request, "You have a subscription already.")
+        else:
+            messages.error(request, f"Checkout could not start: {result['error']}")
         return redirect("billing:pricing")
     return redirect(result["session"]["url"])
 

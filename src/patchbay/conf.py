@@ -493,6 +493,15 @@ class PatchbaySettings:
         kind="str",
         rule=STRING,
     )
+    STRIPE_ALREADY_SUBSCRIBED = Setting(
+        "STRIPE_ALREADY_SUBSCRIBED",
+        "refuse",
+        "What create_subscription_checkout does for a user with a live subscription: "
+        '"refuse" (error_code already_subscribed), "portal" (a billing portal session) '
+        'or "allow" (a second subscription).',
+        kind="str",
+        rule=_choices("patchbay.E018", "refuse", "portal", "allow"),
+    )
 
     # -- Twilio ------------------------------------------------------------------------
     TWILIO_ACCOUNT_SID: Setting[str | None] = Setting(

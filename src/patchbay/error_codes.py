@@ -70,6 +70,9 @@ class ErrorCode:
     INVALID_PAYLOAD = "invalid_payload"
     #: A webhook signature that does not match any configured secret.
     INVALID_SIGNATURE = "invalid_signature"
+    #: The user has a live subscription already: ``create_subscription_checkout``
+    #: refused a second one (``STRIPE_ALREADY_SUBSCRIBED``). Not retryable.
+    ALREADY_SUBSCRIBED = "already_subscribed"
 
     # -- Twilio: messages and numbers ---------------------------------------------------
 

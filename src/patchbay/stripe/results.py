@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from patchbay.results import Failure, Success
+from patchbay.results import Failure, NotRequired, Success
 
 __all__ = [
     "CheckoutSessionResult",
@@ -26,9 +26,15 @@ __all__ = [
 
 
 class CheckoutSessionSuccess(Success):
-    """A Checkout Session; ``session["url"]`` is where to send the customer."""
+    """A Checkout Session; ``session["url"]`` is where to send the customer.
+
+    ``already_subscribed`` (True) says ``session`` is a billing portal session
+    instead: ``create_subscription_checkout`` for a subscribed user, with
+    ``STRIPE_ALREADY_SUBSCRIBED = "portal"``.
+    """
 
     session: dict[str, Any]
+    already_subscribed: NotRequired[bool]
 
 
 CheckoutSessionResult = CheckoutSessionSuccess | Failure

@@ -71,11 +71,53 @@ def create_checkout_session(
     return result
 
 
+#: Statuses of a subscription Stripe still bills (or tries to): a second would charge twice.
+SUBSCRIBED_STATUSES = ("active", "trialing", "past_due", "unpaid")
+
+
 def create_subscription_checkout(
     price_id: str, user: AbstractBaseUser | None = None, **kwargs: Any
 ) -> CheckoutSessionResult:
-    """:func:`create_checkout_session` in subscription mode."""
+    """:func:`create_checkout_session` in subscription mode, once per user.
+
+    A signed-in ``user`` with a live subscription (active, trialing, past due
+    or unpaid) gets what :setting:`STRIPE_ALREADY_SUBSCRIBED` says: by default
+    a failure with ``error_code`` ``already_subscribed``; with ``"portal"`` a
+    billing portal session of their customer (``session["url"]``, and
+    ``already_subscribed`` True) returning to ``cancel_url``; with
+    ``"allow"`` a Checkout for a second subscription.
+    """
+    existing = _live_subscription(user)
+    if existing is not None and conf.STRIPE_ALREADY_SUBSCRIBED.lower() != "allow":
+        if conf.STRIPE_ALREADY_SUBSCRIBED.lower() == "portal":
+            return _billing_portal(existing, kwargs.get("cancel_url"))
+        return failure(
+            "This user has a subscription already; manage it instead of buying another.",
+            error_code="already_subscribed",
+        )
     return create_checkout_session(price_id, mode="subscription", user=user, **kwargs)
+
+
+def _live_subscription(user: AbstractBaseUser | None) -> StripeSubscription | None:
+    if not _signed_in(user):
+        return None
+    return StripeSubscription.objects.filter(
+        user_id=user.pk, status__in=SUBSCRIBED_STATUSES
+    ).first()
+
+
+def _billing_portal(
+    subscription: StripeSubscription, return_url: str | None
+) -> CheckoutSessionResult:
+    back = _absolute(return_url or conf.STRIPE_CHECKOUT_CANCEL_URL)
+    result = StripeClient().create_billing_portal_session(subscription.customer_id, back)
+    if not result["success"]:
+        logger.warning(
+            "Billing portal for %s failed: %s", subscription.customer_id, result["error"]
+        )
+        return result
+    portal: CheckoutSessionResult = {**result, "already_subscribed": True}
+    return portal
 
 
 def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:

@@ -8,6 +8,7 @@ developer's handlers and patchbay's local state run exactly as in production.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
@@ -139,9 +140,15 @@ def refund(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+def _session_id(session: dict[str, Any], prefix: str, what: str) -> str:
+    """An id derived from the session's: paying it again makes the same objects and events."""
+    digest = hashlib.sha256(f"{session['id']}:{what}".encode()).hexdigest()
+    return prefix + digest[:24]
+
+
+def event(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
     return {
-        "id": fake_id("evt_"),
+        "id": event_id or fake_id("evt_"),
         "object": "event",
         "type": event_type,
         "created": _now(),
@@ -153,12 +160,17 @@ def event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def checkout_events(session: dict[str, Any]) -> list[dict[str, Any]]:
-    """The events Stripe sends when ``session`` is paid, in Stripe's usual order."""
+    """The events Stripe sends when ``session`` is paid, in Stripe's usual order.
+
+    Their ids, and those of the objects they make, derive from the session's:
+    a session completes once, so delivering them again is a redelivery, which
+    the webhook endpoint stores once and runs once (as Stripe's own retries).
+    """
     completed = {
         **session,
         "status": "complete",
         "payment_status": "paid",
-        "customer": session.get("customer") or fake_id("cus_"),
+        "customer": session.get("customer") or _session_id(session, "cus_", "customer"),
     }
     completed.pop("url", None)
     events = []
@@ -169,11 +181,12 @@ def checkout_events(session: dict[str, Any]) -> list[dict[str, Any]]:
                 "customer": completed["customer"],
                 "items": [{"price": price}],
                 "metadata": session.get("subscription_data", {}).get("metadata") or {},
-            }
+            },
+            _session_id(session, "sub_", "subscription"),
         )
         completed["subscription"] = sub["id"]
         invoice = {
-            "id": fake_id("in_"),
+            "id": _session_id(session, "in_", "invoice"),
             "object": "invoice",
             "status": "paid",
             "customer": completed["customer"],
@@ -181,17 +194,32 @@ def checkout_events(session: dict[str, Any]) -> list[dict[str, Any]]:
             "created": _now(),
         }
         events = [
-            event("customer.subscription.created", sub),
-            event("checkout.session.completed", completed),
-            event("invoice.paid", invoice),
+            ("customer.subscription.created", sub),
+            ("checkout.session.completed", completed),
+            ("invoice.paid", invoice),
         ]
     else:
         if session["mode"] == "payment":
-            completed["payment_intent"] = fake_id("pi_")
+            completed["payment_intent"] = _session_id(session, "pi_", "payment_intent")
         else:
-            completed["setup_intent"] = fake_id("seti_")
-        events = [event("checkout.session.completed", completed)]
-    return events
+            completed["setup_intent"] = _session_id(session, "seti_", "setup_intent")
+        events = [("checkout.session.completed", completed)]
+    return [
+        event(event_type, obj, _session_id(session, "evt_", event_type))
+        for event_type, obj in events
+    ]
+
+
+def is_completed(session: dict[str, Any]) -> bool:
+    """Whether ``session`` was paid: every event of its payment is stored as done."""
+    from patchbay.models import WebhookEvent
+    from patchbay.webhooks.statements import DONE
+
+    event_ids = [item["id"] for item in checkout_events(session)]
+    done = WebhookEvent.objects.filter(
+        provider="stripe", event_id__in=event_ids, status__in=DONE
+    ).count()
+    return done == len(event_ids)
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:

@@ -13,14 +13,29 @@ from patchbay.stripe.client import StripeClient, webhook_secrets
 
 
 def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
-    """Shows the session; "Pay" delivers Stripe's events to the webhook, then redirects."""
+    """Shows the session; "Pay" delivers Stripe's events to the webhook, then redirects.
+
+    A session is paid once: once its events are processed, the page says so
+    (409 to a second "Pay") and links to the success URL; a "Pay" after a
+    failed delivery delivers the same events again.
+    """
     if not should_simulate():
         raise Http404("The simulated Checkout exists only while simulating.")
     try:
         session = simulation.load_checkout_session(token)
     except signing.BadSignature as exc:
         raise Http404("Unknown or expired checkout session.") from exc
-    context = {"session": session, "price": (session.get("line_items") or [{}])[0].get("price")}
+    success_url = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+    context = {
+        "session": session,
+        "price": (session.get("line_items") or [{}])[0].get("price"),
+        "success_url": success_url,
+    }
+    if simulation.is_completed(session):
+        # As real Checkout: a completed session cannot be paid again (Back, then Pay).
+        context["completed"] = True
+        status = 409 if request.method == "POST" else 200
+        return render(request, "patchbay/stripe/simulated_checkout.html", context, status=status)
     if request.method != "POST":
         return render(request, "patchbay/stripe/simulated_checkout.html", context)
     if request.POST.get("action") != "pay":
@@ -39,6 +54,4 @@ def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
     if failed:
         context["errors"] = [response.content.decode(errors="replace") for response in failed]
         return render(request, "patchbay/stripe/simulated_checkout.html", context, status=502)
-    return HttpResponseRedirect(
-        session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
-    )
+    return HttpResponseRedirect(success_url)
