@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NamedTuple, ParamSpec, cast, overload
 
 from patchbay.core import registry
 from patchbay.core.breaker import CircuitBreaker
-from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
+from patchbay.core.config import ConfigField, ServiceConfig, check_overrides, resolve_config
 from patchbay.core.health import Outcome as HealthOutcome
 from patchbay.core.recording import record_call
 from patchbay.core.request import CallableRequest, Request, SuccessT
@@ -91,11 +91,23 @@ class BaseClient:
             registry.register(cls)
 
     def __init__(self, debug_mode: bool | None = None, **overrides: Any) -> None:
-        self.config: ServiceConfig = resolve_config(
-            type(self), {name: value for name, value in overrides.items() if value is not None}
-        )
+        # Making a client reads no database: clients are made at import time, before
+        # migrate and in tests that patch their methods. The configuration (which may
+        # come from an ExternalService row) is resolved on first use; simulating or not
+        # depends on settings only.
+        self._overrides = {name: value for name, value in overrides.items() if value is not None}
+        check_overrides(type(self), self._overrides)
         self.debug_mode: bool = should_simulate(debug_mode)
-        self.redactor = Redactor(self.config.secret_values())
+
+    @functools.cached_property
+    def config(self) -> ServiceConfig:
+        """The client's configuration, resolved on first use and kept for its lifetime."""
+        return resolve_config(type(self), self._overrides)
+
+    @functools.cached_property
+    def redactor(self) -> Redactor:
+        """Masks this client's secret values in what it logs and returns."""
+        return Redactor(self.config.secret_values())
 
     def __repr__(self) -> str:
         mode = "simulated" if self.debug_mode else "live"

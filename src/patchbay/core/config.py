@@ -164,12 +164,17 @@ def _service_changed(**kwargs: Any) -> None:
     forget_service_rows()
 
 
+def check_overrides(client_class: type[BaseClient], overrides: Mapping[str, Any]) -> None:
+    """Raise :exc:`TypeError` for an argument that names no configuration value."""
+    unknown = set(overrides) - set(client_class.config_fields)
+    if unknown:
+        raise TypeError(f"{client_class.__name__} got unexpected arguments: {sorted(unknown)}")
+
+
 def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any]) -> ServiceConfig:
     """Resolve every configuration value of ``client_class``."""
     fields = client_class.config_fields
-    unknown = set(overrides) - set(fields)
-    if unknown:
-        raise TypeError(f"{client_class.__name__} got unexpected arguments: {sorted(unknown)}")
+    check_overrides(client_class, overrides)
     row = load_service_row(client_class.provider)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
