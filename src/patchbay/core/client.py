@@ -252,6 +252,12 @@ class BaseClient:
     def _run(self, request: Request[Any]) -> CallOutcome:
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
             return CallOutcome(failure(self.config.disabled_reason, error_code="service_disabled"))
+        if self.config.credentials_unreadable:
+            # Simulating too: the row says what the service is, and nobody notices a
+            # broken key until the simulation is switched off.
+            return CallOutcome(
+                failure(self.decryption_failed_message(), error_code="decryption_failed")
+            )
         if self.debug_mode:
             return self._run_simulated(request)
         if not self.sdk_installed():
@@ -348,6 +354,17 @@ class BaseClient:
             self.redactor.text(error.message),
             error_code=error.error_code,
             retryable=error.retryable,
+        )
+
+    @classmethod
+    def decryption_failed_message(cls) -> str:
+        """The error of a call refused because the stored credentials do not decrypt."""
+        return (
+            f"The {cls.label()} credentials stored in the admin (ExternalService) cannot be "
+            "decrypted with any configured key (patchbay.E024). Put the key they were "
+            "encrypted with back (the old SECRET_KEY into SECRET_KEY_FALLBACKS, or the old "
+            "key into PATCHBAY_ENCRYPTION_KEYS after the new one) and run manage.py "
+            "patchbay_rotate_keys, or enter the credentials again in the admin."
         )
 
     @classmethod
