@@ -268,7 +268,7 @@ def _core_costs(label: str, quick: bool) -> list[Figure]:
     breaker = CircuitBreaker("stripe")
     params = {"email": EMAIL, **CUSTOMER}
     steps: dict[str, Callable[[], object]] = {
-        "new client (configuration)": StripeClient,
+        "new client (configuration)": lambda: StripeClient().config,
         "ExternalService row (cached)": lambda: load_service_row("stripe"),
         "breaker check (one cache read)": breaker.admit,
         "redaction of the params": lambda: redactor.data(params),

@@ -34,6 +34,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
+# PATCHBAY_TEST_LOGIN_REQUIRED=1 runs the suite behind Django's LoginRequiredMiddleware,
+# as CI does once: every view that must work without a session says so.
+if os.environ.get("PATCHBAY_TEST_LOGIN_REQUIRED") == "1":
+    MIDDLEWARE.append("django.contrib.auth.middleware.LoginRequiredMiddleware")
+
 ROOT_URLCONF = "tests.urls"
 
 TEMPLATES = [

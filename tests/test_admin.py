@@ -348,8 +348,52 @@ def test_undecryptable_credentials_leave_the_list_and_actions_usable(
 
     assert changelist.status_code == 200
     [message] = page_messages(tested)
-    assert message.startswith("Acme: A stored credential could not be decrypted")
+    assert message.startswith("Acme: connection failed (live): The Acme Admin credentials")
+    assert "cannot be decrypted" in message
     assert page_messages(disabled) == ["1 service disabled."]
+
+
+@pytest.fixture
+def unreadable(service, settings):
+    """The service's credentials, stored under a key that is configured no more."""
+    settings.PATCHBAY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    store(service, api_key=SECRET)
+    settings.PATCHBAY_ENCRYPTION_KEYS = None
+    return raw_credentials(service)
+
+
+def test_the_change_page_of_undecryptable_credentials_opens(admin_client, service, unreadable):
+    response = admin_client.get(change_url(service))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "cannot be decrypted with any configured key" in content
+    assert "patchbay_rotate_keys" in content
+    assert 'type="password" name="secret__api_key"' in content
+    assert 'name="clear__api_key"' not in content  # which values it holds is unknown
+    assert "The stored credentials cannot be read: enter it again." in content
+    assert "No value stored." not in content
+    assert unreadable not in content
+
+
+def test_saving_without_new_credentials_keeps_the_unreadable_ones(
+    admin_client, service, unreadable
+):
+    response = admin_client.post(change_url(service), change_data(name="Acme Corp"))
+
+    assert response.status_code == 302
+    assert ExternalService.objects.filter(pk=service.pk, name="Acme Corp").exists()
+    assert raw_credentials(service) == unreadable  # for the old key, once it is back
+
+
+def test_entering_the_credentials_again_replaces_the_unreadable_ones(
+    admin_client, service, unreadable
+):
+    response = admin_client.post(change_url(service), change_data(secret__api_key=WRONG_SECRET))
+
+    assert response.status_code == 302
+    assert ExternalService.objects.get(pk=service.pk).credentials == {"api_key": WRONG_SECRET}
+    assert AcmeAdminClient().config.credentials_unreadable is False
 
 
 # -- read-only history admins ----------------------------------------------------------

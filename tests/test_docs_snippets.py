@@ -16,7 +16,9 @@ for undefined names, and executed:
 * Any other snippet runs in the test project (tests.settings, tests.urls plus
   the URL names the documented views redirect to, a database) in simulation,
   with no request leaving the machine. A function named ``test_*`` that it
-  defines is then called with the pytest fixtures it names; a function whose
+  defines is then called with the pytest fixtures it names, and, when it names
+  none of ``DATABASE_FIXTURES``, with database access refused, as pytest-django
+  runs a test without a database; a function whose
   first argument is ``request`` (a view) must have an entry in ``VIEW_CALLS``,
   which calls it with a request and checks what it answers.
 
@@ -41,6 +43,7 @@ import inspect
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -543,11 +546,20 @@ def run_code_snippet(snippet: Snippet, request: pytest.FixtureRequest) -> None:
                 call = VIEW_CALLS.get(view.__name__)
                 assert call, f"say in VIEW_CALLS how to call the view {view.__name__}()"
                 call(view, request.getfixturevalue("view_request"))
-    # A documented test runs as pytest would run it: with its fixtures, nothing more.
+    # A documented test runs as pytest would run it: with its fixtures, nothing more, and
+    # without a database unless it asks for one.
     with responses.RequestsMock():
         for test in _functions(namespace):
             if test.__name__.startswith("test_"):
-                test(**{name: request.getfixturevalue(name) for name in _parameters(test)})
+                names = _parameters(test)
+                fixtures = {name: request.getfixturevalue(name) for name in names}
+                blocker = request.getfixturevalue("django_db_blocker")
+                with nullcontext() if DATABASE_FIXTURES & set(names) else blocker.block():
+                    test(**fixtures)
+
+
+# The fixtures that give a documented test a database.
+DATABASE_FIXTURES = {"db", "transactional_db", "admin_client", "admin_user"}
 
 
 def _parameters(function: Any) -> list[str]:

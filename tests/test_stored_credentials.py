@@ -11,8 +11,12 @@ from django.db import connection
 from django.db.models import TextField, Value
 
 from patchbay import checks, crypto
-from patchbay.models import ExternalService
+from patchbay.core import registry
+from patchbay.core.config import forget_service_rows
+from patchbay.core.simulation import outbox
+from patchbay.models import ExternalService, IntegrationLog
 from patchbay.stripe.client import StripeClient
+from patchbay.twilio.shortcuts import send_sms
 from tests.test_crypto import raw_credentials
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +117,92 @@ def test_e024_is_a_database_check(settings):
 def test_e024_before_the_tables_exist(monkeypatch):
     monkeypatch.setattr(connection.introspection, "table_names", lambda *args, **kwargs: [])
     assert checks.check_stored_credentials(databases=["default"]) == []
+
+
+# -- clients of credentials no key decrypts ------------------------------------------------
+
+
+def store_under_an_old_key(settings, provider="stripe", **options):
+    settings.SECRET_KEY = "the-old-secret-key"
+    ExternalService.objects.filter(provider=provider).update(enabled=True, options=options)
+    service = ExternalService.objects.get(provider=provider)
+    service.credentials = {"api_key": SECRET}
+    service.save()
+    settings.SECRET_KEY = "a-brand-new-secret-key"
+
+
+def assert_names_the_fix(result):
+    assert result["success"] is False
+    assert result["error_code"] == "decryption_failed"
+    assert result["retryable"] is False
+    for fix in ("SECRET_KEY_FALLBACKS", "PATCHBAY_ENCRYPTION_KEYS", "patchbay_rotate_keys"):
+        assert fix in result["error"]
+    assert "admin" in result["error"]
+    assert "patchbay.E024" in result["error"]
+    assert SECRET not in result["error"]
+
+
+@pytest.mark.parametrize("debug_mode", [False, True], ids=["live", "simulated"])
+def test_a_client_of_undecryptable_credentials_answers_decryption_failed(settings, debug_mode):
+    store_under_an_old_key(settings)
+    settings.STRIPE_API_KEY = "sk_test_from_settings"
+
+    result = StripeClient(debug_mode=debug_mode).create_customer("ada@example.com")
+
+    assert_names_the_fix(result)
+    log = IntegrationLog.objects.get(provider="stripe", operation="create_customer")
+    assert log.error_code == "decryption_failed"
+    assert not outbox.filter(provider="stripe")
+
+
+@pytest.mark.parametrize("provider", ["stripe", "twilio", "loops", "aws"])
+def test_every_built_in_client_answers_decryption_failed(settings, provider):
+    store_under_an_old_key(settings, provider)
+
+    for debug_mode in (False, True):
+        client_class = registry.get_client_class(provider)
+        assert client_class is not None
+        assert_names_the_fix(client_class(debug_mode=debug_mode).check_health())
+
+
+def test_a_shortcut_answers_decryption_failed(settings):
+    store_under_an_old_key(settings, "twilio")
+    settings.PATCHBAY_SIMULATE = True
+
+    assert_names_the_fix(send_sms("+14155552671", "Hello"))
+
+
+def test_the_configuration_of_undecryptable_credentials_reads_without_them(settings):
+    store_under_an_old_key(settings, api_version="2024-06-20")
+    settings.STRIPE_API_KEY = "sk_test_from_settings"
+
+    config = StripeClient().config
+
+    assert config.credentials_unreadable is True
+    assert config["api_version"] == "2024-06-20"  # options are not encrypted
+    assert config["api_key"] == "sk_test_from_settings"
+    assert config.sources["api_key"] == "settings"
+
+
+def test_a_disabled_row_of_undecryptable_credentials_is_only_disabled(settings):
+    store_under_an_old_key(settings)
+    ExternalService.objects.filter(provider="stripe").update(enabled=False)
+
+    result = StripeClient(debug_mode=True).create_customer("ada@example.com")
+
+    assert result["error_code"] == "service_disabled"
+
+
+def test_the_fix_is_seen_by_the_next_client(settings):
+    store_under_an_old_key(settings)
+    assert StripeClient().config.credentials_unreadable is True
+
+    settings.SECRET_KEY_FALLBACKS = ["the-old-secret-key"]
+    forget_service_rows()
+
+    config = StripeClient().config
+    assert config.credentials_unreadable is False
+    assert config["api_key"] == SECRET
 
 
 # -- the migration that clears the encrypted {} of older releases -------------------------

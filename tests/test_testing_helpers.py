@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.test import SimpleTestCase, TestCase
 from django.urls import path
@@ -33,6 +34,7 @@ from tests.extending.acme_notify.shortcuts import notify_user
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@login_not_required  # posted to as a provider's webhook is, without a session
 def echo(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"body": request.body.decode(), "headers": dict(request.headers)})
 

@@ -554,8 +554,8 @@ def check_stored_credentials(
     return [
         Error(
             f"The stored credentials of the services {names} (ExternalService) cannot be "
-            "decrypted with any configured key: every client of those services raises "
-            "DecryptionError.",
+            "decrypted with any configured key: every call of their clients fails with "
+            'error_code "decryption_failed".',
             hint="Put the SECRET_KEY they were encrypted with back into SECRET_KEY_FALLBACKS "
             "(or their key into PATCHBAY_ENCRYPTION_KEYS, after the new one) and run "
             "manage.py patchbay_rotate_keys; or clear them with "

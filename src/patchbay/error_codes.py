@@ -29,6 +29,9 @@ class ErrorCode:
     SDK_MISSING = "sdk_missing"
     #: A required value (an API key, a template id, a sender...) has no source.
     NOT_CONFIGURED = "not_configured"
+    #: The service's credentials stored in the admin cannot be decrypted with any
+    #: configured key (``patchbay.E024``); the error names the fix. Not retryable.
+    DECRYPTION_FAILED = "decryption_failed"
     #: patchbay's URLs are not mounted, and the operation needs one of them. Not retryable.
     URLS_NOT_MOUNTED = "urls_not_mounted"
     #: The circuit breaker is open: the service was not called. Retryable.

@@ -42,7 +42,9 @@ class ServiceCheck:
             status = HealthCheck.Status.TIMEOUT
         else:
             status = HealthCheck.Status.FAILURE
-        service, _ = ExternalService.objects.get_or_create(
+        # Without the credentials, which a changed key may have made unreadable: the
+        # check's result then says so (decryption_failed).
+        service, _ = ExternalService.objects.defer("credentials").get_or_create(
             provider=self.provider, defaults={"name": self.client_class.label()}
         )
         check = HealthCheck.objects.create(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.django_db
 received = []
 
 
+@login_not_required  # posted to as S3 is, without a session
 def echo(request):
     """Records the raw multipart body and the parsed form, as an S3 stand-in would see them."""
     body = request.body  # read first: parsing the form consumes the stream

@@ -86,9 +86,13 @@ class ExternalServiceForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 def service_form(
-    client_class: type[BaseClient], *, stored: Collection[str]
+    client_class: type[BaseClient], *, stored: Collection[str], unreadable: bool = False
 ) -> type[ExternalServiceForm]:
-    """The form for ``client_class``'s row; ``stored`` names the secrets it holds."""
+    """The form for ``client_class``'s row; ``stored`` names the secrets it holds.
+
+    ``unreadable``: the row holds credentials no configured key decrypts, so
+    which secrets it holds is unknown.
+    """
     attrs: dict[str, Any] = {"client_class": client_class}
     for name, field in client_class.config_fields.items():
         label = capfirst(name.replace("_", " "))
@@ -99,7 +103,7 @@ def service_form(
                 widget=forms.PasswordInput(
                     render_value=False, attrs={"autocomplete": "new-password"}
                 ),
-                help_text=_secret_help(field, is_stored=name in stored),
+                help_text=_secret_help(field, is_stored=name in stored, unreadable=unreadable),
             )
             if name in stored:
                 attrs[CLEAR_PREFIX + name] = forms.BooleanField(
@@ -138,7 +142,11 @@ def _option_names(client_class: type[BaseClient] | None) -> list[str]:
     return [name for name, field in client_class.config_fields.items() if not field.secret]
 
 
-def _secret_help(field: ConfigField, *, is_stored: bool) -> str:
+def _secret_help(field: ConfigField, *, is_stored: bool, unreadable: bool = False) -> str:
+    if unreadable:
+        return _join(
+            field.help_text, gettext("The stored credentials cannot be read: enter it again.")
+        )
     if is_stored:
         return _join(field.help_text, gettext("A value is stored — leave blank to keep it."))
     return _join(field.help_text, gettext("No value stored."), _fallback_sentence(field))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
@@ -53,23 +52,17 @@ HEALTH_FIELDS = (
 )
 
 WRITE_ONLY = _("Write-only: stored values are encrypted and never shown.")
+UNREADABLE = _(
+    "The stored credentials cannot be decrypted with any configured key (patchbay.E024). "
+    "Put the key they were encrypted with back (the old SECRET_KEY into "
+    "SECRET_KEY_FALLBACKS, or the old key into PATCHBAY_ENCRYPTION_KEYS) and run "
+    "manage.py patchbay_rotate_keys, or enter them again here: saving a new value "
+    "replaces all of them, saving none keeps them as they are."
+)
 NO_CLIENT = _(
     "Options as JSON. A provider with an installed service client gets one field per "
     "setting and write-only credential fields instead."
 )
-
-
-class ServiceChangeList(ChangeList):
-    """Lists services without loading credentials.
-
-    Nothing in the list needs them, and a row no key can decrypt must not make
-    the whole list (and its enable/disable actions) unusable.
-    """
-
-    def get_queryset(
-        self, request: HttpRequest, exclude_parameters: list[str | None] | None = None
-    ) -> QuerySet[Any]:
-        return super().get_queryset(request, exclude_parameters).defer("credentials")
 
 
 @admin.register(ExternalService)
@@ -91,9 +84,6 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["provider", "name"]
     actions = ["test_connection", "enable", "disable"]
 
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return ServiceChangeList
-
     def get_readonly_fields(
         self, request: HttpRequest, obj: ExternalService | None = None
     ) -> tuple[str, ...]:
@@ -111,8 +101,10 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             fieldsets.append((_("Options"), {"fields": ["options"], "description": NO_CLIENT}))
         else:
             if secrets := secret_field_names(client_class, stored=self._stored(obj)):
+                unreadable = obj is not None and obj.credentials_unreadable
+                description = UNREADABLE if unreadable else WRITE_ONLY
                 fieldsets.append(
-                    (_("Credentials"), {"fields": [*secrets], "description": WRITE_ONLY})
+                    (_("Credentials"), {"fields": [*secrets], "description": description})
                 )
             if options := option_field_names(client_class):
                 fieldsets.append((_("Options"), {"fields": [*options]}))
@@ -129,8 +121,47 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> Any:
         client_class = self._client_class(request, obj)
         if client_class is not None:
-            kwargs["form"] = service_form(client_class, stored=self._stored(obj))
+            kwargs["form"] = service_form(
+                client_class,
+                stored=self._stored(obj),
+                unreadable=obj is not None and obj.credentials_unreadable,
+            )
         return super().get_form(request, obj, change, **kwargs)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExternalService]:
+        # Credentials are read only where needed (see get_object): nothing in the list
+        # needs them, and a row no key decrypts must not make the list, its actions or
+        # its own page unusable.
+        queryset: QuerySet[ExternalService] = super().get_queryset(request)
+        return queryset.defer("credentials")
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> ExternalService | None:
+        obj: ExternalService | None = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            try:
+                obj.credentials  # noqa: B018  (loads the deferred column)
+            except DecryptionError:
+                # The page opens without them, so that they can be entered again (or
+                # left for the old key to come back).
+                obj.credentials = {}
+                obj.credentials_unreadable = True
+        return obj
+
+    def save_model(
+        self, request: HttpRequest, obj: ExternalService, form: Any, change: bool
+    ) -> None:
+        if obj.credentials_unreadable and not obj.credentials:
+            # Nothing entered: the stored ciphertext stays, readable once its key is back.
+            kept = [
+                field.name
+                for field in obj._meta.concrete_fields
+                if not field.primary_key and field.name != "credentials"
+            ]
+            obj.save(update_fields=kept)
+        else:
+            super().save_model(request, obj, form, change)
 
     def _client_class(
         self, request: HttpRequest, obj: ExternalService | None
@@ -175,12 +206,7 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     messages.WARNING,
                 )
                 continue
-            try:
-                check = ServiceCheck(client_class).run()
-            except DecryptionError as exc:
-                self.message_user(request, f"{service}: {exc}", messages.ERROR)
-            else:
-                self._report_check(request, service, check)
+            self._report_check(request, service, ServiceCheck(client_class).run())
 
     def _report_check(
         self, request: HttpRequest, service: ExternalService, check: HealthCheck

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
@@ -74,6 +75,9 @@ def _is_session_tag(request: HttpRequest, tag: object) -> bool:
     return constant_time_compare(tag, _session_tag(request, algorithm))
 
 
+# Each endpoint decides itself (PATCHBAY_UPLOADS_LOGIN_REQUIRED), and refuses in JSON
+# rather than with LoginRequiredMiddleware's redirect to a login page.
+@login_not_required
 @require_POST
 def credentials(request: HttpRequest) -> JsonResponse:
     """``filename``, ``content_type`` and optionally ``size`` → the presigned form."""
@@ -117,6 +121,7 @@ def credentials(request: HttpRequest) -> JsonResponse:
     )
 
 
+@login_not_required
 @require_POST
 def confirm(request: HttpRequest) -> JsonResponse:
     """``upload_id`` → the upload, completed from the bucket's own facts."""
@@ -129,6 +134,7 @@ def confirm(request: HttpRequest) -> JsonResponse:
     return _failed(result, upload=result.get("upload"))
 
 
+@login_not_required
 @require_POST
 def delete(request: HttpRequest) -> JsonResponse:
     """``upload_id`` → the object deleted and the upload marked deleted."""

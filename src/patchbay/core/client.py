@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NamedTuple, ParamSpec, cast, overload
 
 from patchbay.core import registry
 from patchbay.core.breaker import CircuitBreaker
-from patchbay.core.config import ConfigField, ServiceConfig, resolve_config
+from patchbay.core.config import ConfigField, ServiceConfig, check_overrides, resolve_config
 from patchbay.core.health import Outcome as HealthOutcome
 from patchbay.core.recording import record_call
 from patchbay.core.request import CallableRequest, Request, SuccessT
@@ -91,11 +91,23 @@ class BaseClient:
             registry.register(cls)
 
     def __init__(self, debug_mode: bool | None = None, **overrides: Any) -> None:
-        self.config: ServiceConfig = resolve_config(
-            type(self), {name: value for name, value in overrides.items() if value is not None}
-        )
+        # Making a client reads no database: clients are made at import time, before
+        # migrate and in tests that patch their methods. The configuration (which may
+        # come from an ExternalService row) is resolved on first use; simulating or not
+        # depends on settings only.
+        self._overrides = {name: value for name, value in overrides.items() if value is not None}
+        check_overrides(type(self), self._overrides)
         self.debug_mode: bool = should_simulate(debug_mode)
-        self.redactor = Redactor(self.config.secret_values())
+
+    @functools.cached_property
+    def config(self) -> ServiceConfig:
+        """The client's configuration, resolved on first use and kept for its lifetime."""
+        return resolve_config(type(self), self._overrides)
+
+    @functools.cached_property
+    def redactor(self) -> Redactor:
+        """Masks this client's secret values in what it logs and returns."""
+        return Redactor(self.config.secret_values())
 
     def __repr__(self) -> str:
         mode = "simulated" if self.debug_mode else "live"
@@ -240,6 +252,12 @@ class BaseClient:
     def _run(self, request: Request[Any]) -> CallOutcome:
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
             return CallOutcome(failure(self.config.disabled_reason, error_code="service_disabled"))
+        if self.config.credentials_unreadable:
+            # Simulating too: the row says what the service is, and nobody notices a
+            # broken key until the simulation is switched off.
+            return CallOutcome(
+                failure(self.decryption_failed_message(), error_code="decryption_failed")
+            )
         if self.debug_mode:
             return self._run_simulated(request)
         if not self.sdk_installed():
@@ -336,6 +354,17 @@ class BaseClient:
             self.redactor.text(error.message),
             error_code=error.error_code,
             retryable=error.retryable,
+        )
+
+    @classmethod
+    def decryption_failed_message(cls) -> str:
+        """The error of a call refused because the stored credentials do not decrypt."""
+        return (
+            f"The {cls.label()} credentials stored in the admin (ExternalService) cannot be "
+            "decrypted with any configured key (patchbay.E024). Put the key they were "
+            "encrypted with back (the old SECRET_KEY into SECRET_KEY_FALLBACKS, or the old "
+            "key into PATCHBAY_ENCRYPTION_KEYS after the new one) and run manage.py "
+            "patchbay_rotate_keys, or enter the credentials again in the admin."
         )
 
     @classmethod

@@ -63,6 +63,8 @@ class ServiceRow(NamedTuple):
     enabled: bool
     credentials: Mapping[str, Any]
     options: Mapping[str, Any]
+    #: No configured key decrypts the stored credentials (then ``credentials`` is empty).
+    credentials_unreadable: bool = False
 
 
 class ServiceConfig:
@@ -76,12 +78,17 @@ class ServiceConfig:
         *,
         disabled_reason: str = "",
         disabled_in_admin: bool = False,
+        credentials_unreadable: bool = False,
     ) -> None:
         self.fields = fields
         self.values = dict(values)
         self.sources = dict(sources)
         self.disabled_reason = disabled_reason
         self.disabled_in_admin = disabled_in_admin
+        #: The enabled ExternalService row holds credentials no configured key decrypts
+        #: (``patchbay.E024``): its secrets are left out of ``values``, and every call
+        #: fails with ``error_code="decryption_failed"``.
+        self.credentials_unreadable = credentials_unreadable
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -134,18 +141,26 @@ def load_service_row(provider: str) -> ServiceRow | None:
         cached = _row_cache.get(provider)
         if cached is not None and cached[0] > now:
             return cached[1]
+    from patchbay.exceptions import DecryptionError
     from patchbay.models import ExternalService
 
-    found = (
-        ExternalService.objects.filter(provider=provider)
-        .only("enabled", "credentials", "options")
-        .first()
-    )
-    row = (
-        ServiceRow(enabled=found.enabled, credentials=found.credentials, options=found.options)
-        if found is not None
-        else None
-    )
+    rows = ExternalService.objects.filter(provider=provider)
+    try:
+        found = rows.only("enabled", "credentials", "options").first()
+    except DecryptionError:
+        # Reported by patchbay.E024; the row's other columns still read.
+        found = rows.only("enabled", "options").first()
+        row = (
+            ServiceRow(found.enabled, {}, found.options, credentials_unreadable=True)
+            if found is not None
+            else None
+        )
+    else:
+        row = (
+            ServiceRow(found.enabled, found.credentials, found.options)
+            if found is not None
+            else None
+        )
     if ttl > 0:
         with _row_cache_lock:
             _row_cache[provider] = (now + ttl, row)
@@ -164,12 +179,17 @@ def _service_changed(**kwargs: Any) -> None:
     forget_service_rows()
 
 
+def check_overrides(client_class: type[BaseClient], overrides: Mapping[str, Any]) -> None:
+    """Raise :exc:`TypeError` for an argument that names no configuration value."""
+    unknown = set(overrides) - set(client_class.config_fields)
+    if unknown:
+        raise TypeError(f"{client_class.__name__} got unexpected arguments: {sorted(unknown)}")
+
+
 def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any]) -> ServiceConfig:
     """Resolve every configuration value of ``client_class``."""
     fields = client_class.config_fields
-    unknown = set(overrides) - set(fields)
-    if unknown:
-        raise TypeError(f"{client_class.__name__} got unexpected arguments: {sorted(unknown)}")
+    check_overrides(client_class, overrides)
     row = load_service_row(client_class.provider)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -208,4 +228,6 @@ def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any])
         sources,
         disabled_reason=disabled_reason,
         disabled_in_admin=disabled_in_admin,
+        # A disabled row is no source: what it holds does not matter.
+        credentials_unreadable=row is not None and row.enabled and row.credentials_unreadable,
     )

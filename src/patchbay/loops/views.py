@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,6 +32,7 @@ INVALID_TEMPLATE = "patchbay/loops/magic_link_invalid.html"
 CONFIRM_TEMPLATE = "patchbay/loops/magic_link_confirm.html"
 
 
+@login_not_required  # it is how a visitor signs in
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @csrf_protect

@@ -50,6 +50,10 @@ class ExternalService(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    #: True on a row loaded without its credentials because no configured key decrypts
+    #: them (``patchbay.E024``); the admin opens such a row so they can be entered again.
+    credentials_unreadable: bool = False
+
     class Meta:
         ordering = ["provider"]
         verbose_name = _("external service")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from patchbay.stripe import simulation
 from patchbay.stripe.client import StripeClient, webhook_secrets
 
 
+@login_not_required  # stands in for Stripe's page, which needs no login on this site
 def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
     """Shows the session; "Pay" delivers Stripe's events to the webhook, then redirects.
 

@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_protect
 
@@ -74,12 +75,14 @@ def _json_post(view: Callable[[HttpRequest, dict[str, str]], Mapping[str, Any]])
     return wrapper
 
 
+@login_not_required  # for sign-up pages too: limited per number and per IP instead
 @_json_post
 def start(request: HttpRequest, fields: dict[str, str]) -> PhoneVerificationResult:
     """``patchbay:phone-verification-start``: text a code to ``phone_number``."""
     return initiate_phone_verification(fields.get("phone_number", ""), request)
 
 
+@login_not_required
 @_json_post
 def check(request: HttpRequest, fields: dict[str, str]) -> PhoneCodeResult:
     """``patchbay:phone-verification-check``: verify ``code`` for ``phone_number``."""

@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any, ClassVar
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.utils.decorators import method_decorator
@@ -43,9 +44,15 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
     return body
 
 
+# Providers post without a session or a CSRF token: exempt from both (the marker is what
+# LoginRequiredMiddleware reads, copied by as_view() to every subclass's view).
+@method_decorator(login_not_required, name="dispatch")
 @method_decorator(csrf_exempt, name="dispatch")
 class WebhookView(View):
     """POST-only, CSRF-exempt endpoint: cap, verify, store once, dispatch, answer.
+
+    Open without a login, under ``LoginRequiredMiddleware`` too, as are its
+    subclasses (unless they override ``dispatch`` undecorated).
 
     Subclasses set ``provider`` and implement :meth:`get_verifier`. Every
     delivery, accepted or refused, is recorded as an IntegrationLog row.

@@ -16,6 +16,7 @@ from typing import IO, cast
 from urllib.parse import unquote, urlencode
 from xml.etree import ElementTree
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -98,6 +99,8 @@ def _read_form(request: HttpRequest) -> tuple[QueryDict, MultiValueDict[str, Upl
     return (fields if before is None else before), files
 
 
+# The simulated bucket stands in for S3's: it answers presigned requests, never sessions.
+@login_not_required
 @csrf_exempt
 def upload(request: HttpRequest, bucket: str) -> HttpResponse:
     """A POST upload to the simulated ``bucket``, checked and answered as S3 would."""
@@ -195,6 +198,7 @@ def _answer(request: HttpRequest, bucket: str, accepted: policy.AcceptedPost) ->
     return response
 
 
+@login_not_required
 def object_(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
     """GET or HEAD an object of the simulated bucket with a simulated presigned URL's token."""
     if not should_simulate():
