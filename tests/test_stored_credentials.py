@@ -230,3 +230,15 @@ def test_the_migration_clears_encrypted_empty_credentials(settings):
     assert raw("stripe") == ""
     assert ExternalService.objects.get(provider="twilio").credentials == {"auth_token": "x"}
     assert raw("loops") == "not-a-token"
+
+
+def test_the_status_view_reports_unreadable_credentials(admin_client):
+    store_raw("stripe", "not-a-token")
+    forget_service_rows()
+
+    response = admin_client.get("/integrations/status/")
+
+    assert response.status_code == 200
+    [stripe] = [entry for entry in response.json()["services"] if entry["provider"] == "stripe"]
+    assert stripe["credentials_unreadable"] is True
+    assert "not-a-token" not in response.content.decode()

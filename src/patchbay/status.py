@@ -79,7 +79,10 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
     simulating = client.debug_mode
     missing_for_live = client_class.setting_names(client.config.missing())
     sources = client.config.describe()
-    row = ExternalService.objects.filter(provider=client_class.provider).first()
+    # Health only: credentials a changed key cannot decrypt must not break the report.
+    row = (
+        ExternalService.objects.filter(provider=client_class.provider).defer("credentials").first()
+    )
     return {
         "provider": client_class.provider,
         "name": client_class.label(),
@@ -90,6 +93,7 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
         "sdk_installed": client_class.sdk_installed(),
         "missing": [] if simulating else missing_for_live,
         "missing_for_live": missing_for_live,
+        "credentials_unreadable": client.config.credentials_unreadable,
         "sources": {
             client_class.setting_names([name])[0]: source for name, source in sources.items()
         },

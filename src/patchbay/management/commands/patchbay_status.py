@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from patchbay.exceptions import DecryptionError
 from patchbay.models import HealthCheck
 from patchbay.status import checks, status_report
 
@@ -29,12 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json", help="Print JSON.")
 
     def handle(self, *args: Any, probe: bool, as_json: bool, **options: Any) -> None:
-        try:
-            # Probing first, so the health shown includes the probes' outcome.
-            probes = {check.provider: check.run() for check in checks()} if probe else {}
-            report = status_report()
-        except DecryptionError as exc:  # stored credentials, read to resolve configuration
-            raise CommandError(str(exc)) from exc
+        # Probing first, so the health shown includes the probes' outcome.
+        probes = {check.provider: check.run() for check in checks()} if probe else {}
+        report = status_report()
         for service in report:
             if service["provider"] in probes:
                 service["probe"] = _probe_summary(probes[service["provider"]])
@@ -52,6 +48,14 @@ class Command(BaseCommand):
         ]
         if failed:
             raise CommandError(f"Health probe failed for: {', '.join(failed)}.")
+        unreadable = [
+            service["provider"] for service in report if service["credentials_unreadable"]
+        ]
+        if unreadable:
+            raise CommandError(
+                f"The stored credentials of {', '.join(unreadable)} could not be decrypted with "
+                "any configured key: see system check patchbay.E024 for the fix."
+            )
 
     def _write_service(self, service: dict[str, Any]) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(f"{service['provider']} ({service['name']})"))
@@ -72,6 +76,8 @@ class Command(BaseCommand):
             self._line("missing configuration", "none")
         if service["mode"] == "simulated" and service["missing_for_live"]:
             self._line("missing for live use", ", ".join(service["missing_for_live"]))
+        if service["credentials_unreadable"]:
+            self._line("stored credentials", "unreadable (decryption_failed)", self.style.ERROR)
         sources = ", ".join(f"{name} from {source}" for name, source in service["sources"].items())
         self._line("configuration", sources or "none")
         rate = service["success_rate"]
