@@ -57,6 +57,9 @@ class ErrorCode:
     INVALID_REQUEST = "invalid_request"
     #: What was asked for does not exist (an object, a contact, a stored row).
     NOT_FOUND = "not_found"
+    #: An id that cannot name a row: not a positive integer in range (``None``, ``""``,
+    #: ``"abc"``, ``-1``, ``1.5``...). A well-formed id without a row is ``not_found``.
+    INVALID_ID = "invalid_id"
     #: The request conflicts with the service's state (Loops: a contact that exists).
     CONFLICT = "conflict"
 

@@ -20,6 +20,7 @@ from patchbay.aws.results import (
 )
 from patchbay.aws.s3 import S3Client
 from patchbay.conf import conf
+from patchbay.core.ids import invalid_id, row_id
 from patchbay.models import Upload
 from patchbay.results import Failure, failure
 
@@ -191,11 +192,16 @@ def complete_upload(
 
     ``file_size`` (as the browser reports it) is ignored in favour of the
     object's real size; a missing object, or one over the limit or of another
-    type, marks the upload failed (and such an object is deleted).
+    type, marks the upload failed (and such an object is deleted). An
+    ``upload_id`` that is not a positive integer (or a string of digits) is
+    ``invalid_id``; one without a row, ``not_found``.
     """
-    upload = Upload.objects.filter(pk=upload_id).first()
+    pk = row_id(upload_id)
+    if pk is None:
+        return _upload_failure(invalid_id("upload", upload_id))
+    upload = Upload.objects.filter(pk=pk).first()
     if upload is None:
-        return _upload_failure(failure(f"No upload {upload_id}.", error_code="not_found"))
+        return _upload_failure(failure(f"No upload {pk}.", error_code="not_found"))
     if upload.status == Upload.STATUS_DELETED:
         return _upload_failure(failure("This upload was deleted.", error_code="invalid_request"))
     if status == Upload.STATUS_FAILED:
@@ -247,10 +253,16 @@ def _finish(upload: Upload, status: str, error: str) -> None:
 def get_upload_file_url(
     upload_id: int, presigned: bool = False, expiration: int = 3600
 ) -> UploadURLResult:
-    """``url`` of a completed upload: presigned (private files always are) or public."""
-    upload = Upload.objects.filter(pk=upload_id, status=Upload.STATUS_COMPLETE).first()
+    """``url`` of a completed upload: presigned (private files always are) or public.
+
+    Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
+    """
+    pk = row_id(upload_id)
+    if pk is None:
+        return invalid_id("upload", upload_id)
+    upload = Upload.objects.filter(pk=pk, status=Upload.STATUS_COMPLETE).first()
     if upload is None:
-        return failure(f"No completed upload {upload_id}.", error_code="not_found")
+        return failure(f"No completed upload {pk}.", error_code="not_found")
     client = S3Client(aws_s3_bucket_name=upload.bucket)
     if upload.public and not presigned:
         return {"success": True, "url": client.public_url(upload.key), "public": True}
@@ -259,10 +271,16 @@ def get_upload_file_url(
 
 
 def delete_upload(upload_id: int) -> DeletedUploadResult:
-    """Delete the object and mark the upload deleted (the row stays, as a record)."""
-    upload = Upload.objects.filter(pk=upload_id).exclude(status=Upload.STATUS_DELETED).first()
+    """Delete the object and mark the upload deleted (the row stays, as a record).
+
+    Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
+    """
+    pk = row_id(upload_id)
+    if pk is None:
+        return invalid_id("upload", upload_id)
+    upload = Upload.objects.filter(pk=pk).exclude(status=Upload.STATUS_DELETED).first()
     if upload is None:
-        return failure(f"No upload {upload_id}.", error_code="not_found")
+        return failure(f"No upload {pk}.", error_code="not_found")
     result = S3Client(aws_s3_bucket_name=upload.bucket).delete_object(upload.key)
     if not result["success"]:
         return result

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from patchbay.conf import conf
+from patchbay.core.ids import invalid_id, row_id
 from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
@@ -153,12 +154,17 @@ def send_verification_code(phone_number: str, code: str) -> TrackedSMSResult:
 
 
 def get_sms_status(sms_id: int) -> SMSStatusResult:
-    """The status of a tracked message, fetched from Twilio unless already final."""
-    sms = SMS.objects.filter(pk=sms_id).first()
+    """The status of a tracked message, fetched from Twilio unless already final.
+
+    An ``sms_id`` that is not a positive integer (or a string of digits) is
+    ``invalid_id``; one without a row, ``not_found``.
+    """
+    pk = row_id(sms_id)
+    if pk is None:
+        return cast("SMSStatusFailure", invalid_id("SMS", sms_id))
+    sms = SMS.objects.filter(pk=pk).first()
     if sms is None:
-        return cast(
-            "SMSStatusFailure", failure(f"No SMS with id {sms_id}.", error_code="not_found")
-        )
+        return cast("SMSStatusFailure", failure(f"No SMS with id {pk}.", error_code="not_found"))
     if sms.status not in FINAL and sms.external_id and not sms.simulated:
         fetched = TwilioClient().get_message_status(sms.external_id)
         if not fetched["success"]:
