@@ -53,6 +53,9 @@ class ErrorCode:
     #: Too many requests, to the service or to a patchbay send limit (with
     #: ``retry_after`` seconds when patchbay knows it). Retryable.
     RATE_LIMITED = "rate_limited"
+    #: A send limit (phone codes, sign-in links) could not be counted: the cache does not
+    #: answer. Nothing was sent; the limits fail closed. Retryable.
+    RATE_LIMIT_UNAVAILABLE = "rate_limit_unavailable"
     #: The request is malformed or the service refused it as such (a 4xx).
     INVALID_REQUEST = "invalid_request"
     #: What was asked for does not exist (an object, a contact, a stored row).

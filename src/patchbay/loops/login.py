@@ -133,7 +133,8 @@ def send_login_link(
 
     The template gets ``loginUrl``, ``name`` and ``expiresInMinutes``.
     Failures: ``inactive_user``, ``no_email``, ``rate_limited`` (with
-    ``retry_after`` seconds), ``urls_not_mounted`` (``patchbay.urls`` is not
+    ``retry_after`` seconds), ``rate_limit_unavailable`` (the cache does not
+    answer: the limits fail closed), ``urls_not_mounted`` (``patchbay.urls`` is not
     in the URLconf), ``no_public_url`` (live, without
     ``PATCHBAY_PUBLIC_URL`` nor ``request``: the link would be a bare path),
     and those of

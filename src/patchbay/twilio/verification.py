@@ -62,9 +62,11 @@ def initiate_phone_verification(
     ``{"success": True, "sms_id": ..., "phone_number": "+1…", "expires_in": 600}``
     (``sms_id`` is the tracked :class:`~patchbay.models.SMS`, None with Twilio
     Verify, which adds ``verification_sid``), or a failure: ``invalid_number``,
-    ``rate_limited`` (``retryable``, with ``retry_after`` seconds), ``opted_out``
-    or the send's own error. ``request`` gives the client IP for the per-IP
-    limit and, when authenticated, the user recorded on the verification.
+    ``rate_limited`` (``retryable``, with ``retry_after`` seconds),
+    ``rate_limit_unavailable`` (``retryable``: the cache does not answer, and the
+    limits fail closed), ``opted_out`` or the send's own error. ``request``
+    gives the client IP for the per-IP limit and, when authenticated, the user
+    recorded on the verification.
     """
     try:
         phone = numbers.normalize(phone_number, simulating=should_simulate())
