@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from patchbay.aws import shortcuts
 from patchbay.conf import conf
-from patchbay.core.ids import row_id
+from patchbay.core.arguments import row_id
 from patchbay.models import Upload
 from patchbay.results import Failure
 

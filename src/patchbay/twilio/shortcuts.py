@@ -10,7 +10,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from patchbay.conf import conf
-from patchbay.core.ids import invalid_id, row_id
+from patchbay.core.arguments import (
+    http_request,
+    invalid_id,
+    refusal,
+    row_id,
+    storable,
+    user_id,
+)
 from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
@@ -64,6 +71,10 @@ def _send(
     request: HttpRequest | None = None,
     stored_body: str | None = None,
 ) -> TrackedSMSResult:
+    try:
+        owner_id, request = user_id(user), http_request(request)
+    except ServiceError as exc:
+        return _tracked(refusal(exc), None)
     client = TwilioClient()
     try:
         # Parsed once, here: the client takes the Address as it is.
@@ -82,18 +93,24 @@ def _send(
         console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], body)
     if not save_to_db:
         return _tracked(result, None)
+    sent_from = (result["from"] if result["success"] else None) or from_number or ""
+    # A refused send is stored too, as a record: what it was given, made storable.
     sms = SMS.objects.create(
-        to_number=address.number if address else str(to_number)[:32],
-        channel=address.channel if address else (channel or "sms"),
-        from_number=str((result["from"] if result["success"] else None) or from_number or "")[:64],
-        body=stored_body if stored_body is not None else body,
-        user_id=user.pk if user is not None else None,
+        to_number=address.number if address else storable(to_number or "", 32),
+        channel=address.channel if address else _storable_channel(channel),
+        from_number=storable(sent_from, 64),
+        body=storable(stored_body if stored_body is not None else body or ""),
+        user_id=owner_id,
         simulated=bool(result.get("simulated")),
         **_outcome_fields(result),
     )
     if result["success"] and result.get("simulated"):
         simulation.deliver_status_callbacks(sms, request)
     return _tracked(result, sms.pk)
+
+
+def _storable_channel(channel: object) -> str:
+    return numbers.WHATSAPP if channel == numbers.WHATSAPP else numbers.SMS
 
 
 def _tracked(result: SMSResult, sms_id: int | None) -> TrackedSMSResult:
@@ -125,8 +142,8 @@ def _outcome_fields(result: SMSResult) -> dict[str, Any]:
     if not result["success"]:
         return {
             "status": "failed",
-            "error_code": result["error_code"],
-            "error_message": result["error"],
+            "error_code": storable(result["error_code"], 32),
+            "error_message": storable(result["error"]),
             "failed_at": timezone.now(),
         }
     status = result["status"]

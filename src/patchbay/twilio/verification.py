@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.core import ratelimit
+from patchbay.core.arguments import http_request, refusal
 from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
@@ -69,9 +70,10 @@ def initiate_phone_verification(
     recorded on the verification.
     """
     try:
+        request = http_request(request)
         phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
-        return cast("RateLimitedFailure", failure(exc.message, error_code=exc.error_code))
+        return cast("RateLimitedFailure", refusal(exc))
     backend = _backend()
     client_ip = ratelimit.client_ip(request)
     refused = ratelimit.check_send_limits(
