@@ -56,10 +56,16 @@ class ErrorCode:
     #: Too many requests, to the service or to a patchbay send limit (with
     #: ``retry_after`` seconds when patchbay knows it). Retryable.
     RATE_LIMITED = "rate_limited"
+    #: A send limit (phone codes, sign-in links) could not be counted: the cache does not
+    #: answer. Nothing was sent; the limits fail closed. Retryable.
+    RATE_LIMIT_UNAVAILABLE = "rate_limit_unavailable"
     #: The request is malformed or the service refused it as such (a 4xx).
     INVALID_REQUEST = "invalid_request"
     #: What was asked for does not exist (an object, a contact, a stored row).
     NOT_FOUND = "not_found"
+    #: An id that cannot name a row: not a positive integer in range (``None``, ``""``,
+    #: ``"abc"``, ``-1``, ``1.5``...). A well-formed id without a row is ``not_found``.
+    INVALID_ID = "invalid_id"
     #: The request conflicts with the service's state (Loops: a contact that exists).
     CONFLICT = "conflict"
 

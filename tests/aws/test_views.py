@@ -121,6 +121,14 @@ def test_confirm_answers(signed_in, bucket):
     assert missing.json()["error_code"] == "upload_missing"
 
 
+@pytest.mark.parametrize("upload_id", ["", "²", "-1", "0", str(10**30), "1\x00", "x" * 10_000])
+@pytest.mark.parametrize("action", ["confirm", "delete"])
+def test_an_id_that_names_no_row_is_400(signed_in, bucket, action, upload_id):
+    answer = signed_in.post(f"/integrations/uploads/{action}/", {"upload_id": upload_id})
+    assert answer.status_code == 400
+    assert "error" in answer.json()
+
+
 def test_post_only_and_csrf(bucket, ada):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(ada)

@@ -10,6 +10,7 @@ those stores need from boto3 1.36 on.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ from patchbay.aws.results import (
 )
 from patchbay.aws.simulated import presigning, store
 from patchbay.conf import conf
+from patchbay.core.arguments import integer, mapping, optional_text, text
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
@@ -155,8 +157,7 @@ class S3Client(BaseClient):
         says the bucket accepts ACLs; otherwise the object stays private and
         ``url`` is presigned.
         """
-        key = object_key or file_path.replace("\\", "/").rsplit("/", 1)[-1]
-        return self.call(UploadFile(file_path, key, public, extra_args))
+        return self.perform(UploadFile.build, file_path, object_key, public, extra_args)
 
     def upload_fileobj(
         self,
@@ -166,11 +167,11 @@ class S3Client(BaseClient):
         extra_args: Mapping[str, Any] | None = None,
     ) -> UploadResult:
         """Upload a file-like object (e.g. ``request.FILES["file"]``); as :meth:`upload_file`."""
-        return self.call(UploadFileObj(file_obj, object_key, public, extra_args))
+        return self.perform(UploadFileObj.build, file_obj, object_key, public, extra_args)
 
     def download_file(self, object_key: str, destination: str) -> DownloadResult:
         """Download to the local path ``destination``; ``path`` and ``key``."""
-        return self.call(DownloadFile(object_key, destination))
+        return self.perform(DownloadFile.build, object_key, destination)
 
     def generate_presigned_url(
         self, object_key: str, expiration: int = 3600, http_method: str = "GET"
@@ -186,7 +187,7 @@ class S3Client(BaseClient):
         fields: dict[str, Any] | None = None,
     ) -> PresignedPostResult:
         """Form data for a direct browser upload: ``post_url`` and ``form_fields``."""
-        return self.call(PresignPost(object_key, expiration, conditions, fields))
+        return self.perform(PresignPost.build, object_key, expiration, conditions, fields)
 
     def generate_presigned_put(
         self, object_key: str, content_type: str, content_length: int, expiration: int = 3600
@@ -197,7 +198,7 @@ class S3Client(BaseClient):
         other file. This is how browsers upload directly to Cloudflare R2, which
         does not accept presigned POST forms.
         """
-        return self.call(PresignPut(object_key, content_type, int(content_length), expiration))
+        return self.perform(PresignPut.build, object_key, content_type, content_length, expiration)
 
     def list_objects(self, prefix: str = "", max_keys: int = 1000) -> ObjectListResult:
         """List keys under ``prefix``.
@@ -205,15 +206,15 @@ class S3Client(BaseClient):
         Result: ``objects`` (each ``key``, ``size``, ``last_modified``, ``etag``),
         ``count`` and ``is_truncated``.
         """
-        return self.call(ListObjects(prefix, max_keys))
+        return self.perform(ListObjects.build, prefix, max_keys)
 
     def delete_object(self, object_key: str) -> DeletedObjectResult:
-        return self.call(DeleteObject(object_key))
+        return self.perform(DeleteObject.build, object_key)
 
     def get_object_metadata(self, object_key: str) -> ObjectMetadataResult:
         """Head the object: ``metadata`` with ``content_type``, ``content_length``,
         ``last_modified``, ``etag`` and the user ``metadata``; ``not_found`` if absent."""
-        return self.call(GetObjectMetadata(object_key))
+        return self.perform(GetObjectMetadata.build, object_key)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -260,6 +261,8 @@ class S3Client(BaseClient):
     def translate_exception(self, exc: Exception) -> ServiceError:
         if isinstance(exc, FileNotFoundError):
             return ServiceError(f"No such local file: {exc.filename}", error_code="invalid_request")
+        if type(exc) is ValueError:  # boto3's own checks of its arguments (ExtraArgs...)
+            return ServiceError(f"S3 refused the arguments: {exc}", error_code="invalid_request")
         try:
             from boto3 import exceptions as boto3_errors
             from botocore import exceptions as botocore_errors
@@ -311,6 +314,31 @@ def _client_error(code: str, status: int | None, message: str) -> ServiceError:
 
 # -- the requests of the operations above --------------------------------------------------
 
+#: The longest object key S3 accepts, in bytes of UTF-8.
+MAX_KEY_BYTES = 1024
+#: The longest a SigV4 presigned URL or form may stay valid: seven days.
+MAX_EXPIRATION = 7 * 24 * 3600
+
+
+def object_key(value: object, name: str = "object_key") -> str:
+    """``value`` if it can be an S3 key: a non-empty string of at most 1024 bytes, no NUL."""
+    key = text(value, name)
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise ServiceError(
+            f"{name} is longer than S3's {MAX_KEY_BYTES} bytes.", error_code="invalid_request"
+        )
+    return key
+
+
+def expiration_seconds(value: object) -> int:
+    return integer(value, "expiration", minimum=1, maximum=MAX_EXPIRATION)
+
+
+def local_path(value: object, name: str) -> str:
+    """``value`` as a local file path: a non-empty string or path (never a file descriptor)."""
+    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    return text(path, name)
+
 
 class UploadFile(Request[UploadSuccess]):
     """A local file to upload under ``key``."""
@@ -321,6 +349,18 @@ class UploadFile(Request[UploadSuccess]):
         self, file_path: str, key: str, public: bool, extra_args: Mapping[str, Any] | None
     ) -> None:
         self.file_path, self.key, self.public, self.extra_args = file_path, key, public, extra_args
+
+    @classmethod
+    def build(
+        cls,
+        file_path: object,
+        key: object,
+        public: object,
+        extra_args: object,
+    ) -> UploadFile:
+        path = local_path(file_path, "file_path")
+        chosen = object_key(key) if key else path.replace("\\", "/").rsplit("/", 1)[-1]
+        return cls(path, object_key(chosen), bool(public), mapping(extra_args, "extra_args"))
 
     def params(self) -> Mapping[str, Any]:
         return {"key": self.key, "public": self.public}
@@ -348,6 +388,22 @@ class UploadFileObj(Request[UploadSuccess]):
     ) -> None:
         self.file_obj, self.key, self.public, self.extra_args = file_obj, key, public, extra_args
 
+    @classmethod
+    def build(
+        cls, file_obj: object, key: object, public: object, extra_args: object
+    ) -> UploadFileObj:
+        if not callable(getattr(file_obj, "read", None)):
+            raise ServiceError(
+                f"file_obj must be a file opened for reading, not {type(file_obj).__name__}.",
+                error_code="invalid_request",
+            )
+        return cls(
+            file_obj,  # type: ignore[arg-type]  # anything with read() will do
+            object_key(key),
+            bool(public),
+            mapping(extra_args, "extra_args"),
+        )
+
     def params(self) -> Mapping[str, Any]:
         return {"key": self.key, "public": self.public}
 
@@ -368,6 +424,10 @@ class DownloadFile(Request[DownloadSuccess]):
 
     def __init__(self, key: str, destination: str) -> None:
         self.key, self.destination = key, destination
+
+    @classmethod
+    def build(cls, key: object, destination: object) -> DownloadFile:
+        return cls(object_key(key), local_path(destination, "destination"))
 
     def params(self) -> Mapping[str, Any]:
         return {"key": self.key, "destination": self.destination}
@@ -398,13 +458,14 @@ class PresignURL(Request[PresignedURLSuccess]):
         self.expiration = expiration
 
     @classmethod
-    def build(cls, key: str, expiration: int, http_method: str) -> PresignURL:
-        method = _METHODS.get(http_method.upper())
-        if method is None:
+    def build(cls, key: object, expiration: object, http_method: object) -> PresignURL:
+        verb = http_method.upper() if isinstance(http_method, str) else None
+        method = _METHODS.get(verb or "")
+        if verb is None or method is None:
             raise ServiceError(
                 f"http_method must be one of {', '.join(_METHODS)}.", error_code="invalid_request"
             )
-        return cls(key, method, http_method, expiration)
+        return cls(object_key(key), method, verb, expiration_seconds(expiration))
 
     def params(self) -> Mapping[str, Any]:
         return {"key": self.key, "method": self.http_method}
@@ -440,6 +501,22 @@ class PresignPost(Request[PresignedPostSuccess]):
             expiration,
             conditions,
             fields,
+        )
+
+    @classmethod
+    def build(
+        cls, key: object, expiration: object, conditions: object, fields: object
+    ) -> PresignPost:
+        if conditions is not None and not isinstance(conditions, list):
+            raise ServiceError(
+                "conditions must be a list of S3 POST policy conditions.",
+                error_code="invalid_request",
+            )
+        return cls(
+            object_key(key),
+            expiration_seconds(expiration),
+            conditions,
+            mapping(fields, "fields") if fields is not None else None,
         )
 
     def params(self) -> Mapping[str, Any]:
@@ -482,6 +559,17 @@ class PresignPut(Request[PresignedPutSuccess]):
         self.key, self.content_type = key, content_type
         self.content_length, self.expiration = content_length, expiration
 
+    @classmethod
+    def build(
+        cls, key: object, content_type: object, content_length: object, expiration: object
+    ) -> PresignPut:
+        return cls(
+            object_key(key),
+            text(content_type, "content_type", max_length=255),
+            integer(content_length, "content_length", minimum=0),
+            expiration_seconds(expiration),
+        )
+
     def params(self) -> Mapping[str, Any]:
         return {
             "key": self.key,
@@ -519,6 +607,13 @@ class ListObjects(Request[ObjectListSuccess]):
 
     def __init__(self, prefix: str, max_keys: int) -> None:
         self.prefix, self.max_keys = prefix, max_keys
+
+    @classmethod
+    def build(cls, prefix: object, max_keys: object) -> ListObjects:
+        return cls(
+            optional_text(prefix, "prefix") or "",
+            integer(max_keys, "max_keys", minimum=1, maximum=1000),
+        )
 
     def params(self) -> Mapping[str, Any]:
         return {"prefix": self.prefix, "max_keys": self.max_keys}
@@ -570,6 +665,10 @@ class DeleteObject(Request[DeletedObjectSuccess]):
     def __init__(self, key: str) -> None:
         self.key = key
 
+    @classmethod
+    def build(cls, key: object) -> DeleteObject:
+        return cls(object_key(key))
+
     def params(self) -> Mapping[str, Any]:
         return {"key": self.key}
 
@@ -587,6 +686,10 @@ class GetObjectMetadata(Request[ObjectMetadataSuccess]):
 
     def __init__(self, key: str) -> None:
         self.key = key
+
+    @classmethod
+    def build(cls, key: object) -> GetObjectMetadata:
+        return cls(object_key(key))
 
     def params(self) -> Mapping[str, Any]:
         return {"key": self.key}

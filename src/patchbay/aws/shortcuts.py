@@ -20,6 +20,18 @@ from patchbay.aws.results import (
 )
 from patchbay.aws.s3 import S3Client
 from patchbay.conf import conf
+from patchbay.core.arguments import (
+    integer,
+    invalid_id,
+    json_value,
+    mapping,
+    optional_integer,
+    optional_text,
+    refusal,
+    row_id,
+    text,
+)
+from patchbay.exceptions import ServiceError
 from patchbay.models import Upload
 from patchbay.results import Failure, failure
 
@@ -89,12 +101,82 @@ def get_direct_upload_form_data(
     ``file_size`` is signed instead, so it is required. Result keys:
     ``form_url``, ``form_fields``, ``method`` (``"POST"``/``"PUT"``),
     ``headers`` (to send with a PUT), ``upload_id``, ``file_url`` (where the
-    file will be readable) and ``key``.
+    file will be readable) and ``key``. An argument of the wrong type or out of
+    range is ``invalid_request``.
     """
     if not original_filename:
         return failure("A filename is required.", error_code="invalid_request")
+    try:
+        checked = _UploadForm.check(
+            original_filename,
+            content_type,
+            max_file_size,
+            prefix,
+            success_redirect_url,
+            metadata,
+            owner,
+            file_size,
+            expiration,
+        )
+    except ServiceError as exc:
+        return refusal(exc)
+    return _form_data(checked)
+
+
+class _UploadForm(NamedTuple):
+    """The arguments of :func:`get_direct_upload_form_data`, checked."""
+
+    original_filename: str
+    content_type: str | None
+    max_file_size: int | None
+    prefix: str | None
+    success_redirect_url: str | None
+    metadata: dict[str, Any]
+    owner_id: Any
+    file_size: int | None
+    expiration: int
+
+    @classmethod
+    def check(
+        cls,
+        original_filename: object,
+        content_type: object,
+        max_file_size: object,
+        prefix: object,
+        success_redirect_url: object,
+        metadata: object,
+        owner: object,
+        file_size: object,
+        expiration: object,
+    ) -> _UploadForm:
+        if owner is not None and not isinstance(owner, AbstractBaseUser):
+            raise ServiceError(
+                f"owner must be a user or None, not {type(owner).__name__}.",
+                error_code="invalid_request",
+            )
+        return cls(
+            original_filename=text(original_filename, "original_filename"),
+            content_type=optional_text(content_type, "content_type", max_length=255),
+            max_file_size=optional_integer(max_file_size, "max_file_size"),
+            prefix=None if prefix is None else text(prefix, "prefix", required=False),
+            success_redirect_url=optional_text(
+                success_redirect_url, "success_redirect_url", max_length=2048
+            ),
+            metadata=json_value(mapping(metadata, "metadata"), "metadata"),
+            owner_id=owner.pk if owner is not None else None,
+            file_size=optional_integer(file_size, "file_size"),
+            expiration=integer(expiration, "expiration", minimum=1, maximum=7 * 24 * 3600),
+        )
+
+
+def _form_data(checked: _UploadForm) -> DirectUploadResult:
+    original_filename, prefix = checked.original_filename, checked.prefix
+    expiration, file_size = checked.expiration, checked.file_size
+    success_redirect_url = checked.success_redirect_url
     content_type = (
-        content_type or mimetypes.guess_type(original_filename)[0] or ("application/octet-stream")
+        checked.content_type
+        or mimetypes.guess_type(original_filename)[0]
+        or ("application/octet-stream")
     )
     if not content_type_allowed(content_type):
         return failure(
@@ -102,20 +184,20 @@ def get_direct_upload_form_data(
             error_code="content_type_not_allowed",
         )
     limit = conf.AWS_MAX_UPLOAD_SIZE
-    if max_file_size is not None:
-        limit = min(int(max_file_size), limit)
+    if checked.max_file_size is not None:
+        limit = min(checked.max_file_size, limit)
     if limit < 1:
         return failure("max_file_size must be at least 1 byte.", error_code="invalid_request")
     client = _client()
     key = make_key(original_filename, conf.AWS_UPLOAD_PREFIX if prefix is None else prefix)
     method = direct_upload_method(client)
     if method == "put":
-        if file_size is None or not 1 <= int(file_size) <= limit:
+        if file_size is None or not 1 <= file_size <= limit:
             return failure(
                 f"A file_size from 1 to {limit} bytes is required for this upload.",
                 error_code="invalid_request",
             )
-        put = client.generate_presigned_put(key, content_type, int(file_size), expiration)
+        put = client.generate_presigned_put(key, content_type, file_size, expiration)
         if not put["success"]:
             return put
         target = _Target(form_url=put["url"], form_fields={}, method="PUT", headers=put["headers"])
@@ -137,8 +219,8 @@ def get_direct_upload_form_data(
         original_filename=original_filename[:255],
         content_type=content_type,
         max_size=limit,
-        metadata=metadata or {},
-        owner_id=owner.pk if owner is not None else None,
+        metadata=checked.metadata,
+        owner_id=checked.owner_id,
         simulated=client.debug_mode,
     )
     url = client.generate_presigned_url(key, expiration=expiration)
@@ -191,11 +273,27 @@ def complete_upload(
 
     ``file_size`` (as the browser reports it) is ignored in favour of the
     object's real size; a missing object, or one over the limit or of another
-    type, marks the upload failed (and such an object is deleted).
+    type, marks the upload failed (and such an object is deleted). An
+    ``upload_id`` that is not a positive integer (or a string of digits) is
+    ``invalid_id``; one without a row, ``not_found``.
     """
-    upload = Upload.objects.filter(pk=upload_id).first()
+    pk = row_id(upload_id)
+    if pk is None:
+        return _upload_failure(invalid_id("upload", upload_id))
+    if status not in (Upload.STATUS_COMPLETE, Upload.STATUS_FAILED):
+        return _upload_failure(
+            failure(
+                f"status must be {Upload.STATUS_COMPLETE!r} or {Upload.STATUS_FAILED!r}.",
+                error_code="invalid_request",
+            )
+        )
+    try:
+        error = optional_text(error, "error")
+    except ServiceError as exc:
+        return _upload_failure(refusal(exc))
+    upload = Upload.objects.filter(pk=pk).first()
     if upload is None:
-        return _upload_failure(failure(f"No upload {upload_id}.", error_code="not_found"))
+        return _upload_failure(failure(f"No upload {pk}.", error_code="not_found"))
     if upload.status == Upload.STATUS_DELETED:
         return _upload_failure(failure("This upload was deleted.", error_code="invalid_request"))
     if status == Upload.STATUS_FAILED:
@@ -247,10 +345,16 @@ def _finish(upload: Upload, status: str, error: str) -> None:
 def get_upload_file_url(
     upload_id: int, presigned: bool = False, expiration: int = 3600
 ) -> UploadURLResult:
-    """``url`` of a completed upload: presigned (private files always are) or public."""
-    upload = Upload.objects.filter(pk=upload_id, status=Upload.STATUS_COMPLETE).first()
+    """``url`` of a completed upload: presigned (private files always are) or public.
+
+    Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
+    """
+    pk = row_id(upload_id)
+    if pk is None:
+        return invalid_id("upload", upload_id)
+    upload = Upload.objects.filter(pk=pk, status=Upload.STATUS_COMPLETE).first()
     if upload is None:
-        return failure(f"No completed upload {upload_id}.", error_code="not_found")
+        return failure(f"No completed upload {pk}.", error_code="not_found")
     client = S3Client(aws_s3_bucket_name=upload.bucket)
     if upload.public and not presigned:
         return {"success": True, "url": client.public_url(upload.key), "public": True}
@@ -259,10 +363,16 @@ def get_upload_file_url(
 
 
 def delete_upload(upload_id: int) -> DeletedUploadResult:
-    """Delete the object and mark the upload deleted (the row stays, as a record)."""
-    upload = Upload.objects.filter(pk=upload_id).exclude(status=Upload.STATUS_DELETED).first()
+    """Delete the object and mark the upload deleted (the row stays, as a record).
+
+    Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
+    """
+    pk = row_id(upload_id)
+    if pk is None:
+        return invalid_id("upload", upload_id)
+    upload = Upload.objects.filter(pk=pk).exclude(status=Upload.STATUS_DELETED).first()
     if upload is None:
-        return failure(f"No upload {upload_id}.", error_code="not_found")
+        return failure(f"No upload {pk}.", error_code="not_found")
     result = S3Client(aws_s3_bucket_name=upload.bucket).delete_object(upload.key)
     if not result["success"]:
         return result

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from patchbay.aws import shortcuts
 from patchbay.conf import conf
+from patchbay.core.arguments import row_id
 from patchbay.models import Upload
 from patchbay.results import Failure
 
@@ -40,10 +41,10 @@ def _forbidden(request: HttpRequest) -> JsonResponse | None:
 
 
 def _owned_upload(request: HttpRequest) -> Upload | JsonResponse:
-    upload_id = str(_data(request).get("upload_id", ""))
-    if not upload_id.isdigit():
-        return _error("upload_id is required.", 400)
-    upload = Upload.objects.filter(pk=int(upload_id)).first()
+    upload_id = row_id(_data(request).get("upload_id"))
+    if upload_id is None:
+        return _error("upload_id is required, as a positive integer.", 400)
+    upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None:
         return _error("No such upload.", 404)
     user_id = request.user.pk if request.user.is_authenticated else None

@@ -209,18 +209,27 @@ class BaseClient:
         subclass. A :class:`ServiceError` it raises refuses the call before
         anything is sent, live or simulated: the refusal is recorded under the
         request's ``operation`` (without a request summary: the input did not
-        make one), but not counted against the service's health.
+        make one), but not counted against the service's health. Any other
+        exception from ``build`` is a check it lacks: the call is refused with
+        ``unexpected_error`` and the traceback logged, as a last resort.
         """
         started = time.perf_counter()
+        operation = getattr(getattr(build, "__self__", None), "operation", "") or build.__name__
         try:
             request = build(*args, **kwargs)
         except ServiceError as exc:
             refusal, status = self._failure(exc), exc.status
         except SDKNotInstalled as exc:  # validation needed an SDK (e.g. phonenumbers)
             refusal, status = failure(str(exc), error_code="sdk_missing"), None
+        except Exception as exc:  # a check build() lacks: still a result, and a traceback
+            logger.exception("%s.%s: building the request raised", self.provider, operation)
+            refusal = failure(
+                self.redactor.text(f"Unexpected error preparing {operation}: {type(exc).__name__}"),
+                error_code="unexpected_error",
+            )
+            status = None
         else:
             return self.call(request)
-        operation = getattr(getattr(build, "__self__", None), "operation", "") or build.__name__
         self._record(operation, {}, CallOutcome(refusal, status_code=status), started)
         return refusal
 

@@ -12,15 +12,21 @@ client IP with :func:`check_send_limits`. The client IP is
 balancer the project must set ``REMOTE_ADDR`` to the real client, with
 middleware that trusts only its own proxy's header. ``X-Forwarded-For`` is
 never read: any client can forge it to escape the per-IP limit.
+
+The limits fail closed: when the cache does not answer, :func:`check_send_limits`
+refuses the send with the retryable ``rate_limit_unavailable``. They are
+security limits (against SMS pumping and flooded inboxes), and a send that
+cannot be counted cannot be allowed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.core.cache import BaseCache, caches
 
@@ -29,6 +35,8 @@ from patchbay.results import RateLimitedFailure, failure
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+logger = logging.getLogger("patchbay")
 
 _PREFIX = "patchbay:ratelimit"
 
@@ -51,14 +59,19 @@ def check_send_limits(
     The IP is counted first and counting stops at the first limit exceeded,
     so a client already over its own limit cannot use up the quota of the
     targets it tries. The failure says ``Too many <requested> requested`` and
-    has ``retry_after`` seconds.
+    has ``retry_after`` seconds. When the cache does not answer the send is
+    refused too, with ``rate_limit_unavailable`` (retryable, without
+    ``retry_after``): the limits fail closed.
     """
     kind, identity = target
     limits = [(f"{scope}:{kind}", identity, per_target)]
     if client_ip:
         limits.insert(0, (f"{scope}:ip", client_ip, per_ip))
     for limit_scope, limit_identity, limit in limits:
-        retry_after = consume(limit_scope, limit_identity, limit=limit, window=window)
+        try:
+            retry_after = consume(limit_scope, limit_identity, limit=limit, window=window)
+        except Exception as exc:  # a cache backend's errors (redis, memcached) share no base
+            return _unavailable(scope, requested, exc)
         if retry_after is not None:
             refused: RateLimitedFailure = {
                 **failure(
@@ -70,6 +83,24 @@ def check_send_limits(
             }
             return refused
     return None
+
+
+def _unavailable(scope: str, requested: str, exc: Exception) -> RateLimitedFailure:
+    # The exception's type only: its text may name the cache's address.
+    logger.warning(
+        "Refused a send in %s: its limits could not be counted, the cache %r raised %s.",
+        scope,
+        conf.CACHE_ALIAS,
+        type(exc).__name__,
+    )
+    unavailable = failure(
+        f"No {requested} can be sent right now: the send limits cannot be checked (the "
+        "cache does not answer). Try again in a moment.",
+        error_code="rate_limit_unavailable",
+        retryable=True,
+    )
+    # retry_after is NotRequired: a failure without it is a RateLimitedFailure as it is.
+    return cast("RateLimitedFailure", unavailable)
 
 
 def client_ip(request: HttpRequest | None) -> str:

@@ -19,6 +19,7 @@ from django.db import DatabaseError, router, transaction
 from django.utils import timezone
 
 from patchbay.conf import conf
+from patchbay.core.arguments import storable
 from patchbay.core.health import Outcome, record_outcomes
 from patchbay.core.writer import BackgroundWriter
 from patchbay.models import IntegrationLog
@@ -100,8 +101,11 @@ def record_call(
     if not store and health is None:
         return
     now = timezone.now()
-    if health is not None and health.at is None:
-        health = health._replace(at=now)
+    # An error may quote what the caller gave (a number with NUL), which no text
+    # column of PostgreSQL stores: the stored copy has it replaced.
+    error = storable(error)
+    if health is not None:
+        health = health._replace(at=health.at or now, error=storable(health.error))
     record = CallRecord(
         provider=provider,
         operation=operation,

@@ -16,6 +16,7 @@ else:  # pragma: no cover - typing_extensions comes with Django (asgiref) on 3.1
     from typing_extensions import Self
 
 from patchbay.conf import conf
+from patchbay.core.arguments import json_value, mapping, text
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
@@ -84,8 +85,7 @@ class LoopsClient(BaseClient):
         Result keys: ``data`` (Loops' answer), ``idempotency_key``, ``duplicate``,
         and ``bcc`` (one result per copy) when asked for.
         """
-        bcc = kwargs.pop("bcc", None) or []
-        bcc = [bcc] if isinstance(bcc, str) else list(bcc)
+        bcc = _copies(kwargs.pop("bcc", None))
         result = self.perform(
             SendTransactionalEmail.build, to_email, transactional_id, data_variables, bcc, kwargs
         )
@@ -231,8 +231,23 @@ class SendEmail(Request[EmailSuccess]):
         }
 
 
+def _copies(bcc: object) -> list[Any]:
+    """``bcc`` as a list of addresses, each checked by the request (a non-address fails)."""
+    if not bcc:
+        return []
+    if isinstance(bcc, (list, tuple, set, frozenset)):
+        return list(bcc)
+    return [bcc]
+
+
 def _idempotency_key(fields: dict[str, Any]) -> str:
-    return str(fields.pop("idempotency_key", None) or uuid.uuid4())
+    key = fields.pop("idempotency_key", None)
+    return text(key, "idempotency_key", max_length=100) if key else str(uuid.uuid4())
+
+
+def _api_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The API fields passed through as given, if they are JSON."""
+    return {name: json_value(value, name) for name, value in fields.items() if value is not None}
 
 
 class SendTransactionalEmail(SendEmail):
@@ -251,21 +266,26 @@ class SendTransactionalEmail(SendEmail):
         """``fields``: the method's kwargs, ``bcc`` taken out; the API's own are passed through."""
         fields = dict(fields)
         key = _idempotency_key(fields)
-        payload: dict[str, Any] = {
-            "transactionalId": transactional_id,
-            "email": check_email(to_email),
-        }
+        payload: dict[str, Any] = {"email": check_email(to_email)}
         for copy in bcc:
             check_email(copy)
         if not transactional_id:
             raise ServiceError("No transactional email id given.", error_code="invalid_request")
-        if data_variables:
-            payload["dataVariables"] = dict(data_variables)
+        payload["transactionalId"] = text(transactional_id, "transactional_id", max_length=255)
+        variables = json_value(mapping(data_variables, "data_variables"), "data_variables")
+        if variables:
+            payload["dataVariables"] = variables
         if "add_to_audience" in fields:
             payload["addToAudience"] = bool(fields.pop("add_to_audience"))
-        if fields.get("attachments"):
-            payload["attachments"] = list(fields.pop("attachments"))
-        payload.update({name: value for name, value in fields.items() if value is not None})
+        attachments = fields.pop("attachments", None)
+        if attachments:
+            if not isinstance(attachments, (list, tuple)):
+                raise ServiceError(
+                    "attachments must be a list of {filename, contentType, data}.",
+                    error_code="invalid_request",
+                )
+            payload["attachments"] = json_value(attachments, "attachments")
+        payload.update(_api_fields(fields))
         return cls(payload, key)
 
 
@@ -284,12 +304,14 @@ class SendEvent(SendEmail):
         """``fields``: the method's kwargs, passed through as API fields."""
         fields = dict(fields)
         key = _idempotency_key(fields)
-        payload: dict[str, Any] = {"email": to_email, "eventName": event_name, **fields}
-        payload["email"] = check_email(to_email)
+        payload: dict[str, Any] = {"email": check_email(to_email)}
         if not event_name:
             raise ServiceError("No event name given.", error_code="invalid_request")
-        if event_properties:
-            payload["eventProperties"] = dict(event_properties)
+        payload["eventName"] = text(event_name, "event_name", max_length=255)
+        payload.update(_api_fields(fields))
+        properties = json_value(mapping(event_properties, "event_properties"), "event_properties")
+        if properties:
+            payload["eventProperties"] = properties
         return cls(payload, key)
 
 
@@ -315,7 +337,7 @@ class ContactRequest(Request[ContactSuccess]):
 
     @classmethod
     def build(cls, email: str, properties: Mapping[str, Any]) -> Self:
-        return cls({"email": check_email(email), **properties})
+        return cls({**_api_fields(properties), "email": check_email(email)})
 
     def params(self) -> Mapping[str, Any]:
         return {"email": self.payload["email"]}

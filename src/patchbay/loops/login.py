@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.core import ratelimit
+from patchbay.core.arguments import http_request, refusal
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
@@ -63,7 +64,11 @@ def create_login_token(
     """A new token for ``user`` and its stored row; the token itself is stored nowhere."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     max_length = LoginToken._meta.get_field("next_url").max_length or 0
-    if next_url and len(next_url) > max_length:
+    given: object = next_url  # typed str, but callers pass what a form posted
+    if given and (not isinstance(given, str) or "\x00" in given):
+        logger.warning("Dropped a next URL that is not a URL from a sign-in link.")
+        next_url = ""
+    elif next_url and len(next_url) > max_length:
         logger.warning("Dropped a next URL of %d characters from a sign-in link.", len(next_url))
         next_url = ""
     row = LoginToken.objects.create(
@@ -101,7 +106,7 @@ def consume_login_token(token: str) -> LoginToken | None:
     however many requests race with the same token, exactly one gets it.
     An inactive user's token is used up but returned as None.
     """
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
+    if not _well_formed(token):
         return None
     digest = hash_token(token)
     now = timezone.now()
@@ -117,9 +122,13 @@ def consume_login_token(token: str) -> LoginToken | None:
     return row
 
 
+def _well_formed(token: object) -> bool:
+    return isinstance(token, str) and 0 < len(token) <= _MAX_TOKEN_LENGTH
+
+
 def is_usable(token: str) -> bool:
     """Whether ``token`` would sign someone in now, without using it."""
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
+    if not _well_formed(token):
         return False
     return LoginToken.objects.filter(
         token_hash=hash_token(token), used_at__isnull=True, expires_at__gt=timezone.now()
@@ -133,7 +142,8 @@ def send_login_link(
 
     The template gets ``loginUrl``, ``name`` and ``expiresInMinutes``.
     Failures: ``inactive_user``, ``no_email``, ``rate_limited`` (with
-    ``retry_after`` seconds), ``urls_not_mounted`` (``patchbay.urls`` is not
+    ``retry_after`` seconds), ``rate_limit_unavailable`` (the cache does not
+    answer: the limits fail closed), ``urls_not_mounted`` (``patchbay.urls`` is not
     in the URLconf), ``no_public_url`` (live, without
     ``PATCHBAY_PUBLIC_URL`` nor ``request``: the link would be a bare path),
     and those of
@@ -141,7 +151,23 @@ def send_login_link(
     ``suppressed``...). A token whose email was not sent is deleted.
     ``request`` gives the client IP, for the per-IP limit and the record,
     and the link's scheme and host when ``PATCHBAY_PUBLIC_URL`` is not set.
+    Arguments of the wrong type (a ``user`` that is not a saved user, a
+    ``request`` that is not an ``HttpRequest``) are ``invalid_request``.
     """
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    try:
+        request = http_request(request)
+    except ServiceError as exc:
+        return _refused(refusal(exc))
+    given: object = user  # typed a user, but anything may come
+    if not isinstance(given, AbstractBaseUser) or given.pk is None:
+        return _refused(
+            failure(
+                f"user must be a saved user, not {type(user).__name__}.",
+                error_code="invalid_request",
+            )
+        )
     if not getattr(user, "is_active", True):
         return _refused(failure("The user is inactive.", error_code="inactive_user"))
     email = str(getattr(user, getattr(user, "EMAIL_FIELD", "email"), "") or "")
@@ -215,7 +241,7 @@ def send_login_code_email(
     if not result["success"]:
         logger.warning(
             "No sign-in link was sent to user %s: [%s] %s",
-            user.pk,
+            getattr(user, "pk", None),
             result["error_code"],
             result["error"],
         )

@@ -54,15 +54,18 @@ def send_team_membership_email(membership: Any, *, ignore_suppression: bool = Fa
     whether it was sent, a ``bool`` as the spec says; failures are logged. Use
     :func:`send_template` for the result.
     """
-    user = membership.user
+    user = getattr(membership, "user", None)
+    if user is None:
+        logger.error("The team membership email was not sent: %r has no user.", membership)
+        return False
     role = getattr(membership, "get_role_display", None)
     result = send_template(
         "team_membership",
         getattr(user, "email", ""),
         {
             "name": display_name(user),
-            "teamName": str(membership.team),
-            "role": str(role() if callable(role) else membership.role),
+            "teamName": str(getattr(membership, "team", "")),
+            "role": str(role() if callable(role) else getattr(membership, "role", "")),
         },
         ignore_suppression=ignore_suppression,
     )

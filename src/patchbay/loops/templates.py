@@ -14,6 +14,8 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from patchbay.conf import conf
+from patchbay.core.arguments import refusal, text
+from patchbay.exceptions import ServiceError
 from patchbay.loops import simulation
 from patchbay.loops.client import LoopsClient
 from patchbay.loops.events import is_suppressed
@@ -52,15 +54,23 @@ def send_template(
     The building block of the shortcuts, for your own templates too. kwargs go
     to :meth:`LoopsClient.transactional_email` (``idempotency_key``...).
     Simulating, a template without an id is sent as ``simulated-<key>``; live,
-    it is a ``not_configured`` failure.
+    it is a ``not_configured`` failure. A ``key`` that is not a string is
+    ``invalid_request``; the client checks the rest.
     """
+    try:
+        key = text(key, "key", max_length=100)
+    except ServiceError as exc:
+        return refusal(exc)
     client = LoopsClient()
     transactional_id = template_id(key, simulating=client.debug_mode)
     if not transactional_id:
         return failure(
             f"LOOPS_TRANSACTIONAL_IDS has no {key!r} template id.", error_code="not_configured"
         )
-    suppression = None if ignore_suppression else is_suppressed(to_email or "")
+    given: object = to_email
+    # The client refuses the rest (NUL would not even make a query on PostgreSQL).
+    address = given if isinstance(given, str) and "\x00" not in given else ""
+    suppression = None if ignore_suppression or not address else is_suppressed(address)
     if suppression is not None:
         return failure(
             f"{to_email} is suppressed ({suppression.reason} on "

@@ -14,6 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from patchbay.conf import conf
+from patchbay.core.arguments import (
+    json_value,
+    mapping,
+    optional_integer,
+    optional_text,
+    text,
+)
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request, SuccessT
@@ -134,23 +141,7 @@ class StripeClient(BaseClient):
         ``payment_method_types``, ``metadata``, ``customer_id``, and any other
         Checkout Session parameter (e.g. ``client_reference_id``).
         """
-        mode = kwargs.pop("mode", "payment")
-        customer_id = kwargs.pop("customer_id", None)
-        customer_email = kwargs.pop("customer_email", None)
-        params: dict[str, Any] = {
-            "mode": mode,
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-            "line_items": [{"price": price_id, "quantity": kwargs.pop("quantity", 1)}],
-            **{key: value for key, value in kwargs.items() if value is not None},
-        }
-        if customer_id:
-            params["customer"] = customer_id
-        elif customer_email:
-            params["customer_email"] = customer_email
-        if mode == "setup":
-            params.pop("line_items")
-        return self.call(CreateCheckoutSession(params))
+        return self.perform(CreateCheckoutSession.build, price_id, success_url, cancel_url, kwargs)
 
     def create_customer(
         self,
@@ -159,10 +150,7 @@ class StripeClient(BaseClient):
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> CustomerResult:
-        params = {"email": email, "name": name, "metadata": dict(metadata or {}), **kwargs}
-        return self.call(
-            CreateCustomer({key: value for key, value in params.items() if value is not None})
-        )
+        return self.perform(CreateCustomer.build, email, name, metadata, kwargs)
 
     def create_subscription(
         self,
@@ -172,32 +160,24 @@ class StripeClient(BaseClient):
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> SubscriptionResult:
-        params: dict[str, Any] = {
-            "customer": customer_id,
-            "items": [{"price": price_id}],
-            "metadata": dict(metadata or {}),
-            **kwargs,
-        }
-        if trial_days:
-            params["trial_period_days"] = trial_days
-        return self.call(CreateSubscription(params))
+        return self.perform(
+            CreateSubscription.build, customer_id, price_id, trial_days, metadata, kwargs
+        )
 
     def cancel_subscription(
         self, subscription_id: str, at_period_end: bool = False, **kwargs: Any
     ) -> SubscriptionResult:
         """Cancel now, or at the end of the paid period (the subscription stays active)."""
-        return self.call(CancelSubscription(subscription_id, at_period_end, kwargs))
+        return self.perform(CancelSubscription.build, subscription_id, at_period_end, kwargs)
 
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionResult:
-        return self.call(RetrieveSubscription(subscription_id))
+        return self.perform(RetrieveSubscription.build, subscription_id)
 
     def create_billing_portal_session(
         self, customer_id: str, return_url: str
     ) -> PortalSessionResult:
         """A Customer Portal session; ``result["session"]["url"]`` lets the customer self-serve."""
-        return self.call(
-            CreateBillingPortalSession({"customer": customer_id, "return_url": return_url})
-        )
+        return self.perform(CreateBillingPortalSession.build, customer_id, return_url)
 
     def create_refund(
         self,
@@ -208,19 +188,8 @@ class StripeClient(BaseClient):
         metadata: Mapping[str, Any] | None = None,
     ) -> RefundResult:
         """Refund a payment (all of it unless ``amount``, in the smallest currency unit)."""
-        if bool(payment_intent_id) == bool(charge_id):
-            return failure(
-                "Give exactly one of payment_intent_id or charge_id.", error_code="invalid_request"
-            )
-        params = {
-            "payment_intent": payment_intent_id,
-            "charge": charge_id,
-            "amount": amount,
-            "reason": reason,
-            "metadata": dict(metadata) if metadata else None,
-        }
-        return self.call(
-            CreateRefund({key: value for key, value in params.items() if value is not None})
+        return self.perform(
+            CreateRefund.build, payment_intent_id, charge_id, amount, reason, metadata
         )
 
     def webhook_verifier(self) -> StripeWebhookVerifier:
@@ -292,6 +261,24 @@ class StripeClient(BaseClient):
 # -- the requests of the operations above --------------------------------------------------
 
 
+#: The longest id or URL patchbay sends Stripe (Stripe's own ids are far shorter).
+MAX_ID_LENGTH = 255
+MAX_URL_LENGTH = 2048
+
+
+def stripe_id(value: object, name: str) -> str:
+    return text(value, name, max_length=MAX_ID_LENGTH)
+
+
+def _params(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Stripe parameters, without the ``None`` ones, if they are JSON."""
+    return {name: json_value(value, name) for name, value in fields.items() if value is not None}
+
+
+def _metadata(value: object) -> dict[str, Any]:
+    return dict(json_value(mapping(value, "metadata"), "metadata"))
+
+
 class StripeRequest(Request[SuccessT]):
     """A call with Stripe's own parameters, logged as they are (redacted)."""
 
@@ -305,6 +292,31 @@ class StripeRequest(Request[SuccessT]):
 class CreateCheckoutSession(StripeRequest[CheckoutSessionSuccess]):
     operation = "create_checkout_session"
 
+    @classmethod
+    def build(
+        cls, price_id: object, success_url: object, cancel_url: object, fields: Mapping[str, Any]
+    ) -> CreateCheckoutSession:
+        """``fields``: the method's kwargs; the Checkout Session's own are passed through."""
+        kwargs = dict(fields)
+        mode = text(kwargs.pop("mode", None) or "payment", "mode", max_length=32)
+        customer_id = optional_text(kwargs.pop("customer_id", None), "customer_id")
+        customer_email = optional_text(kwargs.pop("customer_email", None), "customer_email")
+        quantity = optional_integer(kwargs.pop("quantity", None), "quantity", minimum=1)
+        params: dict[str, Any] = {
+            "mode": mode,
+            "success_url": text(success_url, "success_url", max_length=MAX_URL_LENGTH),
+            "cancel_url": text(cancel_url, "cancel_url", max_length=MAX_URL_LENGTH),
+            **_params(kwargs),
+        }
+        if mode != "setup":
+            item = {"price": stripe_id(price_id, "price_id"), "quantity": quantity or 1}
+            params["line_items"] = [item]
+        if customer_id:
+            params["customer"] = customer_id
+        elif customer_email:
+            params["customer_email"] = customer_email
+        return cls(params)
+
     def send(self, client: StripeClient) -> CheckoutSessionSuccess:
         session = client.stripe.v1.checkout.sessions.create(params=self.stripe_params)
         return {"success": True, "session": to_dict(session)}
@@ -316,6 +328,18 @@ class CreateCheckoutSession(StripeRequest[CheckoutSessionSuccess]):
 class CreateCustomer(StripeRequest[CustomerSuccess]):
     operation = "create_customer"
 
+    @classmethod
+    def build(
+        cls, email: object, name: object, metadata: object, fields: Mapping[str, Any]
+    ) -> CreateCustomer:
+        params = {
+            "email": optional_text(email, "email", max_length=512),
+            "name": optional_text(name, "name", max_length=256),
+            "metadata": _metadata(metadata),
+            **_params(fields),
+        }
+        return cls({key: value for key, value in params.items() if value is not None})
+
     def send(self, client: StripeClient) -> CustomerSuccess:
         customer = client.stripe.v1.customers.create(params=self.stripe_params)
         return {"success": True, "customer": to_dict(customer)}
@@ -326,6 +350,26 @@ class CreateCustomer(StripeRequest[CustomerSuccess]):
 
 class CreateSubscription(StripeRequest[SubscriptionSuccess]):
     operation = "create_subscription"
+
+    @classmethod
+    def build(
+        cls,
+        customer_id: object,
+        price_id: object,
+        trial_days: object,
+        metadata: object,
+        fields: Mapping[str, Any],
+    ) -> CreateSubscription:
+        params: dict[str, Any] = {
+            "customer": stripe_id(customer_id, "customer_id"),
+            "items": [{"price": stripe_id(price_id, "price_id")}],
+            "metadata": _metadata(metadata),
+            **_params(fields),
+        }
+        days = optional_integer(trial_days or None, "trial_days", minimum=1, maximum=730)
+        if days:
+            params["trial_period_days"] = days
+        return cls(params)
 
     def send(self, client: StripeClient) -> SubscriptionSuccess:
         subscription = client.stripe.v1.subscriptions.create(params=self.stripe_params)
@@ -342,6 +386,14 @@ class CancelSubscription(Request[SubscriptionSuccess]):
 
     def __init__(self, subscription_id: str, at_period_end: bool, extra: dict[str, Any]) -> None:
         self.subscription_id, self.at_period_end, self.extra = subscription_id, at_period_end, extra
+
+    @classmethod
+    def build(
+        cls, subscription_id: object, at_period_end: object, extra: Mapping[str, Any]
+    ) -> CancelSubscription:
+        return cls(
+            stripe_id(subscription_id, "subscription_id"), bool(at_period_end), _params(extra)
+        )
 
     def params(self) -> Mapping[str, Any]:
         return {"subscription_id": self.subscription_id, "at_period_end": self.at_period_end}
@@ -369,6 +421,10 @@ class RetrieveSubscription(Request[SubscriptionSuccess]):
     def __init__(self, subscription_id: str) -> None:
         self.subscription_id = subscription_id
 
+    @classmethod
+    def build(cls, subscription_id: object) -> RetrieveSubscription:
+        return cls(stripe_id(subscription_id, "subscription_id"))
+
     def params(self) -> Mapping[str, Any]:
         return {"subscription_id": self.subscription_id}
 
@@ -386,6 +442,15 @@ class RetrieveSubscription(Request[SubscriptionSuccess]):
 class CreateBillingPortalSession(StripeRequest[PortalSessionSuccess]):
     operation = "create_billing_portal_session"
 
+    @classmethod
+    def build(cls, customer_id: object, return_url: object) -> CreateBillingPortalSession:
+        return cls(
+            {
+                "customer": stripe_id(customer_id, "customer_id"),
+                "return_url": text(return_url, "return_url", max_length=MAX_URL_LENGTH),
+            }
+        )
+
     def send(self, client: StripeClient) -> PortalSessionSuccess:
         session = client.stripe.v1.billing_portal.sessions.create(params=self.stripe_params)
         return {"success": True, "session": to_dict(session)}
@@ -396,6 +461,28 @@ class CreateBillingPortalSession(StripeRequest[PortalSessionSuccess]):
 
 class CreateRefund(StripeRequest[RefundSuccess]):
     operation = "create_refund"
+
+    @classmethod
+    def build(
+        cls,
+        payment_intent_id: object,
+        charge_id: object,
+        amount: object,
+        reason: object,
+        metadata: object,
+    ) -> CreateRefund:
+        if bool(payment_intent_id) == bool(charge_id):
+            raise ServiceError(
+                "Give exactly one of payment_intent_id or charge_id.", error_code="invalid_request"
+            )
+        params = {
+            "payment_intent": optional_text(payment_intent_id, "payment_intent_id"),
+            "charge": optional_text(charge_id, "charge_id"),
+            "amount": optional_integer(amount, "amount", minimum=1),
+            "reason": optional_text(reason, "reason", max_length=64),
+            "metadata": _metadata(metadata) or None,
+        }
+        return cls({key: value for key, value in params.items() if value is not None})
 
     def send(self, client: StripeClient) -> RefundSuccess:
         refund = client.stripe.v1.refunds.create(params=self.stripe_params)

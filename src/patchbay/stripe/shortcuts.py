@@ -9,6 +9,8 @@ from urllib.parse import urljoin
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from patchbay.conf import conf
+from patchbay.core.arguments import mapping, optional_text, refusal
+from patchbay.exceptions import ServiceError
 from patchbay.models import StripeCustomer, StripeSubscription
 from patchbay.results import Result, failure
 from patchbay.stripe.client import StripeClient
@@ -49,7 +51,12 @@ def create_checkout_session(
     and ``user_id`` goes into the metadata so webhooks link everything back.
     An anonymous ``user`` (a visitor's ``request.user``) counts as none.
     """
-    metadata = dict(metadata or {})
+    try:
+        metadata = mapping(metadata, "metadata")
+        success_url = optional_text(success_url, "success_url")
+        cancel_url = optional_text(cancel_url, "cancel_url")
+    except ServiceError as exc:
+        return refusal(exc)
     kwargs: dict[str, Any] = {"mode": mode}
     if _signed_in(user):
         metadata.setdefault("user_id", str(user.pk))

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from patchbay.conf import conf
+from patchbay.core.arguments import optional_text, text
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
@@ -136,7 +137,7 @@ class TwilioClient(BaseClient):
 
     def get_message_status(self, message_sid: str) -> MessageStatusResult:
         """``status`` and ``data`` with ``error_code`` and ``error_message`` of a message."""
-        return self.call(FetchMessageStatus(message_sid))
+        return self.perform(FetchMessageStatus.build, message_sid)
 
     # -- Twilio Verify: the ``twilio_verify`` backend of patchbay.twilio.verification -------
 
@@ -221,14 +222,14 @@ class SendSMS(Request[SMSSuccess]):
         cls,
         client: TwilioClient,
         to_number: str | numbers.Address,
-        body: str,
-        from_number: str | None,
-        status_callback: str | None,
+        body: object,
+        from_number: object,
+        status_callback: object,
         channel: str | None,
     ) -> SendSMS:
-        if not body or len(body) > MAX_BODY_LENGTH:
+        if not isinstance(body, str) or not 1 <= len(body) <= MAX_BODY_LENGTH or "\x00" in body:
             raise ServiceError(
-                f"The message body must be 1 to {MAX_BODY_LENGTH} characters.",
+                f"The message body must be 1 to {MAX_BODY_LENGTH} characters (and no NUL).",
                 error_code="invalid_body",
             )
         to = (
@@ -236,8 +237,9 @@ class SendSMS(Request[SMSSuccess]):
             if isinstance(to_number, numbers.Address)
             else numbers.parse_address(to_number, channel, simulating=client.debug_mode)
         )
-        sender = client._sender(from_number, to.channel)
-        return cls(to, body, sender, status_callback or status_callback_url())
+        sender = client._sender(optional_text(from_number, "from_number"), to.channel)
+        callback = optional_text(status_callback, "status_callback", max_length=2048)
+        return cls(to, body, sender, callback or status_callback_url())
 
     @property
     def sent_from(self) -> str | None:
@@ -328,6 +330,10 @@ class FetchMessageStatus(Request[MessageStatusSuccess]):
 
     def __init__(self, message_sid: str) -> None:
         self.message_sid = message_sid
+
+    @classmethod
+    def build(cls, message_sid: object) -> FetchMessageStatus:
+        return cls(text(message_sid, "message_sid", max_length=64))
 
     def params(self) -> Mapping[str, Any]:
         return {"message_sid": self.message_sid}

@@ -10,6 +10,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from patchbay.conf import conf
+from patchbay.core.arguments import (
+    http_request,
+    invalid_id,
+    refusal,
+    row_id,
+    storable,
+    user_id,
+)
 from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
@@ -63,6 +71,10 @@ def _send(
     request: HttpRequest | None = None,
     stored_body: str | None = None,
 ) -> TrackedSMSResult:
+    try:
+        owner_id, request = user_id(user), http_request(request)
+    except ServiceError as exc:
+        return _tracked(refusal(exc), None)
     client = TwilioClient()
     try:
         # Parsed once, here: the client takes the Address as it is.
@@ -81,18 +93,24 @@ def _send(
         console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], body)
     if not save_to_db:
         return _tracked(result, None)
+    sent_from = (result["from"] if result["success"] else None) or from_number or ""
+    # A refused send is stored too, as a record: what it was given, made storable.
     sms = SMS.objects.create(
-        to_number=address.number if address else str(to_number)[:32],
-        channel=address.channel if address else (channel or "sms"),
-        from_number=str((result["from"] if result["success"] else None) or from_number or "")[:64],
-        body=stored_body if stored_body is not None else body,
-        user_id=user.pk if user is not None else None,
+        to_number=address.number if address else storable(to_number or "", 32),
+        channel=address.channel if address else _storable_channel(channel),
+        from_number=storable(sent_from, 64),
+        body=storable(stored_body if stored_body is not None else body or ""),
+        user_id=owner_id,
         simulated=bool(result.get("simulated")),
         **_outcome_fields(result),
     )
     if result["success"] and result.get("simulated"):
         simulation.deliver_status_callbacks(sms, request)
     return _tracked(result, sms.pk)
+
+
+def _storable_channel(channel: object) -> str:
+    return numbers.WHATSAPP if channel == numbers.WHATSAPP else numbers.SMS
 
 
 def _tracked(result: SMSResult, sms_id: int | None) -> TrackedSMSResult:
@@ -124,8 +142,8 @@ def _outcome_fields(result: SMSResult) -> dict[str, Any]:
     if not result["success"]:
         return {
             "status": "failed",
-            "error_code": result["error_code"],
-            "error_message": result["error"],
+            "error_code": storable(result["error_code"], 32),
+            "error_message": storable(result["error"]),
             "failed_at": timezone.now(),
         }
     status = result["status"]
@@ -153,12 +171,17 @@ def send_verification_code(phone_number: str, code: str) -> TrackedSMSResult:
 
 
 def get_sms_status(sms_id: int) -> SMSStatusResult:
-    """The status of a tracked message, fetched from Twilio unless already final."""
-    sms = SMS.objects.filter(pk=sms_id).first()
+    """The status of a tracked message, fetched from Twilio unless already final.
+
+    An ``sms_id`` that is not a positive integer (or a string of digits) is
+    ``invalid_id``; one without a row, ``not_found``.
+    """
+    pk = row_id(sms_id)
+    if pk is None:
+        return cast("SMSStatusFailure", invalid_id("SMS", sms_id))
+    sms = SMS.objects.filter(pk=pk).first()
     if sms is None:
-        return cast(
-            "SMSStatusFailure", failure(f"No SMS with id {sms_id}.", error_code="not_found")
-        )
+        return cast("SMSStatusFailure", failure(f"No SMS with id {pk}.", error_code="not_found"))
     if sms.status not in FINAL and sms.external_id and not sms.simulated:
         fetched = TwilioClient().get_message_status(sms.external_id)
         if not fetched["success"]:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.core import ratelimit
+from patchbay.core.arguments import http_request, refusal
 from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
@@ -62,14 +63,17 @@ def initiate_phone_verification(
     ``{"success": True, "sms_id": ..., "phone_number": "+1…", "expires_in": 600}``
     (``sms_id`` is the tracked :class:`~patchbay.models.SMS`, None with Twilio
     Verify, which adds ``verification_sid``), or a failure: ``invalid_number``,
-    ``rate_limited`` (``retryable``, with ``retry_after`` seconds), ``opted_out``
-    or the send's own error. ``request`` gives the client IP for the per-IP
-    limit and, when authenticated, the user recorded on the verification.
+    ``rate_limited`` (``retryable``, with ``retry_after`` seconds),
+    ``rate_limit_unavailable`` (``retryable``: the cache does not answer, and the
+    limits fail closed), ``opted_out`` or the send's own error. ``request``
+    gives the client IP for the per-IP limit and, when authenticated, the user
+    recorded on the verification.
     """
     try:
+        request = http_request(request)
         phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
-        return cast("RateLimitedFailure", failure(exc.message, error_code=exc.error_code))
+        return cast("RateLimitedFailure", refusal(exc))
     backend = _backend()
     client_ip = ratelimit.client_ip(request)
     refused = ratelimit.check_send_limits(
