@@ -196,6 +196,13 @@ def test_a_stripe_event_without_an_object_is_malformed(client, event_type, data,
             {"created": True},
             "created is not a timestamp",
         ),
+        # Found by the fuzz suite: no time to order it by (ValueError on a second event).
+        (
+            "customer.subscription.updated",
+            GOOD_SUBSCRIPTION,
+            {"created": None},
+            "created is missing",
+        ),
         (
             "checkout.session.completed",
             {"customer": 12},
@@ -255,6 +262,24 @@ def test_a_good_stripe_event_still_applies(client):
     assert response.status_code == 200
     assert response.json() == {"status": "processed", "duplicate": False}
     assert StripeSubscription.objects.get().price_id == "price_pro"
+
+
+@pytest.mark.parametrize("user_id", ["abc", "9" * 30, "-1", "1.5", " "])
+def test_user_ids_that_name_no_user_are_no_user(client, user_id):
+    session = {
+        "customer": "cus_1",
+        "client_reference_id": user_id,
+        "metadata": {"user_id": user_id},
+    }
+    subscription = {**GOOD_SUBSCRIPTION, "metadata": {"user_id": user_id}}
+
+    for event_type, obj in [
+        ("checkout.session.completed", session),
+        ("customer.subscription.created", subscription),
+    ]:
+        event = stripe_event(event_type, obj)
+        assert post_stripe_event(client, event).json()["status"] == "processed"
+    assert StripeSubscription.objects.get().user is None
 
 
 def test_a_redelivered_malformed_event_is_a_duplicate_and_runs_nothing(client):

@@ -77,7 +77,9 @@ def subscription_changed(event: WebhookEvent) -> None:
     sub = _object(event)
     _check_subscription(sub)
     created = shape.timestamp(event.payload, "created")
-    state.apply_subscription(sub, created or 0)
+    if created is None:  # what orders the events of one subscription: never guess it
+        raise MalformedEvent("created is missing.")
+    state.apply_subscription(sub, created)
 
 
 def _check_invoice(invoice: dict[str, Any]) -> None:
