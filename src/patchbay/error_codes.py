@@ -75,7 +75,8 @@ class ErrorCode:
     CARD_ERROR = "card_error"
     #: An idempotency key was reused with other parameters.
     IDEMPOTENCY_ERROR = "idempotency_error"
-    #: A webhook body that is not a Stripe event (not JSON, no id or type).
+    #: A webhook body that is not an event of its provider (not JSON, no id or type), or
+    #: that holds a value the database cannot store (an id too long or not a string).
     INVALID_PAYLOAD = "invalid_payload"
     #: A webhook signature that does not match any configured secret.
     INVALID_SIGNATURE = "invalid_signature"
@@ -150,6 +151,8 @@ class ErrorCode:
     VERIFICATION_FAILED = "verification_failed"
     #: A handler raised (500; the provider redelivers).
     HANDLER_FAILED = "handler_failed"
+    #: A handler found the event malformed (200: stored as ``malformed``, not redelivered).
+    MALFORMED_EVENT = "malformed_event"
 
 
 #: Every code of :class:`ErrorCode`.

@@ -80,3 +80,20 @@ class WebhookVerificationError(PatchbayError):
         self.reason = reason
         self.error_code = error_code
         self.status = status
+
+
+class MalformedEvent(PatchbayError):
+    """An authentic webhook event that can never be processed: its shape or a value is wrong.
+
+    patchbay's own handlers raise it when an event lacks what they read (a
+    Stripe event whose ``data.object`` is not an object, an id of the wrong
+    type or length); a project's handlers may raise it too. The pipeline
+    stores the event as ``malformed`` with ``reason`` and answers **200**, so
+    the provider does not redeliver an event no redelivery can fix. Any other
+    exception from a handler answers 500, and the provider redelivers: see
+    :ref:`webhook-handlers`.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

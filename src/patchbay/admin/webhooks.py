@@ -20,7 +20,9 @@ STATUS_COLOURS: dict[str, str] = {
     WebhookEvent.Status.IGNORED: GREY,
     WebhookEvent.Status.RECEIVED: ORANGE,
     WebhookEvent.Status.FAILED: RED,
+    WebhookEvent.Status.MALFORMED: RED,
 }
+NOT_PROCESSED = (WebhookEvent.Status.FAILED, WebhookEvent.Status.MALFORMED)
 
 
 @admin.register(WebhookEvent)
@@ -76,13 +78,15 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         for event in queryset.order_by("received_at", "pk"):
             status = reprocess(event)
             statuses[status] += 1
-            if status == WebhookEvent.Status.FAILED:
+            if status in NOT_PROCESSED:
                 event.refresh_from_db(fields=["error"])
-                self.message_user(
-                    request,
+                sentence = (
                     gettext("%(event)s failed again: %(error)s")
-                    % {"event": event, "error": event.error},
-                    messages.ERROR,
+                    if status == WebhookEvent.Status.FAILED
+                    else gettext("%(event)s is malformed: %(error)s")
+                )
+                self.message_user(
+                    request, sentence % {"event": event, "error": event.error}, messages.ERROR
                 )
         total = sum(statuses.values())
         summary = ", ".join(
@@ -94,5 +98,6 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             "Reprocessed %(count)d events: %(summary)s.",
             total,
         ) % {"count": total, "summary": summary}
-        level = messages.WARNING if statuses[WebhookEvent.Status.FAILED] else messages.SUCCESS
+        failed = sum(statuses[status] for status in NOT_PROCESSED)
+        level = messages.WARNING if failed else messages.SUCCESS
         self.message_user(request, message, level)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from patchbay.conf import conf
 from patchbay.core.signing import verify_standard_webhook
 from patchbay.exceptions import WebhookVerificationError
+from patchbay.webhooks.values import event_key
 from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
 
 if TYPE_CHECKING:
@@ -41,9 +42,18 @@ class LoopsWebhookVerifier(WebhookVerifier):
         )
         if problem:
             raise WebhookVerificationError(problem)
-        payload = json.loads(body)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise WebhookVerificationError(
+                "The body is not JSON.", error_code="invalid_payload"
+            ) from None
         if not isinstance(payload, dict) or not payload.get("eventName"):
             raise WebhookVerificationError(
                 "The body is not a Loops event.", error_code="invalid_payload"
             )
-        return VerifiedDelivery(message_id, str(payload["eventName"]), payload)
+        return VerifiedDelivery(
+            event_key(message_id, "The event id"),
+            event_key(payload["eventName"], "The event type"),
+            payload,
+        )

@@ -14,6 +14,7 @@ class WebhookEvent(models.Model):
         PROCESSED = "processed", _("Processed")
         IGNORED = "ignored", _("Ignored (no handler)")
         FAILED = "failed", _("Failed")
+        MALFORMED = "malformed", _("Malformed (never processed)")
 
     provider = models.CharField(_("provider"), max_length=50)
     event_id = models.CharField(_("event id"), max_length=255)

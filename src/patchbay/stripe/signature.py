@@ -23,6 +23,7 @@ from patchbay.core.sdk import sdk_available
 from patchbay.core.signing import hmac_sha256_hex
 from patchbay.exceptions import WebhookVerificationError
 from patchbay.redaction import Redactor
+from patchbay.webhooks.values import event_key
 from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
 
 if TYPE_CHECKING:
@@ -127,4 +128,9 @@ def _delivery(payload: bytes | str) -> VerifiedDelivery:
         raise WebhookVerificationError(
             "The body is not a Stripe event.", error_code="invalid_payload"
         )
-    return VerifiedDelivery(event_id=str(event["id"]), event_type=str(event["type"]), payload=event)
+    # Checked as the endpoint stores them, so a client-side check refuses the same events.
+    return VerifiedDelivery(
+        event_id=event_key(event["id"], "The event id"),
+        event_type=event_key(event["type"], "The event type"),
+        payload=event,
+    )

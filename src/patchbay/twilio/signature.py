@@ -26,9 +26,12 @@ from django.http import HttpRequest, QueryDict
 from patchbay.conf import conf
 from patchbay.core.sdk import sdk_available
 from patchbay.exceptions import WebhookVerificationError
+from patchbay.webhooks.values import event_key
 from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
 
 HMAC_SHA1 = "HMAC_SHA1"
+#: What a MessageSid may be (``SMS.external_id``); Twilio's have 34 characters.
+SID_LENGTH = 64
 HMAC_SHA256 = "HMAC_SHA256"
 _DIGESTS = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
 
@@ -152,6 +155,8 @@ class StatusCallbackVerifier(TwilioWebhookVerifier):
             raise WebhookVerificationError(
                 "MessageSid and MessageStatus are required.", error_code="invalid_payload"
             )
+        event_key(sid, "MessageSid", max_length=SID_LENGTH)
+        event_key(status, "MessageStatus")
         return VerifiedDelivery(f"{sid}:{status}", "message.status", payload)
 
 
@@ -164,4 +169,6 @@ class InboundMessageVerifier(TwilioWebhookVerifier):
             raise WebhookVerificationError(
                 "MessageSid and From are required.", error_code="invalid_payload"
             )
-        return VerifiedDelivery(str(sid), "message.received", payload)
+        return VerifiedDelivery(
+            event_key(sid, "MessageSid", max_length=SID_LENGTH), "message.received", payload
+        )

@@ -7,18 +7,25 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from django.db import connections, router, transaction
+from django.db import DataError, connections, router, transaction
 from django.utils import timezone
 
+from patchbay.exceptions import MalformedEvent
 from patchbay.models import WebhookEvent
 from patchbay.signals import webhook_received
 from patchbay.webhooks.registry import Handler, handlers_for
 from patchbay.webhooks.statements import DONE, EventStatements
+from patchbay.webhooks.values import clean_text
 from patchbay.webhooks.verification import VerifiedDelivery
 
 logger = logging.getLogger("patchbay.webhooks")
 
 DUPLICATE = "duplicate"
+
+#: What a handler raises for an event no run can ever process: the event is stored as
+#: malformed and the provider is not asked to redeliver it. A DataError is the input's
+#: fault as well: a value its column refuses stays refused on every redelivery.
+UNPROCESSABLE: tuple[type[Exception], ...] = (MalformedEvent, DataError)
 
 Then = Callable[[WebhookEvent, str], object]
 
@@ -71,7 +78,7 @@ def process_delivery(
                 try:
                     outcome = _run(event, handlers)
                 except Exception as exc:
-                    logger.exception("Handler failed for %s event %s", provider, event.event_id)
+                    _log_failure(event, exc)
                     # Leave the transaction: the claim and the handlers' writes roll back
                     # together, which costs no savepoint on the way that succeeds.
                     raise _HandlerFailed(exc) from exc
@@ -115,18 +122,17 @@ def _store_failure(
     now: datetime,
     then: Then | None,
 ) -> tuple[WebhookEvent, str]:
-    """Store the FAILED status of a run that was rolled back, and record it."""
+    """Store the FAILED (or MALFORMED) status of a run that was rolled back, and record it."""
     message = _error_text(error)
+    status = _failure_status(error)
     with transaction.atomic(using=statements.alias):
-        event = statements.claim(
-            provider, delivery, WebhookEvent.Status.FAILED, now, error=message, takeover=True
-        )
+        event = statements.claim(provider, delivery, status, now, error=message, takeover=True)
         if event is None:  # a concurrent redelivery processed it meanwhile: keep that
             event = statements.find_locked(provider, delivery.event_id)
             event.error = message  # what this delivery answers with, not what is stored
         if then is not None:
-            then(event, WebhookEvent.Status.FAILED)
-    return event, WebhookEvent.Status.FAILED
+            then(event, status)
+    return event, status
 
 
 def _process_locking(
@@ -163,8 +169,8 @@ def run_handlers(event: WebhookEvent) -> None:
         with transaction.atomic():
             _run(event, handlers_for(event.provider, event.event_type))
     except Exception as exc:
-        logger.exception("Handler failed for %s event %s", event.provider, event.event_id)
-        event.status = WebhookEvent.Status.FAILED
+        _log_failure(event, exc)
+        event.status = _failure_status(exc)
         event.error = _error_text(exc)
     else:
         event.error = ""
@@ -235,5 +241,21 @@ def _status(handled: bool) -> str:
     return WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
 
 
+def _failure_status(exc: BaseException) -> str:
+    if isinstance(exc, UNPROCESSABLE):
+        return WebhookEvent.Status.MALFORMED
+    return WebhookEvent.Status.FAILED
+
+
+def _log_failure(event: WebhookEvent, exc: BaseException) -> None:
+    if isinstance(exc, MalformedEvent):  # a handler said why: no traceback to read
+        logger.warning(
+            "Malformed %s event %s: %s", event.provider, event.event_id, _error_text(exc)
+        )
+    else:  # a DataError too: the traceback shows which handler wrote what
+        logger.exception("Handler failed for %s event %s", event.provider, event.event_id)
+
+
 def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:5000]
+    # A message may quote the event's content: keep it storable (no NUL) in the error column.
+    return clean_text(f"{type(exc).__name__}: {exc}")[:5000]

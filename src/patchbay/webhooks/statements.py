@@ -18,8 +18,11 @@ from django.db.models import Field
 from patchbay.models import WebhookEvent
 from patchbay.webhooks.verification import VerifiedDelivery
 
-#: Statuses after which an event never runs again, except by ``reprocess``.
-DONE = frozenset({WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED})
+#: Statuses of an event whose handlers ran to the end (it has a ``processed_at``).
+HANDLED = frozenset({WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED})
+#: Statuses after which an event never runs again, except by ``reprocess``: a malformed
+#: event would only fail the same way.
+DONE = HANDLED | {WebhookEvent.Status.MALFORMED}
 
 
 class EventStatements:
@@ -164,7 +167,7 @@ class EventStatements:
             attempts=1,
             error=error,
             received_at=now,
-            processed_at=now if status in DONE else None,
+            processed_at=now if status in HANDLED else None,
             updated_at=now,
         )
         connection = connections[self.alias]

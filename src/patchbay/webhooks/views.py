@@ -7,6 +7,7 @@ import time
 from typing import Any, ClassVar
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.utils.decorators import method_decorator
@@ -18,6 +19,7 @@ from patchbay.core.recording import record_call, records_in_background
 from patchbay.exceptions import WebhookVerificationError
 from patchbay.models import IntegrationLog, WebhookEvent
 from patchbay.webhooks.processing import DUPLICATE, process_delivery
+from patchbay.webhooks.values import storable
 from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
 
 logger = logging.getLogger("patchbay.webhooks")
@@ -87,9 +89,14 @@ class WebhookView(View):
         except BodyTooLarge:
             return self._refuse(started, 413, "Request body is too large.", "body_too_large")
         try:
-            delivery = self.verify(request, body)
+            # Checked for what the database can store whoever verified it: a value a
+            # column refuses is a 400 naming it, never a DataError answered 500.
+            delivery = storable(self.verify(request, body))
         except WebhookVerificationError as refused:
-            return self._refuse(started, refused.status, refused.reason, "verification_failed")
+            code = "invalid_payload" if refused.error_code == "invalid_payload" else ""
+            return self._refuse(
+                started, refused.status, refused.reason, code or "verification_failed"
+            )
         except Exception:
             # Whatever a hostile body does to a parser, the answer is a 400, never a 500.
             logger.exception("Unexpected error verifying a %s webhook", self.provider)
@@ -99,37 +106,56 @@ class WebhookView(View):
 
         def record(event: WebhookEvent, outcome: str) -> None:
             failed = outcome == WebhookEvent.Status.FAILED
+            malformed = outcome == WebhookEvent.Status.MALFORMED
             self._record(
                 started,
-                success=not failed,
+                success=not (failed or malformed),
                 status_code=500 if failed else 200,
                 summary={
                     "event_id": delivery.event_id,
                     "event_type": delivery.event_type,
                     "outcome": outcome,
                 },
-                error=event.error if failed else "",
-                error_code="handler_failed" if failed else "",
+                error=event.error if failed or malformed else "",
+                error_code=("handler_failed" if failed else "malformed_event" if malformed else ""),
             )
 
-        if records_in_background():
-            # The background writer stores the log row: the event's transaction
-            # commits without it, and the row follows within milliseconds.
-            event, outcome = process_delivery(self.provider, delivery)
-            record(event, outcome)
-        else:
-            # The log row is written in the event's transaction (in a savepoint of its
-            # own): one commit for both.
-            event, outcome = process_delivery(self.provider, delivery, then=record)
+        try:
+            if records_in_background():
+                # The background writer stores the log row: the event's transaction
+                # commits without it, and the row follows within milliseconds.
+                event, outcome = process_delivery(self.provider, delivery)
+                record(event, outcome)
+            else:
+                # The log row is written in the event's transaction (in a savepoint of
+                # its own): one commit for both.
+                event, outcome = process_delivery(self.provider, delivery, then=record)
+        except DataError:
+            # A value storable() let through and a column still refused: the input's
+            # fault, which a redelivery would not change. Rolled back with the event.
+            logger.exception("A %s webhook holds a value the database refused", self.provider)
+            return self._refuse(
+                started,
+                400,
+                "The event holds a value the database cannot store.",
+                "invalid_payload",
+            )
         return self.respond(event, outcome)
 
     def respond(self, event: WebhookEvent, outcome: str) -> HttpResponse:
-        """The answer to the provider; 500 on handler failure so it redelivers."""
+        """The answer to the provider: 500 on handler failure, so it redelivers.
+
+        A malformed event is answered 200 with its ``error``: no redelivery
+        would make it processable.
+        """
         if outcome == WebhookEvent.Status.FAILED:
             return JsonResponse(
                 {"error": "The event handler failed.", "status": outcome}, status=500
             )
-        return JsonResponse({"status": outcome, "duplicate": outcome == DUPLICATE})
+        answer: dict[str, Any] = {"status": outcome, "duplicate": outcome == DUPLICATE}
+        if outcome == WebhookEvent.Status.MALFORMED:
+            answer["error"] = event.error
+        return JsonResponse(answer)
 
     def _refuse(self, started: float, status: int, error: str, error_code: str) -> HttpResponse:
         logger.warning("Refused a %s webhook: %s", self.provider, error)

@@ -19,7 +19,9 @@ from patchbay.models import (
     WebhookEvent,
 )
 
-# Failed and unprocessed events still need attention: only settled ones are pruned.
+# Failed, malformed and unprocessed events still need attention (a malformed one may be
+# a shape patchbay does not know yet, to reprocess after an upgrade): only settled ones
+# are pruned.
 SETTLED = [WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED]
 
 
@@ -27,8 +29,8 @@ class Command(BaseCommand):
     help = (
         "Delete IntegrationLog and HealthCheck rows older than PATCHBAY_LOG_RETENTION_DAYS and "
         "processed or ignored WebhookEvent rows older than PATCHBAY_WEBHOOK_RETENTION_DAYS. "
-        "Failed and unprocessed webhook events are kept. PhoneVerification rows (numbers and "
-        "IP addresses) and LoginToken rows follow the log retention."
+        "Failed, malformed and unprocessed webhook events are kept. PhoneVerification rows "
+        "(numbers and IP addresses) and LoginToken rows follow the log retention."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -11,12 +11,15 @@ from patchbay.models import WebhookEvent
 from patchbay.webhooks.processing import reprocess
 
 ANY_STATUS = "any"
+NOT_PROCESSED = (WebhookEvent.Status.FAILED, WebhookEvent.Status.MALFORMED)
 
 
 class Command(BaseCommand):
     help = (
         "Run the handlers of stored webhook events again: the failed ones by default, or those "
-        "selected by id, type, status and provider. Fails if any event fails again."
+        "selected by id, type, status and provider (malformed events only when named by id or "
+        "selected with --status malformed). Fails if any event fails again or is still "
+        "malformed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -66,7 +69,7 @@ class Command(BaseCommand):
                 continue
             new_status = reprocess(event)
             line = f"{label}: {event.status} -> {new_status}"
-            if new_status == WebhookEvent.Status.FAILED:
+            if new_status in NOT_PROCESSED:
                 failed += 1
                 self.stdout.write(self.style.ERROR(line))
             else:
