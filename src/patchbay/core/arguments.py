@@ -18,6 +18,7 @@ the database, which would raise (``ValueError``, ``OverflowError``,
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,12 @@ from patchbay.results import Failure, failure
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+#: What replaces a character the database cannot store.
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
+#: NUL and lone surrogates (json.loads pairs up valid ones): see :func:`clean_text`.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: How deep :func:`storable_json` keeps a record's data.
+MAX_JSON_DEPTH = 20
 #: The largest primary key a ``BigAutoField`` holds.
 MAX_ROW_ID = 2**63 - 1
 # Longer digit strings are out of range whatever they say: refused before int().
@@ -168,10 +175,44 @@ def http_request(value: object, name: str = "request") -> HttpRequest | None:
 
 
 def storable(value: object, max_length: int | None = None) -> str:
-    """``value`` as text a database column accepts: NUL replaced, cut to ``max_length``.
+    """``value`` as text a database column accepts: see :func:`clean_text`; cut to ``max_length``.
 
     For what is stored as a record of something refused (a failed send's
     number), never for what is sent.
     """
-    stored = str(value).replace("\x00", "\ufffd")
+    stored = clean_text(str(value))
     return stored[:max_length] if max_length is not None else stored
+
+
+def clean_text(text: str) -> str:
+    """``text`` with each character the database cannot store replaced by U+FFFD.
+
+    NUL, which neither PostgreSQL's text nor its jsonb holds, and lone
+    surrogates, which jsonb refuses and UTF-8 cannot encode.
+    """
+    return UNSTORABLE.sub(REPLACEMENT, text) if UNSTORABLE.search(text) else text
+
+
+def storable_json(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A copy of ``value`` (JSON-like) that a JSON column stores on every database.
+
+    For records (a call's request summary): text is cleaned as by
+    :func:`clean_text`, in keys too; floats JSON cannot represent become the
+    strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; what lies deeper
+    than ``max_depth`` becomes ``"…"``. A record keeps what it can, never
+    refuses: the call happened.
+    """
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, Mapping | list | tuple):
+        if max_depth <= 0:
+            return "\N{HORIZONTAL ELLIPSIS}"
+        if isinstance(value, Mapping):
+            return {
+                clean_text(str(key)): storable_json(item, max_depth=max_depth - 1)
+                for key, item in value.items()
+            }
+        return [storable_json(item, max_depth=max_depth - 1) for item in value]
+    return value

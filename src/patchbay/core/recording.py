@@ -19,7 +19,7 @@ from django.db import DatabaseError, router, transaction
 from django.utils import timezone
 
 from patchbay.conf import conf
-from patchbay.core.arguments import storable
+from patchbay.core.arguments import storable, storable_json
 from patchbay.core.health import Outcome, record_outcomes
 from patchbay.core.writer import BackgroundWriter
 from patchbay.models import IntegrationLog
@@ -103,7 +103,9 @@ def record_call(
     now = timezone.now()
     # An error may quote what the caller gave (a number with NUL), which no text
     # column of PostgreSQL stores: the stored copy has it replaced.
-    error = storable(error)
+    error, operation, error_code = storable(error), storable(operation), storable(error_code)
+    # The summary too (a key with NUL, a NaN amount): jsonb would refuse the whole row.
+    summary = storable_json(summary) if summary else summary
     if health is not None:
         health = health._replace(at=health.at or now, error=storable(health.error))
     record = CallRecord(

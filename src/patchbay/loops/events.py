@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from patchbay.conf import conf
+from patchbay.core.arguments import UNSTORABLE
 from patchbay.models import EmailEvent, EmailSuppression, WebhookEvent
 from patchbay.signals import email_event_received
 
@@ -29,7 +30,11 @@ def suppress_on() -> tuple[str, ...]:
 
 
 def is_suppressed(email: str) -> EmailSuppression | None:
-    return EmailSuppression.objects.filter(email__iexact=email.strip()).first()
+    """The suppression of ``email`` (any case, surrounding spaces ignored), if any."""
+    address = str(email or "").strip()
+    if not address or UNSTORABLE.search(address):
+        return None  # never stored, so never suppressed (and PostgreSQL refuses NUL)
+    return EmailSuppression.objects.filter(email__iexact=address).first()
 
 
 def record(event: WebhookEvent) -> EmailEvent | None:

@@ -10,12 +10,12 @@ from datetime import datetime
 from django.db import DataError, connections, router, transaction
 from django.utils import timezone
 
+from patchbay.core.arguments import clean_text
 from patchbay.exceptions import MalformedEvent
 from patchbay.models import WebhookEvent
 from patchbay.signals import webhook_received
 from patchbay.webhooks.registry import Handler, handlers_for
 from patchbay.webhooks.statements import DONE, EventStatements
-from patchbay.webhooks.values import clean_text
 from patchbay.webhooks.verification import VerifiedDelivery
 
 logger = logging.getLogger("patchbay.webhooks")

@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any
 
+from patchbay.core.arguments import UNSTORABLE, clean_text
 from patchbay.exceptions import WebhookVerificationError
 from patchbay.webhooks.verification import VerifiedDelivery
 
@@ -19,11 +20,6 @@ from patchbay.webhooks.verification import VerifiedDelivery
 MAX_KEY_LENGTH = 255
 #: Deeper than any provider's event; keeps the JSON encoder and jsonb far from their limits.
 MAX_DEPTH = 100
-REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
-
-# NUL (which neither PostgreSQL's text nor its jsonb can hold) and lone surrogates (which
-# jsonb refuses as "\ud800" escapes and UTF-8 cannot encode); json.loads pairs up valid ones.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Also every other C0 and C1 control: an id is never meant to hold one.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -50,11 +46,6 @@ def event_key(value: object, what: str, *, max_length: int = MAX_KEY_LENGTH) -> 
     return value
 
 
-def clean_text(text: str) -> str:
-    """``text`` with each character the database cannot store replaced by U+FFFD."""
-    return _UNSTORABLE.sub(REPLACEMENT, text) if _UNSTORABLE.search(text) else text
-
-
 def clean_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """``payload`` with NULs and lone surrogates replaced in every key and string, in place.
 
@@ -69,7 +60,7 @@ def clean_payload(payload: dict[str, Any]) -> dict[str, Any]:
         if depth > MAX_DEPTH:
             raise refused(f"The body is nested more than {MAX_DEPTH} levels deep.")
         if isinstance(node, dict):
-            if any(_UNSTORABLE.search(key) for key in node):
+            if any(UNSTORABLE.search(key) for key in node):
                 renamed = {clean_text(key): value for key, value in node.items()}
                 node.clear()
                 node.update(renamed)
@@ -78,7 +69,7 @@ def clean_payload(payload: dict[str, Any]) -> dict[str, Any]:
             entries = enumerate(node)
         for key, value in list(entries):
             if isinstance(value, str):
-                if _UNSTORABLE.search(value):
+                if UNSTORABLE.search(value):
                     node[key] = clean_text(value)
             elif isinstance(value, dict | list):
                 stack.append((value, depth + 1))
