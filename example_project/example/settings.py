@@ -170,5 +170,5 @@ AWS_REGION = env_optional_str("AWS_REGION")
 AWS_S3_ENDPOINT_URL = env_optional_str("AWS_S3_ENDPOINT_URL")
 # The upload demo's limits: small by default, so that a refused file is easy to show.
 AWS_MAX_UPLOAD_SIZE = int(env_str("AWS_MAX_UPLOAD_SIZE") or 5 * 1024 * 1024)
-# Unset: any type but active content (HTML, SVG, JavaScript).
+# Unset: patchbay's allow-list of types known safe (images, PDF, text, documents, media...).
 AWS_UPLOAD_ALLOWED_CONTENT_TYPES = env_list("AWS_UPLOAD_ALLOWED_CONTENT_TYPES") or None

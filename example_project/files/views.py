@@ -41,10 +41,13 @@ def _uploads(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def upload_page(request: HttpRequest) -> HttpResponse:
     allowed = conf.AWS_UPLOAD_ALLOWED_CONTENT_TYPES
+    # A file input's accept takes types and "image/*"-style wildcards only: with any other
+    # pattern ("application/vnd.oasis.opendocument.*") the picker would hide allowed files.
+    expressible = all("*" not in pattern or pattern.endswith("/*") for pattern in allowed)
     context = {
         "max_size": conf.AWS_MAX_UPLOAD_SIZE,
-        "allowed_types": ", ".join(allowed) if allowed is not None else "",
-        "accept": ",".join(allowed) if allowed is not None else "",
+        "allowed_types": ", ".join(allowed),
+        "accept": ",".join(allowed) if expressible else "",
         "simulating": should_simulate(),
         **_uploads(request),
     }

@@ -20,6 +20,8 @@ from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from django.conf import settings as django_settings
 
+from patchbay.aws.media_types import SAFE_UPLOAD_TYPES
+
 T = TypeVar("T")
 
 #: Prefixes of the settings patchbay declares; unknown settings under them are reported.
@@ -661,13 +663,22 @@ class PatchbaySettings:
         kind="str",
         rule=STRING,
     )
-    AWS_UPLOAD_ALLOWED_CONTENT_TYPES: Setting[tuple[str, ...] | None] = Setting(
+    AWS_UPLOAD_ALLOWED_CONTENT_TYPES: Setting[tuple[str, ...]] = Setting(
         "AWS_UPLOAD_ALLOWED_CONTENT_TYPES",
-        None,
-        'Content types (or wildcards, "image/*") of direct uploads; unset: all but active ones.',
+        SAFE_UPLOAD_TYPES,
+        'Content types (or wildcards, "image/*") of direct uploads; script-capable ones only'
+        " by name.",
         kind="list[str]",
         convert=tuple,
         rule=STRINGS,
+    )
+    AWS_UPLOAD_FORM_EXPIRATION = Setting(
+        "AWS_UPLOAD_FORM_EXPIRATION",
+        600,
+        "Seconds a direct-upload form (and its file_url) stays valid.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
     )
     AWS_DIRECT_UPLOAD_METHOD = Setting(
         "AWS_DIRECT_UPLOAD_METHOD",

@@ -142,6 +142,9 @@ class ErrorCode:
     UPLOAD_MISSING = "upload_missing"
     #: The uploaded file is over its size limit or of another type (it was deleted).
     UPLOAD_INVALID = "upload_invalid"
+    #: The object is no longer the one confirmed (the form was posted again): it was
+    #: deleted and the upload failed.
+    UPLOAD_REPLACED = "upload_replaced"
 
     # -- inbound webhooks (IntegrationLog rows only; the provider gets an HTTP status) ----
 

@@ -81,7 +81,13 @@ class TestFormData:
             shortcuts.get_direct_upload_form_data("x.svg")["error_code"]
             == "content_type_not_allowed"
         )
-        assert shortcuts.get_direct_upload_form_data("x.bin")["success"] is True  # octet-stream
+        # Not known safe: refused by the default allow-list, allowed once listed.
+        assert (
+            shortcuts.get_direct_upload_form_data("x.bin")["error_code"]
+            == "content_type_not_allowed"
+        )
+        settings.AWS_UPLOAD_ALLOWED_CONTENT_TYPES = ["application/octet-stream"]
+        assert shortcuts.get_direct_upload_form_data("x.bin")["success"] is True
         settings.AWS_UPLOAD_ALLOWED_CONTENT_TYPES = ["image/*", "application/pdf"]
         assert shortcuts.get_direct_upload_form_data("x.png")["success"] is True
         assert (

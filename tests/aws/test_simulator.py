@@ -621,20 +621,22 @@ def test_a_presigned_url_serves_the_object(client, simulating):
 
 
 @pytest.mark.parametrize(
-    ("key", "content_type", "disposition"),
+    ("key", "content_type", "served_type", "disposition"),
     [
-        ("page.html", "text/html", "attachment"),
-        ("logo.svg", "image/svg+xml", "attachment"),
-        ("notes.txt", "text/plain", "attachment"),
-        ("report.pdf", "application/pdf", "inline"),
-        ("docs/my report?.jpg", "image/jpeg", "inline"),
+        ("page.html", "text/html", "application/octet-stream", "attachment"),
+        ("logo.svg", "image/svg+xml", "application/octet-stream", "attachment"),
+        ("notes.txt", "text/plain", "text/plain", "inline"),
+        ("report.pdf", "application/pdf", "application/pdf", "inline"),
+        ("docs/my report?.jpg", "image/jpeg", "image/jpeg", "inline"),
     ],
 )
-def test_only_passive_types_are_shown_inline(client, simulating, key, content_type, disposition):
+def test_only_passive_types_are_shown_inline(
+    client, simulating, key, content_type, served_type, disposition
+):
     store.put(BUCKET, key, b"<script>alert(1)</script>", content_type=content_type)
     response = client.get(presigning.object_url(BUCKET, key, 60))
     assert response.status_code == 200
-    assert response["Content-Type"] == content_type
+    assert response["Content-Type"] == served_type
     assert response["Content-Disposition"].startswith(disposition + ";")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"

@@ -50,6 +50,8 @@ class UploadAdmin(ReadOnlyAdmin):
         "content_type",
         "size",
         "max_size",
+        "etag",
+        "version_id",
         "public",
         "simulated",
         "metadata_display",

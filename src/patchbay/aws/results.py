@@ -120,8 +120,8 @@ DeletedObjectResult = DeletedObjectSuccess | Failure
 
 
 class ObjectMetadataSuccess(Success):
-    """``metadata``: ``content_type``, ``content_length``, ``last_modified``, ``etag``, and
-    the user ``metadata``."""
+    """``metadata``: ``content_type``, ``content_length``, ``last_modified``, ``etag``,
+    ``version_id`` (None unless the bucket keeps versions) and the user ``metadata``."""
 
     metadata: dict[str, Any]
 

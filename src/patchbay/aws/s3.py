@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
+from patchbay.aws import media_types
 from patchbay.aws.results import (
     DeletedObjectResult,
     DeletedObjectSuccess,
@@ -174,10 +175,31 @@ class S3Client(BaseClient):
         return self.perform(DownloadFile.build, object_key, destination)
 
     def generate_presigned_url(
-        self, object_key: str, expiration: int = 3600, http_method: str = "GET"
+        self,
+        object_key: str,
+        expiration: int = 3600,
+        http_method: str = "GET",
+        *,
+        content_type: str | None = None,
+        etag: str | None = None,
+        version_id: str | None = None,
     ) -> PresignedURLResult:
-        """A URL that allows ``http_method`` on the object for ``expiration`` seconds: ``url``."""
-        return self.perform(PresignURL.build, object_key, expiration, http_method)
+        """A URL that allows ``http_method`` on the object for ``expiration`` seconds: ``url``.
+
+        For a ``GET``, ``content_type`` (the type the object was checked to be)
+        sets how it is served: a type known safe to show inline with that
+        type, anything else as a download, a script-capable type as
+        ``application/octet-stream`` (S3's ``response-content-type`` and
+        ``response-content-disposition``). ``version_id`` names the version
+        served. ``etag`` binds the URL to that ETag in the simulated bucket
+        only (412 for another object): in S3 an ``If-Match`` is a signed
+        header, which a browser following the link cannot send, so
+        :func:`~patchbay.aws.shortcuts.get_upload_file_url` checks the ETag
+        before signing instead.
+        """
+        return self.perform(
+            PresignURL.build, object_key, expiration, http_method, content_type, etag, version_id
+        )
 
     def generate_presigned_post(
         self,
@@ -190,15 +212,29 @@ class S3Client(BaseClient):
         return self.perform(PresignPost.build, object_key, expiration, conditions, fields)
 
     def generate_presigned_put(
-        self, object_key: str, content_type: str, content_length: int, expiration: int = 3600
+        self,
+        object_key: str,
+        content_type: str,
+        content_length: int,
+        expiration: int = 3600,
+        *,
+        content_disposition: str | None = None,
     ) -> PresignedPutResult:
         """A presigned PUT that only accepts exactly this type and size: ``url`` and ``headers``.
 
-        Content-Type and Content-Length are signed, so the store refuses any
+        Content-Type and Content-Length (and ``content_disposition``, stored
+        with the object, when given) are signed, so the store refuses any
         other file. This is how browsers upload directly to Cloudflare R2, which
         does not accept presigned POST forms.
         """
-        return self.perform(PresignPut.build, object_key, content_type, content_length, expiration)
+        return self.perform(
+            PresignPut.build,
+            object_key,
+            content_type,
+            content_length,
+            expiration,
+            content_disposition,
+        )
 
     def list_objects(self, prefix: str = "", max_keys: int = 1000) -> ObjectListResult:
         """List keys under ``prefix``.
@@ -453,33 +489,83 @@ class PresignURL(Request[PresignedURLSuccess]):
     operation = "generate_presigned_url"
     local = True  # signed here: S3 is not contacted
 
-    def __init__(self, key: str, method: str, http_method: str, expiration: int) -> None:
+    def __init__(
+        self,
+        key: str,
+        method: str,
+        http_method: str,
+        expiration: int,
+        content_type: str | None = None,
+        etag: str | None = None,
+        version_id: str | None = None,
+    ) -> None:
         self.key, self.method, self.http_method = key, method, http_method
         self.expiration = expiration
+        self.content_type, self.etag, self.version_id = content_type, etag, version_id
 
     @classmethod
-    def build(cls, key: object, expiration: object, http_method: object) -> PresignURL:
+    def build(
+        cls,
+        key: object,
+        expiration: object,
+        http_method: object,
+        content_type: object = None,
+        etag: object = None,
+        version_id: object = None,
+    ) -> PresignURL:
         verb = http_method.upper() if isinstance(http_method, str) else None
         method = _METHODS.get(verb or "")
         if verb is None or method is None:
             raise ServiceError(
                 f"http_method must be one of {', '.join(_METHODS)}.", error_code="invalid_request"
             )
-        return cls(object_key(key), method, verb, expiration_seconds(expiration))
+        return cls(
+            object_key(key),
+            method,
+            verb,
+            expiration_seconds(expiration),
+            optional_text(content_type, "content_type", max_length=255),
+            optional_text(etag, "etag", max_length=255),
+            optional_text(version_id, "version_id", max_length=1024),
+        )
 
     def params(self) -> Mapping[str, Any]:
         return {"key": self.key, "method": self.http_method}
 
+    def _overrides(self) -> dict[str, str]:
+        """S3's ``response-*`` overrides of a GET: how the object is served (see
+        :func:`patchbay.aws.media_types.serving`)."""
+        if self.http_method != "GET" or self.content_type is None:
+            return {}
+        served = media_types.serving(self.content_type)
+        return {
+            "ResponseContentType": served.content_type,
+            "ResponseContentDisposition": media_types.content_disposition(
+                served.inline, self.key.rsplit("/", 1)[-1]
+            ),
+        }
+
     def send(self, client: S3Client) -> PresignedURLSuccess:
+        # No IfMatch: it would be a signed header, and a browser following the link
+        # sends none, so S3 would refuse every such URL (SignatureDoesNotMatch).
+        params: dict[str, Any] = {"Bucket": client.bucket, "Key": self.key, **self._overrides()}
+        if self.version_id:
+            params["VersionId"] = self.version_id
         url = client.s3.generate_presigned_url(
-            self.method,
-            Params={"Bucket": client.bucket, "Key": self.key},
-            ExpiresIn=self.expiration,
+            self.method, Params=params, ExpiresIn=self.expiration
         )
         return {"success": True, "url": url, "expires_in": self.expiration}
 
     def simulate(self, client: S3Client) -> PresignedURLSuccess:
-        url = presigning.object_url(client.bucket, self.key, self.expiration)
+        overrides = self._overrides()
+        url = presigning.object_url(
+            client.bucket,
+            self.key,
+            self.expiration,
+            content_type=overrides.get("ResponseContentType"),
+            content_disposition=overrides.get("ResponseContentDisposition"),
+            etag=self.etag,
+        )
         return {"success": True, "url": url, "expires_in": self.expiration}
 
 
@@ -555,19 +641,33 @@ class PresignPut(Request[PresignedPutSuccess]):
     operation = "generate_presigned_put"
     local = True  # signed here: S3 is not contacted
 
-    def __init__(self, key: str, content_type: str, content_length: int, expiration: int) -> None:
+    def __init__(
+        self,
+        key: str,
+        content_type: str,
+        content_length: int,
+        expiration: int,
+        content_disposition: str | None = None,
+    ) -> None:
         self.key, self.content_type = key, content_type
         self.content_length, self.expiration = content_length, expiration
+        self.content_disposition = content_disposition
 
     @classmethod
     def build(
-        cls, key: object, content_type: object, content_length: object, expiration: object
+        cls,
+        key: object,
+        content_type: object,
+        content_length: object,
+        expiration: object,
+        content_disposition: object = None,
     ) -> PresignPut:
         return cls(
             object_key(key),
             text(content_type, "content_type", max_length=255),
             integer(content_length, "content_length", minimum=0),
             expiration_seconds(expiration),
+            optional_text(content_disposition, "content_disposition", max_length=255),
         )
 
     def params(self) -> Mapping[str, Any]:
@@ -584,15 +684,13 @@ class PresignPut(Request[PresignedPutSuccess]):
             "ContentType": self.content_type,
             "ContentLength": self.content_length,
         }
+        headers = {"Content-Type": self.content_type}
+        if self.content_disposition:
+            params["ContentDisposition"] = headers["Content-Disposition"] = self.content_disposition
         url = client.s3.generate_presigned_url(
             "put_object", Params=params, ExpiresIn=self.expiration
         )
-        return {
-            "success": True,
-            "url": url,
-            "headers": {"Content-Type": self.content_type},
-            "expires_in": self.expiration,
-        }
+        return {"success": True, "url": url, "headers": headers, "expires_in": self.expiration}
 
     def simulate(self, client: S3Client) -> PresignedPutSuccess:
         raise ServiceError(
@@ -704,6 +802,7 @@ class GetObjectMetadata(Request[ObjectMetadataSuccess]):
                 "content_length": head.get("ContentLength"),
                 "last_modified": modified.isoformat() if modified else None,
                 "etag": head.get("ETag"),
+                "version_id": head.get("VersionId"),
                 "metadata": head.get("Metadata", {}),
             },
         }
@@ -712,4 +811,4 @@ class GetObjectMetadata(Request[ObjectMetadataSuccess]):
         head = store.head(client.bucket, self.key)
         if head is None:
             raise ServiceError(f"No object {self.key!r}.", error_code="not_found", status=404)
-        return {"success": True, "metadata": head}
+        return {"success": True, "metadata": {**head, "version_id": None}}  # no versions kept

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import fnmatch
 import mimetypes
 from typing import Any, NamedTuple, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
+from patchbay.aws import media_types
 from patchbay.aws.keys import make_key
+from patchbay.aws.media_types import OPAQUE
 from patchbay.aws.results import (
     DeletedUploadResult,
     DirectUploadResult,
@@ -35,16 +36,6 @@ from patchbay.exceptions import ServiceError
 from patchbay.models import Upload
 from patchbay.results import Failure, failure
 
-# Served from the bucket's domain these run as pages or scripts: refused unless listed.
-ACTIVE_CONTENT_TYPES = (
-    "text/html",
-    "application/xhtml+xml",
-    "image/svg+xml",
-    "application/javascript",
-    "text/javascript",
-    "application/x-httpd-php",
-)
-
 
 def _client() -> S3Client:
     return S3Client(aws_s3_bucket_name=conf.AWS_UPLOAD_BUCKET or None)
@@ -53,13 +44,45 @@ def _client() -> S3Client:
 def content_type_allowed(content_type: str) -> bool:
     """Whether ``content_type`` may be uploaded (``AWS_UPLOAD_ALLOWED_CONTENT_TYPES``).
 
-    The setting lists types or wildcards (``"image/*"``); unset, anything but
-    active content (HTML, SVG, JavaScript) is allowed.
+    The type is parsed first (:func:`patchbay.aws.media_types.parse`: case,
+    parameters and whitespace do not count; a value that is no media type is
+    refused). The setting lists types or wildcards (``"image/*"``); a
+    wildcard never admits a script-capable type (HTML, SVG, XML, XSL,
+    JavaScript), which is allowed only where it is listed by name. The
+    default lists types known safe (:data:`~patchbay.aws.media_types.SAFE_UPLOAD_TYPES`).
     """
-    allowed = conf.AWS_UPLOAD_ALLOWED_CONTENT_TYPES
-    if allowed is None:
-        return content_type not in ACTIVE_CONTENT_TYPES
-    return any(fnmatch.fnmatchcase(content_type, pattern) for pattern in allowed)
+    media_type = media_types.parse(content_type)
+    return media_type is not None and media_types.allowed(
+        media_type, conf.AWS_UPLOAD_ALLOWED_CONTENT_TYPES
+    )
+
+
+def _checked_type(original_filename: str, declared: str | None) -> str | Failure:
+    """The essence of the upload's type, or the refusal of a type (or a name) not allowed."""
+    content_type = declared or mimetypes.guess_type(original_filename)[0] or OPAQUE
+    media_type = media_types.parse(content_type)
+    if media_type is None:
+        return failure(
+            f"{content_type!r} is not a media type.", error_code="content_type_not_allowed"
+        )
+    if not content_type_allowed(media_type.essence):
+        return failure(
+            f"Files of type {media_type.essence} may not be uploaded.",
+            error_code="content_type_not_allowed",
+        )
+    # A harmless declared type does not launder a name browsers and servers read as a
+    # page or a script (page.html declared image/png): its own type must be allowed too.
+    named = media_types.guessed(original_filename)
+    if (
+        named is not None
+        and media_types.script_capable(named)
+        and not content_type_allowed(named.essence)
+    ):
+        return failure(
+            f"Files named like {original_filename!r} ({named.essence}) may not be uploaded.",
+            error_code="content_type_not_allowed",
+        )
+    return media_type.essence
 
 
 def direct_upload_method(client: S3Client) -> str:
@@ -88,7 +111,7 @@ def get_direct_upload_form_data(
     *,
     owner: AbstractBaseUser | None = None,
     file_size: int | None = None,
-    expiration: int = 3600,
+    expiration: int | None = None,
 ) -> DirectUploadResult:
     """Presigned upload data for one file, and its pending Upload row.
 
@@ -101,8 +124,14 @@ def get_direct_upload_form_data(
     ``file_size`` is signed instead, so it is required. Result keys:
     ``form_url``, ``form_fields``, ``method`` (``"POST"``/``"PUT"``),
     ``headers`` (to send with a PUT), ``upload_id``, ``file_url`` (where the
-    file will be readable) and ``key``. An argument of the wrong type or out of
-    range is ``invalid_request``.
+    file will be readable), ``key`` and ``expires_in``. The form and
+    ``file_url`` stay valid ``expiration`` seconds (default
+    ``AWS_UPLOAD_FORM_EXPIRATION``, ten minutes): the form can be posted again
+    until then, so keep it short. A type that is not allowed (see
+    :func:`content_type_allowed`) is ``content_type_not_allowed``; a type not
+    known safe to show (:data:`~patchbay.aws.media_types.INLINE_SAFE`) is
+    stored with ``Content-Disposition: attachment``. An argument of the wrong
+    type or out of range is ``invalid_request``.
     """
     if not original_filename:
         return failure("A filename is required.", error_code="invalid_request")
@@ -165,7 +194,12 @@ class _UploadForm(NamedTuple):
             metadata=json_value(mapping(metadata, "metadata"), "metadata"),
             owner_id=owner.pk if owner is not None else None,
             file_size=optional_integer(file_size, "file_size"),
-            expiration=integer(expiration, "expiration", minimum=1, maximum=7 * 24 * 3600),
+            expiration=integer(
+                conf.AWS_UPLOAD_FORM_EXPIRATION if expiration is None else expiration,
+                "expiration",
+                minimum=1,
+                maximum=7 * 24 * 3600,
+            ),
         )
 
 
@@ -173,16 +207,12 @@ def _form_data(checked: _UploadForm) -> DirectUploadResult:
     original_filename, prefix = checked.original_filename, checked.prefix
     expiration, file_size = checked.expiration, checked.file_size
     success_redirect_url = checked.success_redirect_url
-    content_type = (
-        checked.content_type
-        or mimetypes.guess_type(original_filename)[0]
-        or ("application/octet-stream")
-    )
-    if not content_type_allowed(content_type):
-        return failure(
-            f"Files of type {content_type} may not be uploaded.",
-            error_code="content_type_not_allowed",
-        )
+    content_type = _checked_type(original_filename, checked.content_type)
+    if not isinstance(content_type, str):
+        return content_type
+    # Anything a browser would not show safely is stored as a download (S3 serves the
+    # object's Content-Disposition to every reader, whatever URL they hold).
+    disposition = None if media_types.serving(content_type).inline else "attachment"
     limit = conf.AWS_MAX_UPLOAD_SIZE
     if checked.max_file_size is not None:
         limit = min(checked.max_file_size, limit)
@@ -197,7 +227,9 @@ def _form_data(checked: _UploadForm) -> DirectUploadResult:
                 f"A file_size from 1 to {limit} bytes is required for this upload.",
                 error_code="invalid_request",
             )
-        put = client.generate_presigned_put(key, content_type, file_size, expiration)
+        put = client.generate_presigned_put(
+            key, content_type, file_size, expiration, content_disposition=disposition
+        )
         if not put["success"]:
             return put
         target = _Target(form_url=put["url"], form_fields={}, method="PUT", headers=put["headers"])
@@ -205,8 +237,8 @@ def _form_data(checked: _UploadForm) -> DirectUploadResult:
         post = client.generate_presigned_post(
             key,
             expiration=expiration,
-            conditions=_post_conditions(content_type, limit, success_redirect_url),
-            fields=_post_fields(content_type, success_redirect_url),
+            conditions=_post_conditions(content_type, limit, success_redirect_url, disposition),
+            fields=_post_fields(content_type, success_redirect_url, disposition),
         )
         if not post["success"]:
             return post
@@ -223,7 +255,8 @@ def _form_data(checked: _UploadForm) -> DirectUploadResult:
         owner_id=checked.owner_id,
         simulated=client.debug_mode,
     )
-    url = client.generate_presigned_url(key, expiration=expiration)
+    # Not bound to an ETag (there is no object yet): it lives as long as the form.
+    url = client.generate_presigned_url(key, expiration=expiration, content_type=content_type)
     form: DirectUploadSuccess = {
         "success": True,
         "form_url": target.form_url,
@@ -249,17 +282,29 @@ class _Target(NamedTuple):
     headers: dict[str, str]
 
 
-def _post_fields(content_type: str, redirect: str | None) -> dict[str, Any]:
+def _post_fields(
+    content_type: str, redirect: str | None, disposition: str | None
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {"Content-Type": content_type}
+    if disposition:
+        fields["Content-Disposition"] = disposition
     if redirect:
-        return {"Content-Type": content_type, "success_action_redirect": redirect}
-    return {"Content-Type": content_type, "success_action_status": "201"}
+        fields["success_action_redirect"] = redirect
+    else:
+        fields["success_action_status"] = "201"
+    return fields
 
 
-def _post_conditions(content_type: str, limit: int, redirect: str | None) -> list[Any]:
+def _post_conditions(
+    content_type: str, limit: int, redirect: str | None, disposition: str | None
+) -> list[Any]:
     # boto3 adds the bucket and key conditions itself; every other field needs one.
     return [
         ["content-length-range", 1, limit],
-        *({name: value} for name, value in _post_fields(content_type, redirect).items()),
+        *(
+            {name: value}
+            for name, value in _post_fields(content_type, redirect, disposition).items()
+        ),
     ]
 
 
@@ -312,12 +357,17 @@ def complete_upload(
         }
         return missing
     meta = head["metadata"]
-    size, content_type = int(meta.get("content_length") or 0), meta.get("content_type") or ""
+    etag = str(meta.get("etag") or "")
+    if upload.etag and etag != upload.etag:
+        return _replaced(upload, client)
+    size = int(meta.get("content_length") or 0)
+    stored = media_types.parse(meta.get("content_type") or "")
+    expected = media_types.parse(upload.content_type)
     problem = None
     if size < 1 or size > upload.max_size:
         problem = f"The file is {size} bytes; the limit is {upload.max_size}."
-    elif content_type != upload.content_type:
-        problem = f"The file is {content_type}, not {upload.content_type}."
+    elif stored is None or expected is None or stored != expected:
+        problem = f"The file is {meta.get('content_type') or 'untyped'}, not {upload.content_type}."
     if problem:
         client.delete_object(upload.key)
         _finish(upload, Upload.STATUS_FAILED, problem)
@@ -326,9 +376,26 @@ def complete_upload(
             "upload": upload.as_dict(),
         }
         return invalid
-    upload.size = size
+    # What every file URL is bound to from now on (see get_upload_file_url).
+    upload.size, upload.etag = size, etag
+    upload.version_id = str(meta.get("version_id") or "")
     _finish(upload, Upload.STATUS_COMPLETE, "")
     return {"success": True, "upload": upload.as_dict()}
+
+
+_REPLACED = "The file was replaced after it was confirmed."
+
+
+def _replaced(upload: Upload, client: S3Client) -> UploadFailure:
+    """Fail an upload whose object is no longer the one confirmed, and delete that object.
+
+    Only its own form can write the key, so the uploader posted it again: what
+    is there now was never checked, and the upload stays failed (its ETag is
+    kept, so confirming yet another object does not complete it again).
+    """
+    client.delete_object(upload.key)
+    _finish(upload, Upload.STATUS_FAILED, _REPLACED)
+    return {**failure(_REPLACED, error_code="upload_replaced"), "upload": upload.as_dict()}
 
 
 def _upload_failure(result: Failure) -> UploadFailure:
@@ -339,13 +406,31 @@ def _upload_failure(result: Failure) -> UploadFailure:
 def _finish(upload: Upload, status: str, error: str) -> None:
     upload.status, upload.error = status, error
     upload.completed_at = timezone.now()
-    upload.save(update_fields=["status", "error", "size", "completed_at", "updated_at"])
+    upload.save(
+        update_fields=[
+            "status",
+            "error",
+            "size",
+            "etag",
+            "version_id",
+            "completed_at",
+            "updated_at",
+        ]
+    )
 
 
 def get_upload_file_url(
     upload_id: int, presigned: bool = False, expiration: int = 3600
 ) -> UploadURLResult:
     """``url`` of a completed upload: presigned (private files always are) or public.
+
+    The URL is bound to the object confirmed by :func:`complete_upload`: on a
+    bucket that keeps versions it names that version (``versionId``);
+    otherwise the object is checked first, and one with another ETag (the form
+    was posted again) is deleted, the upload failed, and the answer is
+    ``upload_replaced``. A presigned URL serves a type known safe to show
+    inline with that type and anything else as a download
+    (``response-content-type`` and ``response-content-disposition``).
 
     Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
     """
@@ -356,9 +441,21 @@ def get_upload_file_url(
     if upload is None:
         return failure(f"No completed upload {pk}.", error_code="not_found")
     client = S3Client(aws_s3_bucket_name=upload.bucket)
+    if upload.etag and not upload.version_id:
+        head = client.get_object_metadata(upload.key)
+        if not head["success"]:
+            return head
+        if str(head["metadata"].get("etag") or "") != upload.etag:
+            return _replaced(upload, client)
     if upload.public and not presigned:
         return {"success": True, "url": client.public_url(upload.key), "public": True}
-    result = client.generate_presigned_url(upload.key, expiration=expiration)
+    result = client.generate_presigned_url(
+        upload.key,
+        expiration=expiration,
+        content_type=upload.content_type,
+        etag=upload.etag or None,
+        version_id=upload.version_id or None,
+    )
     return {**result, "public": False} if result["success"] else result
 
 

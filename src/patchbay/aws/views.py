@@ -17,7 +17,13 @@ from patchbay.core.arguments import row_id
 from patchbay.models import Upload
 from patchbay.results import Failure
 
-_STATUS_FOR_ERROR = {"not_found": 404, "upload_missing": 400, "upload_invalid": 400}
+_STATUS_FOR_ERROR = {
+    "not_found": 404,
+    "upload_missing": 400,
+    "upload_invalid": 400,
+    # Confirmed once as other bytes: the state of the upload, not the request, is at odds.
+    "upload_replaced": 409,
+}
 
 
 def _data(request: HttpRequest) -> dict[str, Any]:

@@ -40,6 +40,9 @@ class Upload(models.Model):
         _("status"), max_length=10, choices=STATUSES, default=STATUS_PENDING, db_index=True
     )
     error = models.TextField(_("error"), blank=True)
+    # What complete_upload found: file URLs are bound to it, and a replacement is refused.
+    etag = models.CharField(_("ETag at confirmation"), max_length=255, blank=True)
+    version_id = models.CharField(_("version at confirmation"), max_length=1024, blank=True)
     simulated = models.BooleanField(_("simulated"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)

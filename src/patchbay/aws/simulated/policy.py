@@ -70,6 +70,7 @@ class AcceptedPost:
     key: str
     content_type: str
     metadata: dict[str, str] = field(default_factory=dict)
+    content_disposition: str = ""
     success_action_redirect: str = ""
     success_action_status: int = 204
 
@@ -158,6 +159,7 @@ def verify_post(
     return AcceptedPost(
         key=form["key"],
         content_type=form.get("content-type") or DEFAULT_CONTENT_TYPE,
+        content_disposition=form.get("content-disposition", ""),
         # S3 stores user metadata under lower-case names, without the prefix.
         metadata={
             name.removeprefix("x-amz-meta-"): value

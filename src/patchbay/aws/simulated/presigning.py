@@ -83,13 +83,26 @@ def presigned_post(
     return {"post_url": url, "form_fields": form_fields}
 
 
-def object_url(bucket: str, key: str, expiration: int) -> str:
-    """A URL of ``patchbay:s3-simulated-object`` serving the object until it expires."""
-    token = signing.dumps(
-        {"b": bucket, "k": key, "e": int(time.time()) + int(expiration)},
-        salt=_OBJECT_SALT,
-        compress=True,
-    )
+def object_url(
+    bucket: str,
+    key: str,
+    expiration: int,
+    *,
+    content_type: str | None = None,
+    content_disposition: str | None = None,
+    etag: str | None = None,
+) -> str:
+    """A URL of ``patchbay:s3-simulated-object`` serving the object until it expires.
+
+    ``content_type`` and ``content_disposition`` override the object's, as S3's
+    ``response-content-type`` and ``response-content-disposition`` do; with
+    ``etag`` the bucket answers 412 once the object has another ETag.
+    """
+    grant: dict[str, Any] = {"b": bucket, "k": key, "e": int(time.time()) + int(expiration)}
+    for name, value in (("t", content_type), ("d", content_disposition), ("m", etag)):
+        if value:
+            grant[name] = value
+    token = signing.dumps(grant, salt=_OBJECT_SALT, compress=True)
     path = patchbay_path("patchbay:s3-simulated-object", kwargs={"bucket": bucket, "key": key})
     return f"{conf.PUBLIC_URL}{path}?{urlencode({'token': token})}"
 

@@ -79,6 +79,7 @@ def put(
     *,
     content_type: str | None = None,
     metadata: dict[str, str] | None = None,
+    content_disposition: str | None = None,
 ) -> None:
     storage, path = _storage(), _path(bucket, key)
     for existing in (path, path + _SIDECAR):
@@ -91,6 +92,8 @@ def put(
         "metadata": metadata or {},
         "etag": f'"{_md5(saved)}"',
     }
+    if content_disposition:
+        meta["content_disposition"] = content_disposition
     storage.save(path + _SIDECAR, ContentFile(json.dumps(meta).encode()))
 
 

@@ -26,16 +26,12 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
+from patchbay.aws import media_types
 from patchbay.aws.simulated import policy, presigning, store
 from patchbay.conf import conf
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
 
-# Served inline: formats browsers display without running anything. Anything
-# else (HTML, SVG, scripts...) is a download, so an uploaded page never runs
-# with this site's origin.
-_INLINE_TYPES = ("image/", "application/pdf")
-_ACTIVE_IMAGES = {"image/svg+xml"}
 # A bucket whose CORS rules let any origin POST and read the answer's headers.
 _CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -159,6 +155,7 @@ def _accept(request: HttpRequest, bucket: str) -> HttpResponse:
             cast("IO[bytes]", single),
             content_type=accepted.content_type,
             metadata=accepted.metadata,
+            content_disposition=accepted.content_disposition,
         )
     except policy.PostRefused as refusal:
         return _error(refusal.code, refusal.message, refusal.status, **refusal.details)
@@ -219,22 +216,42 @@ def object_(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
     head = store.head(bucket, key)
     if head is None:
         return _error("NoSuchKey", "The specified key does not exist.", 404, Key=key)
-    content_type = str(head["content_type"])
+    etag = str(head["etag"])
+    if (grant.get("m") and grant["m"] != etag) or not _if_match(request, etag):
+        # The object is not the one the URL was made for: S3's answer to a failed If-Match.
+        return _error(
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+            412,
+            Condition="If-Match",
+        )
+    # Served inline only if known safe (images, PDF, text); anything else is a
+    # sandboxed download, so an uploaded page or SVG never runs with this site's origin.
+    served = media_types.serving(grant.get("t") or head["content_type"])
+    asked = str(grant.get("d") or head.get("content_disposition") or "")
+    inline = served.inline and not asked.lower().startswith("attachment")
     response: HttpResponseBase
     if request.method == "HEAD":
-        response = HttpResponse(content_type=content_type)
+        response = HttpResponse(content_type=served.content_type)
         response["Content-Length"] = str(head["content_length"])
     else:
-        inline = content_type.startswith(_INLINE_TYPES) and content_type not in _ACTIVE_IMAGES
-        response = FileResponse(
-            store.open_object(bucket, key),
-            content_type=content_type,
-            as_attachment=not inline,
-            filename=key.rsplit("/", 1)[-1],
-        )
-    response["ETag"] = str(head["etag"])
+        response = FileResponse(store.open_object(bucket, key), content_type=served.content_type)
+    response["Content-Disposition"] = media_types.content_disposition(
+        inline, key.rsplit("/", 1)[-1]
+    )
+    if not inline:
+        response["Content-Security-Policy"] = "sandbox"
+    response["ETag"] = etag
     response["Last-Modified"] = http_date(
         datetime.fromisoformat(str(head["last_modified"])).timestamp()
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _if_match(request: HttpRequest, etag: str) -> bool:
+    """Whether the request's ``If-Match`` (if any) admits ``etag``, as S3 reads it."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return True
+    return any(tag.strip() in {"*", etag} for tag in header.split(","))
