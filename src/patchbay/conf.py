@@ -376,6 +376,13 @@ class PatchbaySettings:
         convert=int,
         rule=POSITIVE,
     )
+    PHONE_VERIFICATION_BIND_SESSION = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_BIND_SESSION",
+        True,
+        "Whether a code started with a session's request is checked only with that session.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
     MAGIC_LINK_TTL_MINUTES = Setting(
         "PATCHBAY_MAGIC_LINK_TTL_MINUTES",
         15,
