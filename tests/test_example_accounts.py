@@ -53,12 +53,19 @@ FLOW = textwrap.dedent(
     seen["login_emails"] = len(emails("sim_login_code"))
     seen["outbox"] = page(browser.get("/accounts/outbox/"))
     link = re.search(r'href="([^"]*/integrations/login/[^"]+)"', seen["outbox"]["html"])[1]
-    opened = browser.get(local(link))
+    seen["confirm_page"] = page(browser.get(local(link)))  # a scanner's fetch uses nothing
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', seen["confirm_page"]["html"])
+    opened = browser.post(local(link), {{"csrfmiddlewaretoken": csrf[1]}})
     seen["opened"] = [opened.status_code, opened.get("Location")]
     seen["signed_in"] = page(browser.get("/accounts/sign-in/"))
     stranger = Client()
     seen["reused"] = page(stranger.get(local(link)))
     seen["stranger"] = page(stranger.get("/accounts/sign-in/"))
+    hostile = [
+        browser.post("/accounts/sign-in/", {{"email": email, "next": "/a\\x00b"}})
+        for email in ("ada@example.com", "nobody@example.com")
+    ]
+    seen["hostile_next"] = [[answer.status_code, answer.get("Location")] for answer in hostile]
 
     # -- forgot password ------------------------------------------------------------------
     browser = Client()
@@ -114,6 +121,18 @@ def test_asking_for_a_link_answers_the_same_for_unknown_addresses(seen):
     assert location == unknown_location == "/accounts/sign-in/?sent=1"
     assert "a sign-in link is on its way" in seen["sign_in_sent"]["html"]
     assert seen["login_emails"] == 1
+
+
+def test_a_hostile_next_gets_the_same_answer_for_any_address(seen):
+    known, unknown = seen["hostile_next"]
+    assert known == unknown
+    assert known[0] in (200, 302)
+
+
+def test_opening_the_link_shows_a_page_that_signs_in_with_one_post(seen):
+    assert seen["confirm_page"]["status"] == 200
+    assert "data-patchbay-auto-submit" in seen["confirm_page"]["html"]
+    assert "<button" in seen["confirm_page"]["html"]
 
 
 def test_the_link_signs_in_and_redirects(seen):

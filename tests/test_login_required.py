@@ -118,7 +118,7 @@ def test_a_sign_in_link_signs_in_without_a_session(client):
     user = get_user_model().objects.create_user("ada", "ada@example.com", "a-password")
     token, _ = create_login_token(user, "/welcome/")
 
-    response = client.get(reverse("patchbay:magic-link-login", args=[token]))
+    response = client.post(reverse("patchbay:magic-link-login", args=[token]))
 
     assert response.status_code == 302
     assert response["Location"] == "/welcome/"

@@ -13,9 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import PasswordResetForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from patchbay.core.simulation import outbox, should_simulate
-from patchbay.loops.shortcuts import send_login_code_email, send_password_reset_email
+from patchbay.loops.shortcuts import send_login_link_to_address, send_password_reset_email
 
 OUTBOX_SIZE = 20
 
@@ -83,13 +81,18 @@ class EmailForm(forms.Form):
 
 
 def sign_in_with_link(request: HttpRequest) -> HttpResponse:
-    """Email a one-time sign-in link to the account using the address, if any."""
+    """Email a one-time sign-in link to the account using the address, if any.
+
+    ``send_login_link_to_address`` does the same work for every address while the
+    request is handled, and looks the account up and emails it after the response:
+    neither the answer nor its timing tells whether an account uses the address.
+    """
     next_url = _safe_next(request) or reverse("accounts:sign-in-link")
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        for user in _active_users_with_email(form.cleaned_data["email"]):
-            send_login_code_email(user, next_url=next_url, request=request)
-        # The same answer whether an account was found or not.
+        send_login_link_to_address(form.cleaned_data["email"], next_url=next_url, request=request)
+        # The same answer whether an account was found or not (a refusal, such as a
+        # send limit, is the same for every address too).
         return redirect(reverse("accounts:sign-in-link") + "?sent=1")
     context = {
         "form": form,
@@ -121,18 +124,10 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/outbox.html", {"emails": emails})
 
 
-def _active_users_with_email(email: str) -> list[AbstractBaseUser]:
-    user_model = get_user_model()
-    email_field = user_model.get_email_field_name()
-    return list(
-        user_model._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
-    )
-
-
 def _safe_next(request: HttpRequest) -> str:
-    """``?next=`` (or the form's ``next``) if it is a URL of this site, else ""."""
+    """``?next=`` (or the form's ``next``) if it is a printable URL of this site, else ""."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if candidate.isprintable() and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

@@ -56,7 +56,7 @@ DEMOS: list[Demo] = [
         service="Loops",
         title="Sign in with a link",
         url_name="accounts:sign-in-link",
-        description="Email → send_login_code_email → a one-time link, hashed and expiring → "
+        description="Email → send_login_link_to_address → a one-time link, hashed and expiring → "
         "signed in.",
     ),
     Demo(

@@ -24,6 +24,10 @@ class PatchbayConfig(AppConfig):
 
         post_migrate.connect(_ensure_service_rows, sender=self)
 
+        from patchbay.core import deferred
+
+        deferred.connect()  # work run after the response (sign-in links)
+
         # After Django applied LOGGING: simulated links and codes must reach the developer.
         from patchbay.core.simulation import show_console_while_debugging
 

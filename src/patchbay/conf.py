@@ -378,6 +378,13 @@ class PatchbaySettings:
         convert=int,
         rule=POSITIVE,
     )
+    PHONE_VERIFICATION_BIND_SESSION = Setting(
+        "PATCHBAY_PHONE_VERIFICATION_BIND_SESSION",
+        True,
+        "Whether a code started with a session's request is checked only with that session.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
     MAGIC_LINK_TTL_MINUTES = Setting(
         "PATCHBAY_MAGIC_LINK_TTL_MINUTES",
         15,
@@ -389,7 +396,7 @@ class PatchbaySettings:
     MAGIC_LINK_SENDS_PER_USER = Setting(
         "PATCHBAY_MAGIC_LINK_SENDS_PER_USER",
         5,
-        "Sign-in links sent to one user per PATCHBAY_MAGIC_LINK_WINDOW.",
+        "Sign-in links sent to one user (or address) per PATCHBAY_MAGIC_LINK_WINDOW.",
         kind="int",
         convert=int,
         rule=POSITIVE,
@@ -412,8 +419,22 @@ class PatchbaySettings:
     )
     MAGIC_LINK_CONFIRM = Setting(
         "PATCHBAY_MAGIC_LINK_CONFIRM",
-        False,
-        "Whether opening a sign-in link asks for a click (POST) before signing in.",
+        True,
+        "Whether opening a sign-in link shows a page whose POST signs in (False: GET does).",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    MAGIC_LINK_AUTO_SUBMIT = Setting(
+        "PATCHBAY_MAGIC_LINK_AUTO_SUBMIT",
+        True,
+        "Whether that page submits itself with a script; False: the visitor clicks.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    MAGIC_LINK_REPLACES_OLDER = Setting(
+        "PATCHBAY_MAGIC_LINK_REPLACES_OLDER",
+        True,
+        "Whether a sign-in link, once emailed, ends the user's earlier unused links.",
         kind="bool",
         rule=BOOLEAN,
     )

@@ -272,7 +272,7 @@ def test_parallel_clicks_sign_in_once(postgres_only, settings, django_user_model
     token, _ = login.create_login_token(user)
     url = reverse("patchbay:magic-link-login", args=[token])
 
-    statuses = run_concurrently(lambda: Client().get(url).status_code, 12)
+    statuses = run_concurrently(lambda: Client().post(url).status_code, 12)
 
     assert sorted(statuses) == [302] + [400] * 11
 
@@ -284,7 +284,7 @@ class TestView:
     def test_a_valid_link_signs_in_and_redirects(self, simulated, client, user):
         link = send_link(user)
 
-        response = client.get(link)
+        response = client.post(link)
 
         assert response.status_code == 302
         assert response["Location"] == "/welcome/"
@@ -294,10 +294,10 @@ class TestView:
 
     def test_a_used_link_signs_nobody_in(self, simulated, user):
         link = send_link(user)
-        assert Client().get(link).status_code == 302
+        assert Client().post(link).status_code == 302
 
         again = Client()
-        response = again.get(link)
+        response = again.post(link)
 
         assert response.status_code == 400
         assert b"This sign-in link does not work" in response.content
@@ -324,7 +324,7 @@ class TestView:
 
     def test_the_refusal_does_not_say_why(self, simulated, user):
         used = send_link(user)
-        Client().get(used)
+        assert Client().post(used).status_code == 302
         expired = send_link(user)
         LoginToken.objects.filter(used_at__isnull=True).update(expires_at=timezone.now())
         guessed = reverse("patchbay:magic-link-login", args=["nope"])
@@ -336,22 +336,22 @@ class TestView:
         user.is_active = False
         user.save()
 
-        response = client.get(link)
+        response = client.post(link)
 
         assert response.status_code == 400
         assert signed_in_user_id(client) is None
 
     def test_a_safe_next_url_is_honoured(self, simulated, client, user):
-        response = client.get(send_link(user, "/inbox/?tab=unread"))
+        response = client.post(send_link(user, "/inbox/?tab=unread"))
         assert response["Location"] == "/inbox/?tab=unread"
 
     def test_a_next_url_on_this_host_is_honoured(self, simulated, client, user):
-        response = client.get(send_link(user, "http://testserver/inbox/"))
+        response = client.post(send_link(user, "http://testserver/inbox/"))
         assert response["Location"] == "http://testserver/inbox/"
 
     @pytest.mark.parametrize("next_url", EVIL_NEXT_URLS)
     def test_an_open_redirect_is_refused(self, simulated, client, user, next_url):
-        response = client.get(send_link(user, next_url))
+        response = client.post(send_link(user, next_url))
 
         assert response.status_code == 302
         assert response["Location"] == "/welcome/"
@@ -359,24 +359,24 @@ class TestView:
 
     def test_https_requests_refuse_an_http_next_url(self, simulated, user):
         link = send_link(user, "http://testserver/inbox/")
-        response = Client().get(link, secure=True)
+        response = Client().post(link, secure=True)
         assert response["Location"] == "/welcome/"
 
     def test_the_query_string_never_sets_the_target(self, simulated, client, user):
         link = send_link(user)
-        response = client.get(link + "?next=/inbox/")
+        response = client.post(link + "?next=/inbox/")
         assert response["Location"] == "/welcome/"
 
     def test_login_redirect_url_may_be_a_url_name(self, simulated, client, user):
         simulated.LOGIN_REDIRECT_URL = "admin:index"
-        assert client.get(send_link(user))["Location"] == reverse("admin:index")
+        assert client.post(send_link(user))["Location"] == reverse("admin:index")
 
     def test_the_first_authentication_backend_is_recorded(self, simulated, client, user):
         simulated.AUTHENTICATION_BACKENDS = [
             "django.contrib.auth.backends.AllowAllUsersModelBackend",
             "django.contrib.auth.backends.ModelBackend",
         ]
-        client.get(send_link(user))
+        client.post(send_link(user))
         assert client.session["_auth_user_backend"] == simulated.AUTHENTICATION_BACKENDS[0]
 
     def test_signing_in_replaces_another_users_session(
@@ -386,7 +386,7 @@ class TestView:
         client.force_login(bob)
         before = client.session.session_key
 
-        client.get(send_link(user))
+        client.post(send_link(user))
 
         assert signed_in_user_id(client) == str(user.pk)
         assert client.session.session_key != before
@@ -395,7 +395,7 @@ class TestView:
         link = send_link(user)
         assert client.head(link).status_code == 200
         assert signed_in_user_id(client) is None
-        assert client.get(link).status_code == 302
+        assert client.post(link).status_code == 302
 
     def test_other_methods_are_refused(self, simulated, client, user):
         link = send_link(user)
@@ -416,7 +416,7 @@ class TestConfirmStep:
 
         page = browser.get(path)
         assert page.status_code == 200
-        assert b'<form method="post">' in page.content
+        assert b'<form method="post"' in page.content
         assert signed_in_user_id(browser) is None
         assert LoginToken.objects.get().used_at is None
 

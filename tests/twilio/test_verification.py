@@ -588,6 +588,8 @@ class TestEndpoints:
         assert response.json()["error_code"] == "invalid_request"
 
     def test_wrong_and_expired_codes(self, simulated, client):
+        # Signed in, the caller is told why (anonymous callers: test_verification_attacks).
+        client.force_login(get_user_model().objects.create_user("bob"))
         client.post(START_URL, {"phone_number": TO})
         code = sent_code()
         response = client.post(CHECK_URL, {"phone_number": TO, "code": wrong(code)})
@@ -618,6 +620,7 @@ class TestEndpoints:
 
     def test_not_configured(self, settings, client):
         settings.PATCHBAY_SIMULATE = False
+        client.force_login(get_user_model().objects.create_user("bob"))
         response = client.post(START_URL, {"phone_number": TO})
         assert response.status_code == 502
         assert response.json()["error_code"] == "not_configured"

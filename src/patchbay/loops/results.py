@@ -16,6 +16,8 @@ __all__ = [
     "EmailSuccess",
     "FoundContactResult",
     "FoundContactSuccess",
+    "LoginLinkRequestResult",
+    "LoginLinkRequested",
     "LoginLinkResult",
     "LoginLinkSuccess",
 ]
@@ -72,3 +74,14 @@ class LoginLinkSuccess(Success):
 
 
 LoginLinkResult = LoginLinkSuccess | RateLimitedFailure
+
+
+class LoginLinkRequested(Success):
+    """:func:`~patchbay.loops.login.send_login_link_to_address`: accepted, whatever the address.
+
+    Nothing more: whether an account uses the address, and whether its link was
+    sent, is decided after the response and logged, never told to the caller.
+    """
+
+
+LoginLinkRequestResult = LoginLinkRequested | RateLimitedFailure

@@ -1,6 +1,7 @@
 """High-level Loops functions: the spec's emails, from templates named in settings.
 
-``send_login_code_email`` lives with the sign-in links (:mod:`patchbay.loops.login`),
+``send_login_code_email`` and ``send_login_link_to_address`` live with the sign-in
+links (:mod:`patchbay.loops.login`),
 and ``send_template`` and ``template_id`` with the templates
 (:mod:`patchbay.loops.templates`); they are imported here, where the spec and the
 docs name them.
@@ -14,6 +15,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from patchbay.loops.login import send_login_code_email as send_login_code_email
+from patchbay.loops.login import send_login_link_to_address as send_login_link_to_address
 from patchbay.loops.results import EmailResult
 from patchbay.loops.templates import TEMPLATE_KEYS as TEMPLATE_KEYS
 from patchbay.loops.templates import display_name

@@ -11,6 +11,11 @@ urlpatterns = [
         name="loops-webhook",
     ),
     path(
+        "login/sign-in.js",
+        LazyView("patchbay.loops.views.magic_link_script"),
+        name="magic-link-script",
+    ),
+    path(
         "login/<str:token>/",
         LazyView("patchbay.loops.views.magic_link_login"),
         name="magic-link-login",

@@ -116,10 +116,13 @@ def initiate_phone_verification(
         started["verification_sid"] = sent["sid"]
     if sent.get("simulated"):
         started["simulated"] = True
+    _bind_to_session(request, verification)
     return started
 
 
-def verify_phone_code(phone_number: str, code: str) -> PhoneCodeResult:
+def verify_phone_code(
+    phone_number: str, code: str, *, request: HttpRequest | None = None
+) -> PhoneCodeResult:
     """Check ``code`` against the latest code sent to ``phone_number``.
 
     ``{"success": True, "verified": True, "phone_number": "+1…"}``, or a failure
@@ -127,8 +130,14 @@ def verify_phone_code(phone_number: str, code: str) -> PhoneCodeResult:
     wrong), ``code_expired``, ``too_many_attempts`` or ``no_pending_code``.
     Every well-formed guess counts as an attempt, atomically, so parallel
     guesses cannot exceed the limit.
+
+    With ``request`` (the JSON endpoint passes its own) and
+    :setting:`PATCHBAY_PHONE_VERIFICATION_BIND_SESSION` on, the code must have
+    been started with a request of the same session: a check from another
+    browser is ``no_pending_code``, and counts no attempt against the code.
     """
     try:
+        request = http_request(request)
         phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
@@ -137,7 +146,7 @@ def verify_phone_code(phone_number: str, code: str) -> PhoneCodeResult:
         .order_by("-created_at", "-id")
         .first()
     )
-    if verification is None:
+    if verification is None or not _bound_to_session(request, verification):
         return _refusal("none")
     cleaned = codes.clean_code(code, twilio_verify=verification.backend == TWILIO_VERIFY)
     if cleaned is None:
@@ -165,6 +174,36 @@ def verify_phone_code(phone_number: str, code: str) -> PhoneCodeResult:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+#: The session key of the codes started in a session: ``{phone number: verification id}``.
+BOUND_SESSION_KEY = "patchbay_phone_verifications"
+_BOUND_PER_SESSION = 5  # numbers remembered per session: the latest win
+
+
+def _binds(request: HttpRequest | None) -> bool:
+    return (
+        conf.PHONE_VERIFICATION_BIND_SESSION
+        and request is not None
+        and hasattr(request, "session")  # SessionMiddleware
+    )
+
+
+def _bind_to_session(request: HttpRequest | None, verification: PhoneVerification) -> None:
+    """Remember in ``request``'s session that it started ``verification``."""
+    if request is None or not _binds(request):
+        return
+    bound = dict(request.session.get(BOUND_SESSION_KEY) or {})
+    bound.pop(verification.phone_number, None)
+    bound[verification.phone_number] = verification.pk
+    request.session[BOUND_SESSION_KEY] = dict(list(bound.items())[-_BOUND_PER_SESSION:])
+
+
+def _bound_to_session(request: HttpRequest | None, verification: PhoneVerification) -> bool:
+    """Whether ``request`` may check ``verification`` (always, when nothing binds)."""
+    if request is None or not _binds(request):
+        return True
+    bound = request.session.get(BOUND_SESSION_KEY) or {}
+    return isinstance(bound, dict) and bound.get(verification.phone_number) == verification.pk
 
 
 def _refusal(state: str) -> Failure:
