@@ -230,8 +230,8 @@ def hand_over(command: Sequence[str | Path], env: dict[str, str]) -> NoReturn:
 
 def command_example(port: int) -> NoReturn:
     ensure_venv()
-    # Settings come from example_project/example/settings.py (simulation on by default),
-    # the environment and an optional .env file; see .env.example.
+    # Settings come from example_project/example/settings.py (DEBUG on by default, so
+    # simulation too), the environment and an optional .env file; see .env.example.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "example.settings"}
     manage = [VENV_PYTHON, EXAMPLE_MANAGE]
     say("Applying migrations")

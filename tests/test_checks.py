@@ -216,13 +216,6 @@ def test_e006_cache_alias_missing(settings):
     assert ids(checks.check_cache()) == ["patchbay.E006"]
 
 
-def test_w001_simulation_forced_in_production(settings):
-    settings.PATCHBAY_SIMULATE = True
-    assert ids(checks.check_simulation()) == ["patchbay.W001"]
-    settings.DEBUG = True
-    assert checks.check_simulation() == []
-
-
 def test_w003_sdk_missing_for_a_configured_service(settings):
     assert "patchbay.W003" not in ids(checks.check_services())
     settings.CHECKED_API_KEY = "key"

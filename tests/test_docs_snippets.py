@@ -359,6 +359,7 @@ ENVIRONMENT = {
     "LOOPS_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"a loops webhook secret").decode(),
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "0" * 32,
+    "STRIPE_WEBHOOK_SECRET": "whsec_a_stripe_webhook_secret",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 # Settings that a snippet assigns but that would rebuild the test project.

@@ -49,13 +49,17 @@ RENDER_PAGES = textwrap.dedent(
     from django.test import Client
     from django.urls import reverse
 
+    from django.contrib.auth.models import User
+
     from example import views
     from patchbay.core.registry import client_classes
     from patchbay.models import ExternalService
 
     call_command("migrate", verbosity=0)
-    client = Client()
-    pages = {{"home": client.get("/")}}
+    pages = {{"home_anonymous": Client().get("/")}}
+    client = Client()  # the configuration report is for staff
+    client.force_login(User.objects.create_superuser("admin", "admin@example.com", "admin"))
+    pages["home"] = client.get("/")
     with mock.patch.object(views, "status_report", return_value=[]):
         pages["home_without_services"] = client.get("/")
     with mock.patch.object(views, "status_report", return_value=[{UNWELL_SERVICE!r}]):
@@ -66,7 +70,7 @@ RENDER_PAGES = textwrap.dedent(
         provider="dummy", name="Dummy", credentials={{"api_key": {SECRET!r}}}
     )
     pages["home_with_dummy"] = client.get("/")
-    pages["admin_login"] = client.get("/admin/login/")
+    pages["admin_login"] = Client().get("/admin/login/")
     print(json.dumps({{
         "pages": {{
             name: {{"status": page.status_code, "html": page.content.decode()}}
@@ -88,19 +92,22 @@ def squeeze(html: str) -> str:
     return re.sub(r"\s+", " ", html)
 
 
-def run_example(arguments: list[str], database: Path) -> subprocess.CompletedProcess[str]:
+def run_example(
+    arguments: list[str], database: Path, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the example as ``python3 dev.py example`` does (``DEBUG`` on), unless ``environment``."""
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL"}
+        if name not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL", "PATCHBAY_SIMULATE"}
     }
     env.update(
         DJANGO_SETTINGS_MODULE="example.settings",
         DATABASE_URL=f"sqlite:///{database}",
         DEBUG="True",
-        PATCHBAY_SIMULATE="True",
         ALLOWED_HOSTS="testserver",
     )
+    env.update(environment)
     return subprocess.run(  # noqa: S603  (our own interpreter and arguments)
         [sys.executable, *arguments],
         cwd=EXAMPLE,
@@ -136,6 +143,16 @@ def test_home_page_explains_and_links(example):
     assert "Simulation is on" in home["html"]
     assert 'href="/admin/"' in home["html"]
     assert 'href="/integrations/status/"' in home["html"]
+
+
+def test_home_page_shows_the_configuration_to_staff_only(example):
+    anonymous = example["pages"]["home_anonymous"]
+
+    assert anonymous["status"] == 200
+    assert "Sign in as staff" in anonymous["html"]
+    for label in example["services"]:
+        assert f"<strong>{escape(label)}</strong>" not in anonymous["html"]
+    assert "Sign in as staff" not in example["pages"]["home"]["html"]
 
 
 def test_home_page_lists_every_registered_service(example):

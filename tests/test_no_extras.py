@@ -120,7 +120,9 @@ def test_every_shortcut_simulates_without_any_sdk(tmp_path):
         call_command("migrate", verbosity=0)
         from tests import simulated_tour
 
-        with override_settings(PATCHBAY_SIMULATE=True, MEDIA_ROOT={str(tmp_path)!r}):
+        # A developer's machine: simulation follows DEBUG (and only then are deliveries
+        # signed with the public simulation secrets accepted).
+        with override_settings(DEBUG=True, MEDIA_ROOT={str(tmp_path)!r}):
             outcomes = simulated_tour.run()
         loaded = sorted({{name.split(".")[0] for name in sys.modules}} & set({SDKS!r}))
         print("LOADED", loaded)

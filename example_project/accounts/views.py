@@ -5,7 +5,8 @@ and ``PasswordResetForm``) with one change: the form emails the link through
 Loops with ``send_password_reset_email`` instead of ``EMAIL_BACKEND``. Both
 forms answer the same whether or not an account uses the address, so they do
 not reveal which addresses have accounts. Offline (simulation on) nothing is
-sent: the emails are listed on the dev outbox page.
+sent: the emails are listed on the dev outbox page, which exists only with
+``DEBUG`` on (it shows sign-in links to anyone).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
-from patchbay.core.simulation import outbox, should_simulate
+from example.dev import dev_outboxes_shown
+from patchbay.core.simulation import outbox
 from patchbay.loops.shortcuts import send_login_link_to_address, send_password_reset_email
 
 OUTBOX_SIZE = 20
@@ -57,14 +59,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password-reset-sent")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "simulating": should_simulate()}
+        return {**super().get_context_data(**kwargs), "dev_outbox": dev_outboxes_shown()}
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_sent.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "simulating": should_simulate()}
+        return {**super().get_context_data(**kwargs), "dev_outbox": dev_outboxes_shown()}
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -98,16 +100,16 @@ def sign_in_with_link(request: HttpRequest) -> HttpResponse:
         "form": form,
         "sent": request.GET.get("sent") == "1",
         "next_url": next_url,
-        "simulating": should_simulate(),
+        "dev_outbox": dev_outboxes_shown(),
     }
     return render(request, "accounts/sign_in_link.html", context)
 
 
 @require_GET
 def outbox_page(request: HttpRequest) -> HttpResponse:
-    """The emails Loops would have been asked to send, newest first; simulation only."""
-    if not should_simulate():
-        raise Http404("The outbox only exists while simulating.")
+    """The emails Loops would have been asked to send, newest first; ``DEBUG`` on only."""
+    if not dev_outboxes_shown():
+        raise Http404("The outbox only exists while simulating with DEBUG on.")
     calls = outbox.filter(provider="loops", operation="transactional_email")[-OUTBOX_SIZE:]
     emails = [
         {

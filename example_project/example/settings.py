@@ -115,11 +115,16 @@ LOGGING = {
 
 # -- patchbay ---------------------------------------------------------------------------
 
-# The example simulates every provider unless PATCHBAY_SIMULATE says otherwise;
-# "auto" leaves it to patchbay's default, which follows DEBUG.
-PATCHBAY_SIMULATE = (
-    None if env_str("PATCHBAY_SIMULATE").lower() == "auto" else env_bool("PATCHBAY_SIMULATE", True)
-)
+# Simulation follows DEBUG (patchbay's default): on a developer's machine every provider
+# is simulated, deployed none is. PATCHBAY_SIMULATE=false makes real calls with DEBUG on;
+# the example never forces simulation on, which with DEBUG off would open the simulated
+# flows (and, before patchbay refused them, forged webhooks) to anyone.
+if env_optional_bool("PATCHBAY_SIMULATE"):
+    raise ImproperlyConfigured(
+        "PATCHBAY_SIMULATE=true: the example never forces simulation on, it follows DEBUG "
+        "(DEBUG=true simulates). Remove the variable, or set it to false for real calls."
+    )
+PATCHBAY_SIMULATE = False if env_optional_bool("PATCHBAY_SIMULATE") is False else None
 PATCHBAY_PUBLIC_URL = env_str("PATCHBAY_PUBLIC_URL")
 # Unset: keys are derived from SECRET_KEY.
 PATCHBAY_ENCRYPTION_KEYS = env_list("PATCHBAY_ENCRYPTION_KEYS") or None

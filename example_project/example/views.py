@@ -73,9 +73,12 @@ PLANNED_SERVICES: list[str] = []
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    # What is configured where (and what is missing) tells an attacker where to look: staff only.
+    staff = bool(getattr(request.user, "is_staff", False))
     context = {
         "simulating": should_simulate(),
-        "services": status_report(),
+        "staff": staff,
+        "services": status_report() if staff else [],
         # Reversed here so that a demo whose URL is missing fails loudly, never as a dead link.
         "demos": [(demo, reverse(demo.url_name)) for demo in DEMOS],
         "planned_services": [

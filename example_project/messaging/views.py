@@ -1,8 +1,9 @@
 """Twilio demos: send an SMS and watch it get delivered; verify a phone number by SMS code.
 
 Offline (simulation on) nothing is sent: messages are printed on the console,
-listed in the dev outbox panel, and "delivered" by signed status callbacks
-posted to patchbay's real endpoint.
+listed in the dev outbox panel (with ``DEBUG`` on only: it shows verification
+codes to anyone), and "delivered" by signed status callbacks posted to
+patchbay's real endpoint.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from patchbay.core.simulation import outbox, should_simulate
+from example.dev import dev_outboxes_shown
+from patchbay.core.simulation import outbox
 from patchbay.models import SMS
 from patchbay.twilio.client import MAX_BODY_LENGTH
 from patchbay.twilio.shortcuts import get_sms_status, send_sms
@@ -89,20 +91,20 @@ def verify_phone(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def outbox_panel(request: HttpRequest) -> HttpResponse:
-    """The outbox panel alone, for pages that refresh it after a fetch; simulation only."""
+    """The outbox panel alone, for pages that refresh it after a fetch; ``DEBUG`` on only."""
     context = dev_outbox()
-    if not context["simulating"]:
-        raise Http404("The outbox only exists while simulating.")
+    if not context["show_outbox"]:
+        raise Http404("The outbox only exists while simulating with DEBUG on.")
     return render(request, "messaging/_outbox.html", context)
 
 
 def dev_outbox() -> dict[str, Any]:
     """The last simulated Twilio messages, newest first, for the dev-only outbox panel."""
-    if not should_simulate():
-        return {"simulating": False, "outbox": []}
+    if not dev_outboxes_shown():
+        return {"show_outbox": False, "outbox": []}
     calls = outbox.filter(provider="twilio")[-OUTBOX_SIZE:]
     return {
-        "simulating": True,
+        "show_outbox": True,
         "outbox": [
             {
                 "at": call.created_at,

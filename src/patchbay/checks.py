@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from patchbay.conf import PREFIXES, SETTINGS, conf
 from patchbay.core import registry
-from patchbay.core.simulation import should_simulate
+from patchbay.core.simulation import in_test_environment, should_simulate
 from patchbay.crypto import validate_keys
 
 if TYPE_CHECKING:
@@ -149,16 +149,27 @@ def check_unknown_settings(**kwargs: Any) -> list[CheckMessage]:
 
 @register("patchbay")
 def check_simulation(**kwargs: Any) -> list[CheckMessage]:
-    if conf.SIMULATE is True and not settings.DEBUG:
-        return [
-            Warning(
-                "PATCHBAY_SIMULATE is True while DEBUG is False: no payment, message or "
-                "email is really sent.",
-                hint="Remove PATCHBAY_SIMULATE in production settings.",
-                id="patchbay.W001",
-            )
-        ]
-    return []
+    """Simulation on with ``DEBUG`` off, unless acknowledged as a staging site (E031).
+
+    Not in a test run: the test runner turns ``DEBUG`` off before the checks run.
+    """
+    if settings.DEBUG or not should_simulate() or in_test_environment():
+        return []
+    if conf.SIMULATE_WITHOUT_DEBUG is True:  # a staging site, acknowledged
+        return []
+    switch = "PATCHBAY_SIMULATE" if conf.SIMULATE is True else "TESTING"
+    return [
+        Error(
+            f"Simulation is on ({switch} is True) while DEBUG is False: no payment, message "
+            "or email is really sent. Simulated webhooks are signed with secrets published "
+            "in patchbay's source, so anyone can forge them: with DEBUG off patchbay refuses "
+            "them, and simulated deliveries need the webhook secrets configured.",
+            hint=f"Remove {switch} from production settings. A staging site that simulates "
+            "on purpose sets PATCHBAY_SIMULATE_WITHOUT_DEBUG = True and configures "
+            "STRIPE_WEBHOOK_SECRET, TWILIO_AUTH_TOKEN and LOOPS_WEBHOOK_SECRET.",
+            id="patchbay.E031",
+        )
+    ]
 
 
 @register("patchbay")

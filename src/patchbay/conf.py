@@ -220,6 +220,13 @@ class PatchbaySettings:
         kind="bool | None",
         rule=SIMULATE_RULE,
     )
+    SIMULATE_WITHOUT_DEBUG = Setting(
+        "PATCHBAY_SIMULATE_WITHOUT_DEBUG",
+        False,
+        "True acknowledges simulation with DEBUG off (a staging site): no patchbay.E031.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
     ENCRYPTION_KEYS: Setting[list[str] | None] = Setting(
         "PATCHBAY_ENCRYPTION_KEYS",
         None,

@@ -119,7 +119,7 @@ def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         DATABASE_URL=f"sqlite:///{directory / 'db.sqlite3'}",
         MEDIA_ROOT=str(directory / "media"),
         DEBUG="True",
-        PATCHBAY_SIMULATE="True",
+        PATCHBAY_SIMULATE="",  # simulation follows DEBUG, as the example always does
         ALLOWED_HOSTS="127.0.0.1",
         AWS_MAX_UPLOAD_SIZE=str(LIMIT),
         # Set, even empty, so that a developer's .env cannot change them.

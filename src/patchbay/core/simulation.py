@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 import threading
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
@@ -57,6 +58,41 @@ def should_simulate(debug_mode: bool | None = None) -> bool:
     if conf.TESTING is True:
         return True
     return bool(settings.DEBUG)
+
+
+def in_test_environment() -> bool:
+    """Whether Django's test environment is set up: a test run, never a server.
+
+    Django's test runner and pytest-django call
+    ``django.test.utils.setup_test_environment()``, which turns ``DEBUG`` off
+    for the run; a server never calls it. It is not imported here: a process
+    that never imported ``django.test.utils`` has no test environment.
+
+    It reads ``_TestState.saved_data``, private to Django, because nothing public
+    tells a test run apart (``mail.outbox`` also exists on a server using the
+    locmem email backend). Should a Django release rename it, test runs would
+    look like servers and refuse the public secrets: the failure is closed.
+    """
+    utils = sys.modules.get("django.test.utils")
+    return utils is not None and hasattr(utils._TestState, "saved_data")
+
+
+def simulation_secrets_accepted(debug_mode: bool | None = None) -> bool:
+    """Whether a delivery signed with a public simulation secret may be accepted now.
+
+    patchbay's simulation signs the webhooks it delivers to the project's own
+    endpoints; without a configured secret it signs with one written in
+    patchbay's source, which anyone can read. Such a delivery is accepted
+    only while simulating (:func:`should_simulate` of ``debug_mode``) with
+    ``DEBUG`` on, or in a test run (:func:`in_test_environment`), where the
+    test runner turns ``DEBUG`` off. Never on a server with ``DEBUG`` off,
+    whatever :setting:`PATCHBAY_SIMULATE` or
+    :setting:`PATCHBAY_SIMULATE_WITHOUT_DEBUG` say. Every
+    :class:`~patchbay.webhooks.verification.WebhookVerifier` consults it.
+    """
+    if not should_simulate(debug_mode):
+        return False
+    return bool(settings.DEBUG) or in_test_environment()
 
 
 def fake_id(prefix: str, length: int = 24) -> str:

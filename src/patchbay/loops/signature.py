@@ -15,16 +15,28 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
+#: Signs simulated events when no LOOPS_WEBHOOK_SECRET is configured; public, so it is
+#: accepted only while DEBUG is on (see WebhookVerifier.accepts_simulation_secrets).
+SIMULATION_SECRET = "whsec_cGF0Y2hiYXktc2ltdWxhdGVkLWxvb3BzLXNlY3JldA=="  # noqa: S105 (public)
+
+
 class LoopsWebhookVerifier(WebhookVerifier):
     """Verifies ``webhook-id`` / ``-timestamp`` / ``-signature``; ``webhook-id`` is the event id.
 
     ``tolerance`` (seconds, default :setting:`LOOPS_WEBHOOK_TOLERANCE`) is how
-    far the timestamp may be from now, against replays.
+    far the timestamp may be from now, against replays. Without a secret it
+    checks :data:`SIMULATION_SECRET` while simulation secrets are accepted.
     """
 
+    simulation_secrets = (SIMULATION_SECRET,)
+
     def __init__(self, secret: str | None, *, tolerance: int | None = None) -> None:
-        self._secret = secret
+        self._secret = next(iter(self.secrets_in_force(secret)), None)
         self.tolerance = conf.LOOPS_WEBHOOK_TOLERANCE if tolerance is None else tolerance
+
+    @property
+    def signing_secret(self) -> str | None:
+        return self._secret
 
     def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
         if not self._secret:

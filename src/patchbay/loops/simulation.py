@@ -35,12 +35,14 @@ def event_payload(event_name: str, email: str, transactional_id: str = "") -> di
 def deliver(payload: dict[str, Any]) -> int | None:
     """Sign ``payload`` and deliver it to ``patchbay:loops-webhook``; the answer's status.
 
-    None when the endpoint is not mounted: the email itself was sent.
+    None when the endpoint is not mounted, or when there is no secret it would
+    accept (``DEBUG`` off without ``LOOPS_WEBHOOK_SECRET``): the email itself was sent.
     """
-    if not is_mounted(_URL_NAME):
+    secret = webhook_secret()
+    if not is_mounted(_URL_NAME) or secret is None:
         return None
     body = json.dumps(payload).encode()
-    headers = standard_webhook_headers(webhook_secret() or "", body)
+    headers = standard_webhook_headers(secret, body)
     response = deliver_webhook(_URL_NAME, body, headers=headers)
     return response.status_code
 

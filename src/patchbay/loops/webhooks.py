@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from patchbay.core.simulation import should_simulate
 from patchbay.loops.client import LoopsClient
+from patchbay.loops.signature import SIMULATION_SECRET as SIMULATION_SECRET
 from patchbay.loops.signature import LoopsWebhookVerifier
 from patchbay.webhooks.views import WebhookView
 
-#: Signs simulated events when no LOOPS_WEBHOOK_SECRET is configured.
-SIMULATION_SECRET = "whsec_cGF0Y2hiYXktc2ltdWxhdGVkLWxvb3BzLXNlY3JldA=="  # noqa: S105 (public)
+
+def webhook_verifier() -> LoopsWebhookVerifier:
+    """The verifier of the configured ``LOOPS_WEBHOOK_SECRET`` (admin or settings)."""
+    secret = LoopsClient().config.get("webhook_secret")
+    return LoopsWebhookVerifier(str(secret) if secret else None)
 
 
 def webhook_secret() -> str | None:
-    secret = LoopsClient().config.get("webhook_secret")
-    if secret:
-        return str(secret)
-    return SIMULATION_SECRET if should_simulate() else None
+    """The secret deliveries are checked (and simulated ones signed) with, if any.
+
+    The configured one; without it, the simulation's while its public secret is
+    accepted (``DEBUG`` on); None otherwise, and simulation then delivers nothing.
+    """
+    return webhook_verifier().signing_secret
 
 
 class LoopsWebhookView(WebhookView):
@@ -24,4 +29,4 @@ class LoopsWebhookView(WebhookView):
     provider = "loops"
 
     def get_verifier(self) -> LoopsWebhookVerifier:
-        return LoopsWebhookVerifier(webhook_secret())
+        return webhook_verifier()

@@ -195,13 +195,15 @@ class StripeClient(BaseClient):
     def webhook_verifier(self) -> StripeWebhookVerifier:
         """The verifier of this client's webhook secrets, which the endpoint uses too.
 
-        While simulating without ``STRIPE_WEBHOOK_SECRET`` it accepts what
-        simulation signs.
+        Without ``STRIPE_WEBHOOK_SECRET`` it accepts what simulation signs,
+        only while this client simulates with ``DEBUG`` on (see
+        :func:`~patchbay.core.simulation.simulation_secrets_accepted`).
         """
-        secrets = webhook_secrets(self.config.get("webhook_secret"))
-        if not secrets and self.debug_mode:
-            secrets = [simulation.WEBHOOK_SECRET]
-        return StripeWebhookVerifier(secrets, tolerance=conf.STRIPE_WEBHOOK_TOLERANCE)
+        return StripeWebhookVerifier(
+            webhook_secrets(self.config.get("webhook_secret")),
+            tolerance=conf.STRIPE_WEBHOOK_TOLERANCE,
+            simulating=self.debug_mode,
+        )
 
     def verify_webhook_signature(self, payload: bytes | str, signature: str | None) -> Result:
         """Verify a ``Stripe-Signature`` header; ``verified`` and the parsed ``event``.

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 SCHEME = "v1"
 HEADER = "Stripe-Signature"
+#: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured; public, so it is
+#: accepted only while DEBUG is on (see WebhookVerifier.accepts_simulation_secrets).
+SIMULATION_SECRET = "whsec_patchbay_simulation"  # noqa: S105 (public by design: simulation only)
 
 
 class SignatureMismatch(ValueError):
@@ -86,11 +89,27 @@ class StripeWebhookVerifier(WebhookVerifier):
 
     ``tolerance`` (seconds, default :setting:`STRIPE_WEBHOOK_TOLERANCE`) is
     how old a signature may be. The event id makes a delivery idempotent.
+    Without a configured secret it checks :data:`SIMULATION_SECRET` while
+    simulation secrets are accepted (``simulating``: the client's
+    ``debug_mode``).
     """
 
-    def __init__(self, secrets: Sequence[str], *, tolerance: int | None = None) -> None:
-        self._secrets = [secret for secret in secrets if secret]
+    simulation_secrets = (SIMULATION_SECRET,)
+
+    def __init__(
+        self,
+        secrets: Sequence[str],
+        *,
+        tolerance: int | None = None,
+        simulating: bool | None = None,
+    ) -> None:
+        self.simulating = simulating
+        self._secrets = self.secrets_in_force(*secrets)
         self.tolerance = conf.STRIPE_WEBHOOK_TOLERANCE if tolerance is None else tolerance
+
+    @property
+    def signing_secret(self) -> str | None:
+        return self._secrets[0] if self._secrets else None
 
     def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
         return self.verify_signature(body, request.headers.get(HEADER))

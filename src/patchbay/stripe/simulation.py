@@ -19,11 +19,12 @@ from django.http import HttpRequest, HttpResponse
 from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import patchbay_path
-from patchbay.stripe.signature import signature_header
+from patchbay.stripe.signature import SIMULATION_SECRET, signature_header
 from patchbay.webhooks.loopback import deliver_webhook
 
-#: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured.
-WEBHOOK_SECRET = "whsec_patchbay_simulation"  # noqa: S105 (public by design: simulation only)
+#: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured (public: accepted
+#: only while DEBUG is on).
+WEBHOOK_SECRET = SIMULATION_SECRET
 _CHECKOUT_SALT = "patchbay.stripe.simulated-checkout"
 _PERIOD = 30 * 24 * 3600
 

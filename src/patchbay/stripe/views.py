@@ -10,7 +10,12 @@ from django.shortcuts import render
 from patchbay.core.simulation import should_simulate
 from patchbay.exceptions import ServiceError
 from patchbay.stripe import simulation
-from patchbay.stripe.client import StripeClient, webhook_secrets
+from patchbay.stripe.client import StripeClient
+
+UNDELIVERABLE = (
+    "DEBUG is off, so the endpoint refuses events signed with patchbay's public simulation "
+    "secret. Set STRIPE_WEBHOOK_SECRET: the simulated Checkout signs with it."
+)
 
 
 @login_not_required  # stands in for Stripe's page, which needs no login on this site
@@ -42,13 +47,13 @@ def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "patchbay/stripe/simulated_checkout.html", context)
     if request.POST.get("action") != "pay":
         return HttpResponseRedirect(session["cancel_url"])
-    secrets = webhook_secrets(StripeClient().config.get("webhook_secret"))
+    secret = StripeClient().webhook_verifier().signing_secret
+    if secret is None:
+        # DEBUG is off (a staging site): the public simulation secret would be refused.
+        context["undeliverable"] = UNDELIVERABLE
+        return render(request, "patchbay/stripe/simulated_checkout.html", context, status=503)
     try:
-        responses = simulation.deliver_events(
-            simulation.checkout_events(session),
-            secrets[0] if secrets else simulation.WEBHOOK_SECRET,
-            request,
-        )
+        responses = simulation.deliver_events(simulation.checkout_events(session), secret, request)
     except ServiceError as exc:  # the webhook endpoint is not mounted
         context["errors"] = [exc.message]
         return render(request, "patchbay/stripe/simulated_checkout.html", context, status=502)

@@ -56,14 +56,14 @@ def sign_loops_webhook(
     """The three Standard Webhooks headers Loops sends with ``body``.
 
     ``secret`` defaults to the configured ``LOOPS_WEBHOOK_SECRET`` (admin or
-    settings), else the simulation secret patchbay accepts while simulating;
+    settings), else the simulation secret, which patchbay accepts only while
+    simulating with ``DEBUG`` on or in a test run;
     ``message_id`` to a fresh ``msg_…`` (reuse one to test a redelivery);
     ``timestamp`` to now (an old one tests the replay window).
     """
-    from patchbay.loops.client import LoopsClient
-    from patchbay.loops.webhooks import SIMULATION_SECRET
+    from patchbay.loops.webhooks import SIMULATION_SECRET, webhook_secret
 
-    key = secret or str(LoopsClient().config.get("webhook_secret") or SIMULATION_SECRET)
+    key = secret or webhook_secret() or SIMULATION_SECRET
     raw = body.encode() if isinstance(body, str) else body
     return standard_webhook_headers(key, raw, message_id=message_id, timestamp=timestamp)
 

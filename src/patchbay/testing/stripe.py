@@ -37,14 +37,14 @@ def sign_stripe_payload(
     """The ``Stripe-Signature`` header for ``body``, made as Stripe makes it (no SDK needed).
 
     ``secret`` defaults to the first configured ``STRIPE_WEBHOOK_SECRET``, else
-    the simulation secret patchbay accepts while simulating.
+    the simulation secret, which patchbay accepts only while simulating with
+    ``DEBUG`` on or in a test run.
     """
     from patchbay.stripe import simulation
-    from patchbay.stripe.client import StripeClient, webhook_secrets
+    from patchbay.stripe.client import StripeClient
 
     if secret is None:
-        configured = webhook_secrets(StripeClient().config.get("webhook_secret"))
-        secret = configured[0] if configured else simulation.WEBHOOK_SECRET
+        secret = StripeClient().webhook_verifier().signing_secret or simulation.WEBHOOK_SECRET
     text = body.decode() if isinstance(body, bytes) else body
     return simulation.sign(text, secret, timestamp)
 

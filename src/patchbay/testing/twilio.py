@@ -38,7 +38,8 @@ def sign_twilio_request(
     ``token`` defaults to the secret patchbay's endpoints verify with: for
     ``HMAC_SHA1`` the auth token (:setting:`TWILIO_AUTH_TOKEN`), for
     ``HMAC_SHA256`` the SharedKey secret (:setting:`TWILIO_WEBHOOK_SIGNING_KEY`,
-    else the auth token); the simulation token when neither is configured.
+    else the auth token); the simulation token when neither is configured,
+    which patchbay accepts only while simulating with ``DEBUG`` on or in a test run.
     """
     from patchbay.twilio.simulation import sign
     from patchbay.twilio.webhooks import SIMULATION_AUTH_TOKEN, signing_token

@@ -33,6 +33,9 @@ HMAC_SHA1 = "HMAC_SHA1"
 #: What a MessageSid may be (``SMS.external_id``); Twilio's have 34 characters.
 SID_LENGTH = 64
 HMAC_SHA256 = "HMAC_SHA256"
+#: Signs simulated callbacks when no TWILIO_AUTH_TOKEN is configured; public, so it is
+#: accepted only while DEBUG is on (see WebhookVerifier.accepts_simulation_secrets).
+SIMULATION_AUTH_TOKEN = "patchbay-simulated-twilio-token"  # noqa: S105 (public by design)
 _DIGESTS = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
 
 
@@ -119,19 +122,33 @@ class TwilioWebhookVerifier(WebhookVerifier):
     ``auth_token`` checks HMAC-SHA1 signatures; ``signing_key`` (a SharedKey
     secret) the HMAC-SHA256 ones of deliveries that announce it in
     ``X-Twilio-Webhooks-Signature-Settings`` (the auth token when it is
-    unset). Subclasses say which event a verified payload is.
+    unset). Without an auth token it checks :data:`SIMULATION_AUTH_TOKEN`
+    while simulation secrets are accepted. Subclasses say which event a
+    verified payload is.
     """
 
+    simulation_secrets = (SIMULATION_AUTH_TOKEN,)
+
     def __init__(self, auth_token: str | None, *, signing_key: str | None = None) -> None:
-        self._auth_token = auth_token
-        self._signing_key = signing_key
+        self._auth_token = next(iter(self.secrets_in_force(auth_token)), None)
+        self._signing_key = next(iter(self.secrets_in_force(signing_key, fallback=False)), None)
+
+    def token_for(self, signed_with_shared_key: bool) -> str | None:
+        """The secret a delivery is checked with: the SharedKey for HMAC-SHA256, else the token."""
+        if signed_with_shared_key and self._signing_key:
+            return self._signing_key
+        return self._auth_token
+
+    @property
+    def signing_secret(self) -> str | None:
+        return self._auth_token  # simulation signs with HMAC-SHA1
 
     def verify(self, request: HttpRequest, body: bytes) -> VerifiedDelivery:
         signature = request.headers.get("X-Twilio-Signature")
         if not signature:
             raise WebhookVerificationError("Missing X-Twilio-Signature header.")
         settings_header = request.headers.get("X-Twilio-Webhooks-Signature-Settings")
-        token = self._signing_key if settings_header and self._signing_key else self._auth_token
+        token = self.token_for(bool(settings_header))
         if not token:
             raise WebhookVerificationError(
                 "TWILIO_AUTH_TOKEN is not configured.", error_code="not_configured"

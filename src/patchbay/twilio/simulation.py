@@ -35,15 +35,17 @@ def deliver_status_callbacks(sms: SMS, request: HttpRequest | None = None) -> li
     """Deliver queued → sent → delivered for ``sms``; the endpoint's answers' status codes.
 
     Nothing is delivered when the endpoint is not mounted (the tracked send
-    refuses to go ahead then, see :func:`require_status_endpoint`).
+    refuses to go ahead then, see :func:`require_status_endpoint`), nor when
+    there is no secret the endpoint would accept (``DEBUG`` off without
+    ``TWILIO_AUTH_TOKEN``: the message stays ``queued``).
     """
-    if not is_mounted(_URL_NAME):
+    token = signing_token(False)
+    if not is_mounted(_URL_NAME) or token is None:
         return []
     path = patchbay_path(_URL_NAME)
     host = request.get_host() if request is not None else "localhost"
     scheme = request.scheme if request is not None else "http"
     url = (conf.PUBLIC_URL or f"{scheme}://{host}") + path
-    token = signing_token(False) or ""  # simulating, there is always one
     account = fake_id("AC", 32)
     codes = []
     for status in DELIVERY_STATUSES:

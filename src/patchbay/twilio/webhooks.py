@@ -10,9 +10,9 @@ from typing import ClassVar
 
 from django.http import HttpResponse
 
-from patchbay.core.simulation import should_simulate
 from patchbay.models import WebhookEvent
 from patchbay.twilio.client import TwilioClient
+from patchbay.twilio.signature import SIMULATION_AUTH_TOKEN as SIMULATION_AUTH_TOKEN
 from patchbay.twilio.signature import (
     InboundMessageVerifier,
     StatusCallbackVerifier,
@@ -20,23 +20,24 @@ from patchbay.twilio.signature import (
 )
 from patchbay.webhooks.views import WebhookView
 
-#: Signs simulated callbacks when no TWILIO_AUTH_TOKEN is configured.
-SIMULATION_AUTH_TOKEN = "patchbay-simulated-twilio-token"  # noqa: S105 (public by design)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def _signing_secrets() -> tuple[str | None, str | None]:
-    """The auth token (the simulation's while simulating without one), and the SharedKey."""
+def _configured_secrets() -> tuple[str | None, str | None]:
+    """The configured auth token and SharedKey (admin or settings)."""
     config = TwilioClient().config
-    token = config.get("auth_token") or (SIMULATION_AUTH_TOKEN if should_simulate() else None)
-    key = config.get("webhook_signing_key")
+    token, key = config.get("auth_token"), config.get("webhook_signing_key")
     return (str(token) if token else None), (str(key) if key else None)
 
 
 def signing_token(signed_with_shared_key: bool) -> str | None:
-    """The secret a webhook is signed with: the SharedKey for HMAC-SHA256, else the auth token."""
-    token, key = _signing_secrets()
-    return key if signed_with_shared_key and key else token
+    """The secret a webhook is checked with: the SharedKey for HMAC-SHA256, else the auth token.
+
+    Without an auth token, the simulation's while its public secret is accepted
+    (``DEBUG`` on); None otherwise, and simulation then delivers no callback.
+    """
+    token, key = _configured_secrets()
+    return TwilioWebhookVerifier(token, signing_key=key).token_for(signed_with_shared_key)
 
 
 class TwilioWebhookView(WebhookView):
@@ -46,7 +47,7 @@ class TwilioWebhookView(WebhookView):
     verifier_class: ClassVar[type[TwilioWebhookVerifier]]
 
     def get_verifier(self) -> TwilioWebhookVerifier:
-        token, key = _signing_secrets()
+        token, key = _configured_secrets()
         return self.verifier_class(token, signing_key=key)
 
 
