@@ -237,6 +237,7 @@ class SendSMS(Request[SMSSuccess]):
             if isinstance(to_number, numbers.Address)
             else numbers.parse_address(to_number, channel, simulating=client.debug_mode)
         )
+        numbers.check_country(to.number)
         sender = client._sender(optional_text(from_number, "from_number"), to.channel)
         callback = optional_text(status_callback, "status_callback", max_length=2048)
         return cls(to, body, sender, callback or status_callback_url())
@@ -377,6 +378,7 @@ class StartVerification(Request[VerificationStartSuccess]):
                 error_code="invalid_channel",
             )
         to = numbers.normalize(phone_number, simulating=client.debug_mode)
+        numbers.check_country(to)
         return cls(phone_number, to, channel, _verify_service_sid(client))
 
     def params(self) -> Mapping[str, Any]:
