@@ -374,6 +374,15 @@ class PatchbaySettings:
         convert=int,
         rule=POSITIVE,
     )
+    REFUSED_WEBHOOK_WINDOW = Setting(
+        "PATCHBAY_REFUSED_WEBHOOK_WINDOW",
+        60,
+        "Seconds over which refused webhook deliveries share one log row and warning; "
+        "0 records each.",
+        kind="int",
+        convert=int,
+        rule=NON_NEGATIVE,
+    )
     CLIENT_IP_HEADER: Setting[str | None] = Setting(
         "PATCHBAY_CLIENT_IP_HEADER",
         None,
