@@ -182,6 +182,11 @@ class TwilioClient(BaseClient):
             error_code="not_configured",
         )
 
+    def basic_auth(self) -> list[tuple[str, str]]:
+        # The SDK authenticates every request with Basic base64(account_sid:auth_token).
+        sid, token = self.config.get("account_sid"), self.config.get("auth_token")
+        return [(str(sid), str(token))] if sid and token else []
+
     def probe(self) -> Mapping[str, Any]:
         self.twilio.api.v2010.accounts(self.config["account_sid"]).fetch()
         return {"healthy": True}
