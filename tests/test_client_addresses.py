@@ -97,7 +97,9 @@ def test_the_first_request_without_an_address_is_logged_once(caplog):
     for _ in range(5):
         ratelimit.client_ip(request())
 
-    warnings = [record for record in caplog.records if "PATCHBAY_CLIENT_IP_HEADER" in record.message]
+    warnings = [
+        record for record in caplog.records if "PATCHBAY_CLIENT_IP_HEADER" in record.message
+    ]
     assert len(warnings) == 1
     assert "one shared limit" in warnings[0].message
 

@@ -30,8 +30,10 @@ LOOPS_KEY = "loops/key+with=special?chars&0123456789"
 
 def echo_authorization(status, shape):
     def callback(request):
-        return status, {"Content-Type": "application/json"}, json.dumps(
-            shape(request.headers["Authorization"])
+        return (
+            status,
+            {"Content-Type": "application/json"},
+            json.dumps(shape(request.headers["Authorization"])),
         )
 
     return callback

@@ -52,6 +52,7 @@ def every_refusal_recorded(settings):
     # delivery's row is checked, so every one is stored.
     settings.PATCHBAY_REFUSED_WEBHOOK_WINDOW = 0
 
+
 FUZZ = settings(
     max_examples=int(os.environ.get("PATCHBAY_FUZZ_EXAMPLES", "20")),
     deadline=None,

@@ -188,7 +188,6 @@ TEMPLATE_IDS_RULE = Rule(
 )
 
 
-
 def _meta_key(value: Any) -> bool:
     # A request.META key: REMOTE_ADDR, or an HTTP header as Django names it.
     return isinstance(value, str) and (

@@ -16,6 +16,7 @@ before it that were not stored; :func:`refusal_counts` reads them back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import threading
@@ -273,10 +274,8 @@ def _take(store: BaseCache, key: str) -> int:
     """The count at ``key``, taken off it (what other processes add meanwhile stays)."""
     pending = int(store.get(key) or 0)
     if pending:
-        try:
+        with contextlib.suppress(ValueError):  # evicted: nothing left to take
             store.decr(key, pending)
-        except ValueError:
-            pass  # evicted: nothing left to take
     return pending
 
 
