@@ -8,7 +8,7 @@ from patchbay.loops.signature import LoopsWebhookVerifier
 from patchbay.webhooks.views import WebhookView
 
 #: Signs simulated events when no LOOPS_WEBHOOK_SECRET is configured.
-SIMULATION_SECRET = "whsec_cGF0Y2hiYXktc2ltdWxhdGVkLWxvb3BzLXNlY3JldA=="  # noqa: S105 (public)
+SIMULATION_SECRET = "whsec_cGF0Y2hiYXktc2ltdWxhdGVkLWxvb3BzLXNlY3JldA=="  # noqa: S105  # nosec B105  # public
 
 
 def webhook_secret() -> str | None:

@@ -23,7 +23,7 @@ from patchbay.stripe.signature import signature_header
 from patchbay.webhooks.loopback import deliver_webhook
 
 #: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured.
-WEBHOOK_SECRET = "whsec_patchbay_simulation"  # noqa: S105 (public by design: simulation only)
+WEBHOOK_SECRET = "whsec_patchbay_simulation"  # noqa: S105  # nosec B105  # public by design
 _CHECKOUT_SALT = "patchbay.stripe.simulated-checkout"
 _PERIOD = 30 * 24 * 3600
 

@@ -71,7 +71,7 @@ class TwilioClient(BaseClient):
     sdk_module = "twilio"
     extra = "twilio"
     enabled_setting = "TWILIO_ENABLED"
-    webhook_secret_field = "auth_token"  # noqa: S105 (a field name, not a secret)
+    webhook_secret_field = "auth_token"  # noqa: S105  # nosec B105  # a field name
     webhook_url_names = ("twilio-status-callback", "twilio-inbound")
     config_fields = {
         "account_sid": ConfigField(setting="TWILIO_ACCOUNT_SID"),

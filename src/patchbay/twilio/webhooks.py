@@ -21,7 +21,7 @@ from patchbay.twilio.signature import (
 from patchbay.webhooks.views import WebhookView
 
 #: Signs simulated callbacks when no TWILIO_AUTH_TOKEN is configured.
-SIMULATION_AUTH_TOKEN = "patchbay-simulated-twilio-token"  # noqa: S105 (public by design)
+SIMULATION_AUTH_TOKEN = "patchbay-simulated-twilio-token"  # noqa: S105  # nosec B105  # public
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
