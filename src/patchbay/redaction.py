@@ -60,9 +60,9 @@ class Redactor:
         literal: set[str] = set()
         for secret in self.secrets:
             literal |= _base64_forms(secret)
-        for user, secret in basic_auth:
-            if secret and len(secret) >= 6:
-                literal |= _base64_forms(f"{user or ''}:{secret}")
+        for user, password in basic_auth:
+            if password and len(password) >= 6:
+                literal |= _base64_forms(f"{user or ''}:{password}")
         self._literal = sorted(literal, key=len, reverse=True)
         # Each character as itself or percent-encoded: every way a URL or form quotes it.
         self._encoded = (
