@@ -157,6 +157,26 @@ class TestTrustedProxyCount:
         assert ratelimit.client_ip(request(HTTP_X_REAL_IP="203.0.113.7")) == "203.0.113.7"
 
 
+@pytest.mark.parametrize(
+    ("header", "proxies", "client"),
+    [
+        (["HTTP_X_FORWARDED_FOR"], 1, ratelimit.UNKNOWN_CLIENT),
+        ("X", "two", ratelimit.UNKNOWN_CLIENT),
+        # No network parses: no proxy is trusted, and REMOTE_ADDR is the client.
+        ("HTTP_X_FORWARDED_FOR", [["10.0.0.0/8"], 10], "203.0.113.9"),
+    ],
+)
+def test_settings_of_the_wrong_type_never_raise_nor_trust_the_header(
+    settings, header, proxies, client
+):
+    # The checks report them (E036, E037); a server started without checks stays limited.
+    settings.PATCHBAY_CLIENT_IP_HEADER = header
+    settings.PATCHBAY_TRUSTED_PROXIES = proxies
+
+    forged = request("203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert ratelimit.client_ip(forged) == client
+
+
 class TestTrustedProxyNetworks:
     @pytest.fixture(autouse=True)
     def _behind_a_load_balancer(self, settings):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -57,19 +58,12 @@ class Redactor:
     ) -> None:
         # Short values would mask innocent substrings; real secrets are long.
         self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
-        literal: set[str] = set()
-        for secret in self.secrets:
-            literal |= _base64_forms(secret)
-        for user, password in basic_auth:
-            if password and len(password) >= 6:
-                literal |= _base64_forms(f"{user or ''}:{password}")
-        self._literal = sorted(literal, key=len, reverse=True)
-        # Each character as itself or percent-encoded: every way a URL or form quotes it.
-        self._encoded = (
-            re.compile("|".join(_encoded_pattern(secret) for secret in self.secrets))
-            if self.secrets
-            else None
+        pairs = tuple(
+            (user or "", password)
+            for user, password in basic_auth
+            if password and len(password) >= 6
         )
+        self._literal, self._encoded = _compiled(tuple(self.secrets), pairs)
 
     def text(self, value: str, *, limit: int | None = _MAX_STRING) -> str:
         """``value`` with every known secret replaced by a mask, cut at ``limit`` characters."""
@@ -97,6 +91,23 @@ class Redactor:
         if value is None or isinstance(value, (bool, int, float)):
             return value
         return self.text(str(value))
+
+
+# A client is made per call by the shortcuts, and so its redactor: the forms of the same
+# few secrets are worked out once per process.
+@functools.lru_cache(maxsize=64)
+def _compiled(
+    secrets: tuple[str, ...], basic_auth: tuple[tuple[str, str], ...]
+) -> tuple[list[str], re.Pattern[str] | None]:
+    """The literal forms to replace (Base64), and the pattern of every encoded form."""
+    literal: set[str] = set()
+    for secret in secrets:
+        literal |= _base64_forms(secret)
+    for user, password in basic_auth:
+        literal |= _base64_forms(f"{user}:{password}")
+    # Each character as itself or percent-encoded: every way a URL or form quotes it.
+    encoded = re.compile("|".join(map(_encoded_pattern, secrets))) if secrets else None
+    return sorted(literal, key=len, reverse=True), encoded
 
 
 def _base64_forms(value: str) -> set[str]:

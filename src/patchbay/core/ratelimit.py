@@ -130,7 +130,8 @@ def client_ip(request: HttpRequest | None) -> str:
     """
     if request is None:
         return ""
-    header = conf.CLIENT_IP_HEADER
+    # A value of the wrong type (patchbay.E036) reads as a header no request carries.
+    header = str(conf.CLIENT_IP_HEADER or "")
     address = _from_header(request.META, header) if header else _address(_peer(request.META))
     if address is None:
         _warn_unknown(header)
@@ -148,7 +149,7 @@ def _from_header(meta: Mapping[str, Any], header: str) -> str | None:
     # X-Forwarded-For: each proxy appends the address it saw; the client wrote the rest.
     hops = [hop.strip() for hop in value.split(",")] if value.strip() else []
     trusted = conf.TRUSTED_PROXIES
-    networks = _networks(tuple(trusted)) if isinstance(trusted, (list, tuple)) else None
+    networks = _networks(tuple(map(str, trusted))) if isinstance(trusted, (list, tuple)) else None
     if networks is None:
         count = trusted if isinstance(trusted, int) and not isinstance(trusted, bool) else 1
         count = max(1, count)
@@ -184,12 +185,12 @@ def _address(text: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=8)
-def _networks(values: tuple[Any, ...]) -> tuple[IPNetwork, ...]:
+def _networks(values: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     """The networks of PATCHBAY_TRUSTED_PROXIES; invalid entries (patchbay.E037) left out."""
     networks = []
     for value in values:
         try:
-            networks.append(ipaddress.ip_network(str(value), strict=False))
+            networks.append(ipaddress.ip_network(value, strict=False))
         except ValueError:
             continue
     return tuple(networks)
@@ -211,7 +212,7 @@ def _bucket(client: str) -> str:
     return client
 
 
-def _warn_unknown(header: str | None) -> None:
+def _warn_unknown(header: str) -> None:
     situation = header or "REMOTE_ADDR"
     if situation in _warned_unknown:
         return
