@@ -65,6 +65,7 @@ NOT_OPERATIONS = {
     "patchbay.core.client.BaseClient.call": "the plumbing every operation goes through",
     "patchbay.core.client.BaseClient.perform": "the plumbing every operation goes through",
     "patchbay.core.client.BaseClient.sdk": "imports the provider SDK",
+    "patchbay.core.client.BaseClient.basic_auth": "a hook naming credentials to redact",
     "patchbay.aws.s3.S3Client.probe": "the hook check_health calls (walked through it)",
     "patchbay.aws.s3.S3Client.translate_exception": "a hook mapping an exception",
     "patchbay.aws.s3.S3Client.public_url": "formats a URL from a key, nothing else",
@@ -75,6 +76,7 @@ NOT_OPERATIONS = {
     "patchbay.stripe.client.StripeClient.webhook_verifier": "returns the verifier object",
     "patchbay.twilio.client.TwilioClient.probe": "the hook check_health calls (walked through it)",
     "patchbay.twilio.client.TwilioClient.translate_exception": "a hook mapping an exception",
+    "patchbay.twilio.client.TwilioClient.basic_auth": "a hook naming credentials to redact",
 }
 
 

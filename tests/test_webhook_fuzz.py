@@ -4,7 +4,8 @@ Hypothesis posts random JSON shapes, wrong types, long and non-printable ids,
 NULs, lone surrogates, huge numbers, deep nesting, wrong content types and
 random forms to the Stripe, Twilio (status and inbound) and Loops endpoints.
 Every delivery must be answered below 500 and recorded (an inbound
-``IntegrationLog`` row); every delivery answered 2xx must be stored (a
+``IntegrationLog`` row, for every refusal too: the window that stores one per
+reason is 0 here); every delivery answered 2xx must be stored (a
 ``WebhookEvent`` row), and an unsigned one is never accepted.
 
 Derandomized, so a run is reproducible. ``PATCHBAY_FUZZ_EXAMPLES`` sets the
@@ -38,7 +39,19 @@ from tests.live_webhooks import (
 )
 
 __all__ = ["live_loops", "live_stripe", "live_twilio", "live_webhooks"]
-pytestmark = [pytest.mark.fuzz, pytest.mark.django_db, pytest.mark.usefixtures("live_webhooks")]
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("live_webhooks", "every_refusal_recorded"),
+]
+
+
+@pytest.fixture
+def every_refusal_recorded(settings):
+    # Refusals are stored once per window (tests/test_refused_deliveries.py); here each
+    # delivery's row is checked, so every one is stored.
+    settings.PATCHBAY_REFUSED_WEBHOOK_WINDOW = 0
+
 
 FUZZ = settings(
     max_examples=int(os.environ.get("PATCHBAY_FUZZ_EXAMPLES", "20")),

@@ -647,3 +647,61 @@ def check_simulated_bucket_root(**kwargs: Any) -> list[CheckMessage]:
             id="patchbay.W020",
         )
     ]
+
+
+# -- Client addresses: the per-IP send limits (ids patchbay.E036-E039, W030-W034) -----------
+
+
+@register("patchbay")
+def check_client_addresses(**kwargs: Any) -> list[CheckMessage]:
+    """The client address resolver's settings agree (their types: E036, E037)."""
+    import ipaddress
+
+    header = conf.CLIENT_IP_HEADER
+    trusted = conf.raw("PATCHBAY_TRUSTED_PROXIES")
+    messages: list[CheckMessage] = []
+    if trusted is not None and not header:
+        messages.append(
+            Warning(
+                "PATCHBAY_TRUSTED_PROXIES is set but PATCHBAY_CLIENT_IP_HEADER is not: the "
+                "client address is REMOTE_ADDR, and the proxies setting does nothing.",
+                hint='Set PATCHBAY_CLIENT_IP_HEADER (e.g. "HTTP_X_FORWARDED_FOR") to the '
+                "header your proxies set, or remove PATCHBAY_TRUSTED_PROXIES.",
+                id="patchbay.W030",
+            )
+        )
+    if isinstance(trusted, (list, tuple)) and not SETTINGS["PATCHBAY_TRUSTED_PROXIES"].problem():
+        everything = [
+            str(item)
+            for item in trusted
+            if ipaddress.ip_network(str(item), strict=False).prefixlen == 0
+        ]
+        if everything:
+            messages.append(
+                Warning(
+                    f"PATCHBAY_TRUSTED_PROXIES trusts every address ({', '.join(everything)}): "
+                    "no hop is ever taken for the client, so every request shares the one "
+                    "limit of the unknown client.",
+                    hint="List your proxies' own networks only.",
+                    id="patchbay.W031",
+                )
+            )
+    behind_proxy = [
+        name
+        for name in ("SECURE_PROXY_SSL_HEADER", "USE_X_FORWARDED_HOST")
+        if getattr(settings, name, None)
+    ]
+    if behind_proxy and not header:
+        messages.append(
+            Warning(
+                f"{' and '.join(behind_proxy)} say the site runs behind a proxy, but "
+                "PATCHBAY_CLIENT_IP_HEADER is not set: REMOTE_ADDR is then the proxy's "
+                "address (or empty over a unix socket), and every client shares one per-IP "
+                "send limit.",
+                hint='Set PATCHBAY_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR" (and '
+                "PATCHBAY_TRUSTED_PROXIES if more than one proxy appends to it), or silence "
+                "patchbay.W032 if a middleware of yours sets REMOTE_ADDR to the client's.",
+                id="patchbay.W032",
+            )
+        )
+    return messages

@@ -14,6 +14,8 @@ declared here.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from pathlib import PurePath
 from typing import Any, Generic, NamedTuple, TypeVar, overload
@@ -188,6 +190,56 @@ TEMPLATE_IDS_RULE = Rule(
 )
 
 
+def _meta_key(value: Any) -> bool:
+    # A request.META key: REMOTE_ADDR, or an HTTP header as Django names it.
+    return isinstance(value, str) and (
+        value == "REMOTE_ADDR" or re.fullmatch(r"HTTP_[A-Z0-9_]+", value) is not None
+    )
+
+
+def _proxies(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value >= 1
+    if not isinstance(value, (list, tuple)):
+        return False
+    try:
+        for item in value:
+            if not isinstance(item, str):
+                return False
+            ipaddress.ip_network(item, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _regions(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(item, str) and re.fullmatch(r"[A-Z]{2}", item) for item in value
+    )
+
+
+CLIENT_IP_HEADER_RULE = Rule(
+    "patchbay.E036",
+    "must be a request.META key: REMOTE_ADDR or HTTP_<HEADER NAME>",
+    _meta_key,
+    hint='Django names headers in request.META: X-Forwarded-For is "HTTP_X_FORWARDED_FOR".',
+)
+TRUSTED_PROXIES_RULE = Rule(
+    "patchbay.E037",
+    "must be a number of proxies (1 or more) or a list of their networks, "
+    '"10.0.0.0/8" or "192.0.2.10"',
+    _proxies,
+    hint="A count for proxies that each append to the header; networks to trust "
+    "those addresses only.",
+)
+ALLOWED_COUNTRIES_RULE = Rule(
+    "patchbay.E038",
+    'must be None or a list of ISO 3166 alpha-2 region codes, e.g. ["US", "CA"]',
+    _regions,
+    hint='Upper-case region codes, as phonenumbers names them: "GB", not "UK" or "+44".',
+)
+
+
 _FALSE_WORDS = frozenset({"false", "no", "off", "0", "none", "disabled"})
 ENABLED_RULE = Rule(
     "patchbay.E017",
@@ -329,6 +381,31 @@ class PatchbaySettings:
         kind="int",
         convert=int,
         rule=POSITIVE,
+    )
+    REFUSED_WEBHOOK_WINDOW = Setting(
+        "PATCHBAY_REFUSED_WEBHOOK_WINDOW",
+        60,
+        "Seconds over which refused webhook deliveries share one log row and warning; "
+        "0 records each.",
+        kind="int",
+        convert=int,
+        rule=NON_NEGATIVE,
+    )
+    CLIENT_IP_HEADER: Setting[str | None] = Setting(
+        "PATCHBAY_CLIENT_IP_HEADER",
+        None,
+        'The request.META key holding the client address ("HTTP_X_FORWARDED_FOR"); '
+        "unset: REMOTE_ADDR.",
+        kind="str",
+        rule=CLIENT_IP_HEADER_RULE,
+    )
+    TRUSTED_PROXIES: Setting[int | tuple[str, ...]] = Setting(
+        "PATCHBAY_TRUSTED_PROXIES",
+        1,
+        "How many proxies append to PATCHBAY_CLIENT_IP_HEADER, or the networks they are in.",
+        kind="int | list[str]",
+        convert=lambda value: tuple(value) if isinstance(value, (list, tuple)) else value,
+        rule=TRUSTED_PROXIES_RULE,
     )
     SERVICE_CONFIG_TTL = Setting(
         "PATCHBAY_SERVICE_CONFIG_TTL",
@@ -589,6 +666,14 @@ class PatchbaySettings:
         "Text of verification code messages; {code} is replaced by the code.",
         kind="str",
         rule=STRING,
+    )
+    TWILIO_ALLOWED_COUNTRIES: Setting[tuple[str, ...] | None] = Setting(
+        "TWILIO_ALLOWED_COUNTRIES",
+        None,
+        'Regions ("US", "GB"...) messages and codes may be sent to; unset: all.',
+        kind="list[str]",
+        convert=tuple,
+        rule=ALLOWED_COUNTRIES_RULE,
     )
 
     # -- Loops -------------------------------------------------------------------------

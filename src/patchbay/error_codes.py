@@ -99,6 +99,8 @@ class ErrorCode:
     OUTCOME_UNKNOWN = "outcome_unknown"
     #: The destination's region is not enabled on the Twilio account.
     REGION_NOT_ENABLED = "region_not_enabled"
+    #: The destination's region is not in ``TWILIO_ALLOWED_COUNTRIES``: nothing was sent.
+    COUNTRY_NOT_ALLOWED = "country_not_allowed"
     #: The destination cannot receive messages now (switched off, out of coverage).
     UNREACHABLE = "unreachable"
     #: The destination is not a mobile number.

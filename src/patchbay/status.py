@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from patchbay.core import registry
 from patchbay.core.client import BaseClient
+from patchbay.core.recording import refusal_counts
 from patchbay.models import ExternalService, HealthCheck
 
 
@@ -63,6 +65,8 @@ def checks() -> list[ServiceCheck]:
     return [ServiceCheck(client_class) for client_class in registry.client_classes()]
 
 
+#: How far back the status counts refused webhook deliveries.
+REFUSALS_SHOWN_FOR = timedelta(hours=24)
 #: The status ``note`` of a simulating service.
 SIMULATED_NOTE = "simulated: no credentials needed"
 
@@ -74,6 +78,8 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
     (``AWS_STORAGE_BUCKET_NAME``), as users set them. ``missing`` is what
     the current mode needs and lacks: nothing while simulating, which needs
     no credentials; ``missing_for_live`` is what live calls would need.
+    ``refused_deliveries`` counts the webhook deliveries refused in the last
+    24 hours, by reason.
     """
     client = client_class()
     simulating = client.debug_mode
@@ -100,6 +106,9 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
         "health": row.health_status if row else ExternalService.HealthStatus.UNKNOWN,
         "success_rate": row.success_rate if row else None,
         "breaker": client.breaker.state,
+        "refused_deliveries": refusal_counts(
+            client_class.provider, timezone.now() - REFUSALS_SHOWN_FOR
+        ),
     }
 
 

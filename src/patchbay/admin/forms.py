@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from patchbay.core.client import BaseClient
     from patchbay.core.config import ConfigField
 
-SECRET_PREFIX = "secret__"  # noqa: S105  (a form field prefix)
+SECRET_PREFIX = "secret__"  # noqa: S105  # nosec B105  # a form field prefix, not a secret
 CLEAR_PREFIX = "clear__"
 OPTION_PREFIX = "option__"
 

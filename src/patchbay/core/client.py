@@ -106,8 +106,8 @@ class BaseClient:
 
     @functools.cached_property
     def redactor(self) -> Redactor:
-        """Masks this client's secret values in what it logs and returns."""
-        return Redactor(self.config.secret_values())
+        """Masks this client's secret values (and :meth:`basic_auth` of them) wherever quoted."""
+        return Redactor(self.config.secret_values(), basic_auth=self.basic_auth())
 
     def __repr__(self) -> str:
         mode = "simulated" if self.debug_mode else "live"
@@ -408,6 +408,14 @@ class BaseClient:
             f"Unexpected error calling {self.label()}: {type(exc).__name__}: {exc}",
             error_code="unexpected_error",
         )
+
+    def basic_auth(self) -> list[tuple[str, str]]:
+        """The ``(user, password)`` pairs this client sends as HTTP Basic credentials.
+
+        Their Base64 form quotes neither, so :attr:`redactor` masks it only when
+        told. None by default; Twilio's client sends its SID and auth token.
+        """
+        return []
 
     def probe(self) -> Mapping[str, Any]:
         """Make the cheapest live call that proves the service is reachable."""

@@ -7,11 +7,15 @@ counted send and lasts ``window`` seconds; a companion key remembers when it
 ends, to tell refused callers how long to wait.
 
 Phone verification codes and sign-in links are limited per target and per
-client IP with :func:`check_send_limits`. The client IP is
-``request.META["REMOTE_ADDR"]`` (:func:`client_ip`): behind a proxy or load
-balancer the project must set ``REMOTE_ADDR`` to the real client, with
-middleware that trusts only its own proxy's header. ``X-Forwarded-For`` is
-never read: any client can forge it to escape the per-IP limit.
+client with :func:`check_send_limits`. The client is :func:`client_ip`: by
+default ``request.META["REMOTE_ADDR"]``; behind a proxy, the address the
+project's own proxies report in :setting:`PATCHBAY_CLIENT_IP_HEADER`, read
+from the right past :setting:`PATCHBAY_TRUSTED_PROXIES`, so that no hop a
+client writes is believed. A request without an address patchbay can read
+(``REMOTE_ADDR`` is empty behind nginx talking to gunicorn over a unix socket)
+is the one :data:`UNKNOWN_CLIENT`: all such requests share one limit, never
+none, and the first one is logged as a warning. IPv6 clients are counted by
+their /64 network, which one host has to itself.
 
 The limits fail closed: when the cache does not answer, :func:`check_send_limits`
 refuses the send with the retryable ``rate_limit_unavailable``. They are
@@ -21,12 +25,14 @@ cannot be counted cannot be allowed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.cache import BaseCache, caches
 
@@ -35,6 +41,8 @@ from patchbay.results import RateLimitedFailure, failure
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+    IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 logger = logging.getLogger("patchbay")
 
@@ -55,7 +63,9 @@ def check_send_limits(
 
     ``target`` is whom the send reaches, as ``(kind, identity)``:
     ``("number", "+1…")``. Limits: ``per_target`` sends to one target and
-    ``per_ip`` from one ``client_ip`` (when known) per ``window`` seconds.
+    ``per_ip`` from one ``client_ip`` per ``window`` seconds (:func:`client_ip`'s
+    answer: :data:`UNKNOWN_CLIENT` is one client like any other; "", a send
+    made without a request, counts against its target only).
     The IP is counted first and counting stops at the first limit exceeded,
     so a client already over its own limit cannot use up the quota of the
     targets it tries. The failure says ``Too many <requested> requested`` and
@@ -66,7 +76,7 @@ def check_send_limits(
     kind, identity = target
     limits = [(f"{scope}:{kind}", identity, per_target)]
     if client_ip:
-        limits.insert(0, (f"{scope}:ip", client_ip, per_ip))
+        limits.insert(0, (f"{scope}:ip", _bucket(client_ip), per_ip))
     for limit_scope, limit_identity, limit in limits:
         try:
             retry_after = consume(limit_scope, limit_identity, limit=limit, window=window)
@@ -103,9 +113,123 @@ def _unavailable(scope: str, requested: str, exc: Exception) -> RateLimitedFailu
     return cast("RateLimitedFailure", unavailable)
 
 
+#: The client of every request whose address cannot be read: they share one limit.
+UNKNOWN_CLIENT = "unknown"
+#: What has been warned about in this process (see :func:`client_ip`).
+_warned_unknown: set[str] = set()
+
+
 def client_ip(request: HttpRequest | None) -> str:
-    """``request``'s ``REMOTE_ADDR`` as given ("" without a request); see the module's docstring."""
-    return str(request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    """The address of the client that sent ``request``, for its send limits.
+
+    ``REMOTE_ADDR`` by default; with :setting:`PATCHBAY_CLIENT_IP_HEADER`, the
+    address that header gives, read as the module's docstring says.
+    :data:`UNKNOWN_CLIENT` when there is none to read (logged once per process
+    as a warning), "" without a request. IPv4-mapped IPv6 addresses are given
+    as IPv4. :func:`storable_ip` of the answer is what to store.
+    """
+    if request is None:
+        return ""
+    # A value of the wrong type (patchbay.E036) reads as a header no request carries.
+    header = str(conf.CLIENT_IP_HEADER or "")
+    address = _from_header(request.META, header) if header else _address(_peer(request.META))
+    if address is None:
+        _warn_unknown(header)
+        return UNKNOWN_CLIENT
+    return address
+
+
+def _peer(meta: Mapping[str, Any]) -> str:
+    return str(meta.get("REMOTE_ADDR") or "")
+
+
+def _from_header(meta: Mapping[str, Any], header: str) -> str | None:
+    """The client the trusted proxies report in ``header``, or None."""
+    value = str(meta.get(header) or "")
+    # X-Forwarded-For: each proxy appends the address it saw; the client wrote the rest.
+    hops = [hop.strip() for hop in value.split(",")] if value.strip() else []
+    trusted = conf.TRUSTED_PROXIES
+    networks = _networks(tuple(map(str, trusted))) if isinstance(trusted, (list, tuple)) else None
+    if networks is None:
+        count = trusted if isinstance(trusted, int) and not isinstance(trusted, bool) else 1
+        count = max(1, count)
+        # The outermost of `count` proxies appended what it saw: count hops from the right.
+        return _address(hops[-count]) if len(hops) >= count else None
+    peer = _peer(meta)
+    peer_address = _address(peer)
+    if peer_address is not None and not _trusted(peer_address, networks):
+        # Not from a trusted proxy: the header is the client's own words; its address is not.
+        return peer_address
+    # An empty (or non-IP) REMOTE_ADDR is a unix socket: only a local proxy can reach it.
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None or not _trusted(address, networks):
+            return address  # the first hop no trusted proxy vouches for
+    return None
+
+
+def _address(text: str) -> str | None:
+    """``text`` as an IP address (a port or brackets around IPv6 removed), or None."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # IPv4 with a port (some load balancers add it)
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(values: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """The networks of PATCHBAY_TRUSTED_PROXIES; invalid entries (patchbay.E037) left out."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            continue
+    return tuple(networks)
+
+
+def _trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == network.version and ip in network for network in networks)
+
+
+def _bucket(client: str) -> str:
+    """What one client's limit counts under: an IPv6 client's /64, which it has to itself."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client  # UNKNOWN_CLIENT
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return client
+
+
+def _warn_unknown(header: str) -> None:
+    situation = header or "REMOTE_ADDR"
+    if situation in _warned_unknown:
+        return
+    _warned_unknown.add(situation)
+    if header:
+        where = f"its {header} does not hold an address past PATCHBAY_TRUSTED_PROXIES"
+        fix = "Check that your proxy sets that header and PATCHBAY_TRUSTED_PROXIES"
+    else:
+        where = "its REMOTE_ADDR is empty or not an IP address (a proxy over a unix socket?)"
+        fix = "Behind a proxy, set PATCHBAY_CLIENT_IP_HEADER (and PATCHBAY_TRUSTED_PROXIES)"
+    logger.warning(
+        "A request arrived without a client address patchbay can read: %s. Every such "
+        "request counts against one shared limit of the per-IP send limits. %s; see "
+        "patchbay's security documentation (client addresses). Logged once per process.",
+        where,
+        fix,
+    )
 
 
 def storable_ip(value: str | None) -> str | None:

@@ -6,15 +6,25 @@ background writer (see :mod:`patchbay.core.writer` and
 commit of its own; inside one, they are stored in it, as the caller's other
 writes are (and a test's transaction sees and discards them). On SQLite, only
 with ``"transaction_mode": "IMMEDIATE"``: see :func:`records_in_background`.
+
+Refused deliveries are another matter: anyone can send them, as fast as they
+like. :func:`record_refusal` counts them per provider and reason in the cache
+and stores (and logs) only the first of each window of
+:setting:`PATCHBAY_REFUSED_WEBHOOK_WINDOW` seconds, with the count of those
+before it that were not stored; :func:`refusal_counts` reads them back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from django.core.cache import BaseCache, caches
 from django.db import DatabaseError, router, transaction
 from django.utils import timezone
 
@@ -124,8 +134,161 @@ def record_call(
         service_name=service_name,
         store_row=store,
     )
+    _submit(record)
+
+
+def _submit(record: CallRecord) -> None:
     if not (records_in_background() and _writer.submit(record)):
         store_records([record])
+
+
+# -- refused deliveries: counted, and stored once per window ---------------------------------
+
+_REFUSALS = "patchbay:refusals"
+#: The cache keys of the refusals this process counted, for forget_refusals().
+_counted: set[str] = set()
+#: When the cache does not answer: the window and uncounted refusals of each, per process.
+_local_windows: dict[str, tuple[int, int]] = {}
+_local_lock = threading.Lock()
+
+
+def record_refusal(
+    *,
+    provider: str,
+    operation: str,
+    error: str,
+    error_code: str,
+    status_code: int,
+    duration_ms: int,
+    direction: str = IntegrationLog.Direction.INBOUND,
+) -> bool:
+    """Count one refused delivery; log and store it if it is its window's first.
+
+    Refusals are counted per ``provider`` and ``error_code`` (the reason). The
+    first of each window of :setting:`PATCHBAY_REFUSED_WEBHOOK_WINDOW` seconds
+    is logged as a warning and stored as an IntegrationLog row whose summary
+    says ``refused``: itself and the refusals since the previous row, which were
+    only counted (and logged at DEBUG). A window of 0 stores every refusal.
+    When the cache does not answer, each process keeps its own windows, so the
+    rows stay bounded. Every argument must already be redacted. Whether it was
+    logged and stored (False: only counted).
+    """
+    window = conf.REFUSED_WEBHOOK_WINDOW
+    refused = _count_refusal(provider, error_code, window)
+    if refused is None:
+        logger.debug("Refused a %s %s: [%s] %s (counted)", provider, operation, error_code, error)
+        return False
+    more = f" ({refused - 1} more refused since the last report)" if refused > 1 else ""
+    logger.warning("Refused a %s %s: [%s] %s%s", provider, operation, error_code, error, more)
+    _submit(
+        CallRecord(
+            provider=provider,
+            operation=operation,
+            success=False,
+            duration_ms=duration_ms,
+            error=storable(error),
+            error_code=error_code,
+            status_code=status_code,
+            summary={"refused": refused, "window_seconds": window},
+            direction=direction,
+            at=timezone.now(),
+        )
+    )
+    return True
+
+
+def refusal_counts(provider: str, since: datetime.datetime) -> dict[str, int]:
+    """``reason -> refusals`` of ``provider``'s deliveries since ``since``.
+
+    The counts of the rows stored since then, plus those counted after the
+    last row of each reason (not stored yet). A refusal counted in a row
+    stored before ``since`` is not included, even if it happened later.
+    """
+    rows = IntegrationLog.objects.filter(
+        provider=provider,
+        direction=IntegrationLog.Direction.INBOUND,
+        success=False,
+        created_at__gte=since,
+        request_summary__has_key="refused",
+    ).values_list("error_code", "request_summary")
+    counts: dict[str, int] = {}
+    for reason, summary in rows:
+        counts[reason] = counts.get(reason, 0) + _count_of(summary)
+    try:
+        store = _shared_cache()
+        for reason in counts:
+            pending = store.get(f"{_REFUSALS}:{provider}:{reason}:pending") or 0
+            counts[reason] += int(pending)
+    except Exception:  # the cache's own errors share no base class; the rows still count
+        logger.debug("Could not read the refusals counted in the cache", exc_info=True)
+    return counts
+
+
+def _count_of(summary: Any) -> int:
+    count = summary.get("refused") if isinstance(summary, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else 1
+
+
+def forget_refusals() -> None:
+    """Forget the refusal windows and counts this process made (between tests)."""
+    with _local_lock:
+        _local_windows.clear()
+    keys, window = list(_counted), conf.REFUSED_WEBHOOK_WINDOW
+    _counted.clear()
+    if not keys:
+        return
+    number = int(time.time() // window) if window > 0 else 0
+    try:
+        _shared_cache().delete_many(
+            [f"{base}:{suffix}" for base in keys for suffix in ("pending", f"window:{number}")]
+        )
+    except Exception:  # a cache that is down keeps nothing to forget
+        logger.debug("Could not forget the refusals counted in the cache", exc_info=True)
+
+
+def _shared_cache() -> BaseCache:
+    return caches[conf.CACHE_ALIAS]
+
+
+def _count_refusal(provider: str, reason: str, window: int) -> int | None:
+    """The refusals the row of this one stands for; None if it is only counted."""
+    if window <= 0:
+        return 1
+    base = f"{_REFUSALS}:{provider}:{reason}"
+    # Fixed windows, numbered from the epoch: add() opens each once, in every process.
+    number = int(time.time() // window)
+    try:
+        store = _shared_cache()
+        _counted.add(base)
+        if store.add(f"{base}:window:{number}", 1, window * 2):
+            return 1 + _take(store, f"{base}:pending")
+        if not store.add(f"{base}:pending", 1, None):
+            try:
+                store.incr(f"{base}:pending")
+            except ValueError:  # evicted since add(): count afresh
+                store.set(f"{base}:pending", 1, None)
+        return None
+    except Exception:  # the cache's errors share no base class; stay bounded without it
+        return _count_locally(base, number)
+
+
+def _take(store: BaseCache, key: str) -> int:
+    """The count at ``key``, taken off it (what other processes add meanwhile stays)."""
+    pending = int(store.get(key) or 0)
+    if pending:
+        with contextlib.suppress(ValueError):  # evicted: nothing left to take
+            store.decr(key, pending)
+    return pending
+
+
+def _count_locally(base: str, number: int) -> int | None:
+    with _local_lock:
+        current, pending = _local_windows.get(base, (-1, 0))
+        if current != number:
+            _local_windows[base] = (number, 0)
+            return pending + 1
+        _local_windows[base] = (current, pending + 1)
+        return None
 
 
 def store_records(records: Sequence[CallRecord]) -> None:

@@ -55,7 +55,7 @@ class LoopsClient(BaseClient):
     sdk_module = "requests"
     extra = "loops"
     enabled_setting = "LOOPS_ENABLED"
-    webhook_secret_field = "webhook_secret"  # noqa: S105 (a field name, not a secret)
+    webhook_secret_field = "webhook_secret"  # noqa: S105  # nosec B105  # a field name
     webhook_url_names = ("loops-webhook",)
     config_fields = {
         "api_key": ConfigField(setting="LOOPS_API_KEY", secret=True),

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 #: Signs simulated events when no LOOPS_WEBHOOK_SECRET is configured; public, so it is
 #: accepted only while DEBUG is on (see WebhookVerifier.accepts_simulation_secrets).
-SIMULATION_SECRET = "whsec_cGF0Y2hiYXktc2ltdWxhdGVkLWxvb3BzLXNlY3JldA=="  # noqa: S105 (public)
+SIMULATION_SECRET = "whsec_cGF0Y2hiYXktc2ltdWxhdGVkLWxvb3BzLXNlY3JldA=="  # noqa: S105  # nosec B105  # public
 
 
 class LoopsWebhookVerifier(WebhookVerifier):

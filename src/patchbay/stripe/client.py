@@ -101,7 +101,7 @@ class StripeClient(BaseClient):
     sdk_module = "stripe"
     extra = "stripe"
     enabled_setting = "STRIPE_ENABLED"
-    webhook_secret_field = "webhook_secret"  # noqa: S105 (a field name, not a secret)
+    webhook_secret_field = "webhook_secret"  # noqa: S105  # nosec B105  # a field name
     webhook_url_names = ("stripe-webhook",)
     config_fields = {
         "api_key": ConfigField(setting="STRIPE_API_KEY", secret=True),

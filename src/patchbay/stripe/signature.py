@@ -33,7 +33,7 @@ SCHEME = "v1"
 HEADER = "Stripe-Signature"
 #: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured; public, so it is
 #: accepted only while DEBUG is on (see WebhookVerifier.accepts_simulation_secrets).
-SIMULATION_SECRET = "whsec_patchbay_simulation"  # noqa: S105 (public by design: simulation only)
+SIMULATION_SECRET = "whsec_patchbay_simulation"  # noqa: S105  # nosec B105  # public
 
 
 class SignatureMismatch(ValueError):

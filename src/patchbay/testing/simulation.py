@@ -29,9 +29,14 @@ def reset_state() -> None:
 
     The test database is rolled back after each test but this state lives in
     memory and in the cache, so without a reset one test's failures could
-    short-circuit the next test's calls.
+    short-circuit the next test's calls, and one test's refused webhook
+    delivery keep the next one's from being stored.
     """
+    # Imported here: the recorder brings the models, which a pytest plugin loads too early.
+    from patchbay.core.recording import forget_refusals
+
     outbox.clear()
+    forget_refusals()
     forget_service_rows()
     for client_class in registry.client_classes():
         CircuitBreaker(client_class.provider).reset()

@@ -71,7 +71,7 @@ class TwilioClient(BaseClient):
     sdk_module = "twilio"
     extra = "twilio"
     enabled_setting = "TWILIO_ENABLED"
-    webhook_secret_field = "auth_token"  # noqa: S105 (a field name, not a secret)
+    webhook_secret_field = "auth_token"  # noqa: S105  # nosec B105  # a field name
     webhook_url_names = ("twilio-status-callback", "twilio-inbound")
     config_fields = {
         "account_sid": ConfigField(setting="TWILIO_ACCOUNT_SID"),
@@ -182,6 +182,11 @@ class TwilioClient(BaseClient):
             error_code="not_configured",
         )
 
+    def basic_auth(self) -> list[tuple[str, str]]:
+        # The SDK authenticates every request with Basic base64(account_sid:auth_token).
+        sid, token = self.config.get("account_sid"), self.config.get("auth_token")
+        return [(str(sid), str(token))] if sid and token else []
+
     def probe(self) -> Mapping[str, Any]:
         self.twilio.api.v2010.accounts(self.config["account_sid"]).fetch()
         return {"healthy": True}
@@ -237,6 +242,7 @@ class SendSMS(Request[SMSSuccess]):
             if isinstance(to_number, numbers.Address)
             else numbers.parse_address(to_number, channel, simulating=client.debug_mode)
         )
+        numbers.check_country(to.number)
         sender = client._sender(optional_text(from_number, "from_number"), to.channel)
         callback = optional_text(status_callback, "status_callback", max_length=2048)
         return cls(to, body, sender, callback or status_callback_url())
@@ -377,6 +383,7 @@ class StartVerification(Request[VerificationStartSuccess]):
                 error_code="invalid_channel",
             )
         to = numbers.normalize(phone_number, simulating=client.debug_mode)
+        numbers.check_country(to)
         return cls(phone_number, to, channel, _verify_service_sid(client))
 
     def params(self) -> Mapping[str, Any]:

@@ -113,3 +113,33 @@ def _invalid(number: str, region: str | None) -> ServiceError:
             "to read numbers written without one."
         )
     return ServiceError(shown + fix, error_code="invalid_number")
+
+
+def check_country(number: str) -> None:
+    """A ``ServiceError`` ``country_not_allowed`` if ``number`` (E.164) is outside the allow-list.
+
+    The allow-list is ``TWILIO_ALLOWED_COUNTRIES`` (region codes); unset, every
+    region is allowed and nothing is parsed. Against SMS pumping: bots that
+    request codes to premium numbers abroad, paid for by the sender.
+    """
+    allowed = conf.TWILIO_ALLOWED_COUNTRIES
+    if allowed is None:
+        return
+    region = _region(number)
+    if region not in allowed:
+        where = region or "this number's region"
+        raise ServiceError(
+            f"Messages to numbers in {where} are not allowed "
+            f"(TWILIO_ALLOWED_COUNTRIES: {', '.join(allowed) or 'none'}).",
+            error_code="country_not_allowed",
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _region(number: str) -> str | None:
+    phonenumbers = import_sdk("phonenumbers", "twilio")
+    try:
+        region: str | None = phonenumbers.region_code_for_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return None
+    return region

@@ -35,7 +35,7 @@ SID_LENGTH = 64
 HMAC_SHA256 = "HMAC_SHA256"
 #: Signs simulated callbacks when no TWILIO_AUTH_TOKEN is configured; public, so it is
 #: accepted only while DEBUG is on (see WebhookVerifier.accepts_simulation_secrets).
-SIMULATION_AUTH_TOKEN = "patchbay-simulated-twilio-token"  # noqa: S105 (public by design)
+SIMULATION_AUTH_TOKEN = "patchbay-simulated-twilio-token"  # noqa: S105  # nosec B105  # public
 _DIGESTS = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
 
 

@@ -81,7 +81,7 @@ class EventStatements:
         # Only identifiers from the model's metadata, quoted, are formatted in: every
         # value is a query parameter.
         self.find_sql = (
-            f"SELECT {', '.join(column[name] for name in self._FIND_FIELDS)} FROM {table}"  # noqa: S608
+            f"SELECT {', '.join(column[name] for name in self._FIND_FIELDS)} FROM {table}"  # noqa: S608  # nosec B608
             f" WHERE {column['provider']} = %s AND {column['event_id']} = %s"
         )
         self.inserted = tuple(name for name in self.fields if name != "id")
@@ -92,7 +92,7 @@ class EventStatements:
         ]
         takeover.append(f"{column['attempts']} = {table}.{column['attempts']} + 1")
         insert = (
-            f"INSERT INTO {table} ({', '.join(column[name] for name in self.inserted)})"  # noqa: S608
+            f"INSERT INTO {table} ({', '.join(column[name] for name in self.inserted)})"  # noqa: S608  # nosec B608
             f" VALUES ({', '.join(['%s'] * len(self.inserted))})"
             f" ON CONFLICT ({column['provider']}, {column['event_id']})"
         )
@@ -100,7 +100,7 @@ class EventStatements:
         # DO NOTHING takes no lock on a stored row, so a duplicate writes nothing at all.
         self.insert_sql = f"{insert} DO NOTHING{returning}"
         self.takeover_sql = (
-            f"{insert} DO UPDATE SET {', '.join(takeover)}"
+            f"{insert} DO UPDATE SET {', '.join(takeover)}"  # nosec B608  # identifiers only
             f" WHERE {table}.{column['status']} NOT IN ({', '.join(['%s'] * len(self.done))})"
             f"{returning}"
         )

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from patchbay.conf import conf
-from patchbay.core.recording import record_call, records_in_background
+from patchbay.core.recording import record_call, record_refusal, records_in_background
 from patchbay.exceptions import WebhookVerificationError
 from patchbay.models import IntegrationLog, WebhookEvent
 from patchbay.webhooks.processing import DUPLICATE, process_delivery
@@ -57,7 +57,9 @@ class WebhookView(View):
     subclasses (unless they override ``dispatch`` undecorated).
 
     Subclasses set ``provider`` and implement :meth:`get_verifier`. Every
-    delivery, accepted or refused, is recorded as an IntegrationLog row.
+    accepted delivery is recorded as an IntegrationLog row; refused ones are
+    counted, and one row per window and reason stands for them (see
+    :func:`~patchbay.core.recording.record_refusal`).
     """
 
     #: The provider name events are stored and dispatched under.
@@ -158,9 +160,22 @@ class WebhookView(View):
         return JsonResponse(answer)
 
     def _refuse(self, started: float, status: int, error: str, error_code: str) -> HttpResponse:
-        logger.warning("Refused a %s webhook: %s", self.provider, error)
-        self._record(started, success=False, status_code=status, error=error, error_code=error_code)
-        return JsonResponse({"error": error}, status=status)
+        # Anyone can post these, as often as they like: counted, and stored and logged
+        # once per window and reason (see record_refusal).
+        record_refusal(
+            provider=self.provider,
+            operation="webhook",
+            error=error,
+            error_code=error_code,
+            status_code=status,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+        )
+        response = JsonResponse({"error": error}, status=status)
+        # Django would log every 4xx on django.request ("Bad Request: ..."), and the logs
+        # would grow with forged traffic after all: record_refusal logged it (or counted
+        # it) already. The marker is the one Django's log_response() sets and reads.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
 
     def _record(
         self,

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = (
         "Show each registered service's mode, switch, SDK, missing configuration (and, "
         "simulating, what live use would need), where each configuration value comes from "
-        "(never the values), health and circuit breaker."
+        "(never the values), health, circuit breaker and refused webhook deliveries."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -84,6 +84,10 @@ class Command(BaseCommand):
         rate_text = "" if rate is None else f", success rate {rate:g} %"
         self._line("health", f"{service['health']}{rate_text}")
         self._line("circuit breaker", service["breaker"])
+        refused = service.get("refused_deliveries") or {}
+        if refused:
+            counts = ", ".join(f"{reason} {count}" for reason, count in sorted(refused.items()))
+            self._line("refused deliveries (24 h)", counts, self.style.WARNING)
         if "probe" in service:
             self._write_probe(service["probe"])
 
