@@ -228,7 +228,7 @@ def test_prune_deletes_old_rows_but_keeps_events_needing_attention(aged_rows):
     assert HealthCheck.objects.count() == 1
     assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == sorted(
         [f"evt_{status}_0" for status in WebhookEvent.Status.values]
-        + ["evt_failed_400", "evt_malformed_400", "evt_received_400"]
+        + ["evt_dead_400", "evt_failed_400", "evt_malformed_400", "evt_received_400"]
     )
 
 
@@ -250,7 +250,8 @@ def test_prune_days_overrides_both_settings(aged_rows, settings):
     run("patchbay_prune", "--days", "10")
 
     assert IntegrationLog.objects.count() == 1
-    assert WebhookEvent.objects.count() == 8
+    # aged_rows: a new and an old event of each status; the 2 old settled ones went.
+    assert WebhookEvent.objects.count() == 2 * len(WebhookEvent.Status.values) - 2
 
 
 def test_prune_dry_run_only_counts(aged_rows):
@@ -259,7 +260,7 @@ def test_prune_dry_run_only_counts(aged_rows):
     assert "Would delete 1 integration logs" in output
     assert "Would delete 2 processed or ignored webhook events" in output
     assert IntegrationLog.objects.count() == 2
-    assert WebhookEvent.objects.count() == 10
+    assert WebhookEvent.objects.count() == 2 * len(WebhookEvent.Status.values)
 
 
 def test_prune_deletes_in_batches(service):

@@ -18,7 +18,9 @@ def test_full_install_lines_name_every_extra():
     declared = re.findall(
         r"^optional-dependencies\.([a-z]+) =", (ROOT / "pyproject.toml").read_text(), re.M
     )
-    every_extra = set(declared) - {"all"}
+    # "tasks" (the Tasks backport) is chosen with a task engine, not by a full install
+    # (docs/background.rst); tasks-db and tasks-rq are not matched by the pattern above.
+    every_extra = set(declared) - {"all", "tasks"}
     assert {"stripe", "twilio", "loops", "aws", "redis"} <= every_extra
     for path in (ROOT / "README.md", ROOT / "docs" / "quickstart.rst"):
         [full] = [extras for extras in extras_of(path) if len(extras) > 1]

@@ -335,6 +335,40 @@ class PatchbaySettings:
         convert=int,
         rule=POSITIVE,
     )
+    WEBHOOK_PROCESSING = Setting(
+        "PATCHBAY_WEBHOOK_PROCESSING",
+        "inline",
+        '"inline" runs an event\'s handlers in the request; "background" stores it, answers '
+        "and runs them in a task worker.",
+        kind="str",
+        convert=lambda value: str(value).lower(),
+        rule=_choices("patchbay.E040", "inline", "background"),
+    )
+    WEBHOOK_MAX_ATTEMPTS = Setting(
+        "PATCHBAY_WEBHOOK_MAX_ATTEMPTS",
+        5,
+        "Runs of a background event's handlers before it is marked dead.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    WEBHOOK_RETRY_DELAY = Setting(
+        "PATCHBAY_WEBHOOK_RETRY_DELAY",
+        30.0,
+        "Seconds before a failed background event's first retry; doubled at each retry.",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
+    )
+    WEBHOOK_CLAIM_SECONDS = Setting(
+        "PATCHBAY_WEBHOOK_CLAIM_SECONDS",
+        300.0,
+        "Seconds a worker's claim on a background event holds; then the resume may hand it "
+        "to another worker.",
+        kind="float",
+        convert=float,
+        rule=POSITIVE,
+    )
     BREAKER_THRESHOLD = Setting(
         "PATCHBAY_BREAKER_THRESHOLD",
         5,

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from patchbay.core import registry
 from patchbay.core.client import BaseClient
 from patchbay.core.recording import refusal_counts
-from patchbay.models import ExternalService, HealthCheck
+from patchbay.models import ExternalService, HealthCheck, WebhookEvent
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,29 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
 def status_report() -> list[dict[str, Any]]:
     """:func:`service_status` of every registered service."""
     return [service_status(client_class) for client_class in registry.client_classes()]
+
+
+#: Webhook events waiting for a (background) run: never run yet, or failed and retried.
+UNPROCESSED = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED)
+
+
+def webhook_queue() -> list[dict[str, Any]]:
+    """Per provider with events waiting or dead: how many, and the oldest waiting one.
+
+    ``queued`` counts events never run, ``retrying`` failed ones awaiting a
+    retry, ``dead`` those whose retries are exhausted; ``oldest_unprocessed``
+    is when the oldest queued or retrying event was received. The stored
+    events are the queue, whichever backend carries the jobs.
+    """
+    rows = (
+        WebhookEvent.objects.filter(status__in=[*UNPROCESSED, WebhookEvent.Status.DEAD])
+        .values("provider")
+        .annotate(
+            queued=Count("pk", filter=Q(status=WebhookEvent.Status.RECEIVED)),
+            retrying=Count("pk", filter=Q(status=WebhookEvent.Status.FAILED)),
+            dead=Count("pk", filter=Q(status=WebhookEvent.Status.DEAD)),
+            oldest_unprocessed=Min("received_at", filter=Q(status__in=UNPROCESSED)),
+        )
+        .order_by("provider")
+    )
+    return [dict(row) for row in rows]

@@ -21,6 +21,7 @@ STATUS_COLOURS: dict[str, str] = {
     WebhookEvent.Status.RECEIVED: ORANGE,
     WebhookEvent.Status.FAILED: RED,
     WebhookEvent.Status.MALFORMED: RED,
+    WebhookEvent.Status.DEAD: RED,
 }
 NOT_PROCESSED = (WebhookEvent.Status.FAILED, WebhookEvent.Status.MALFORMED)
 
@@ -35,6 +36,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "outcome",
         "verified",
         "attempts",
+        "next_attempt_at",
         "processed_at",
     ]
     list_filter = ["provider", "status", "event_type"]
@@ -48,6 +50,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "status",
         "verified",
         "attempts",
+        "next_attempt_at",
+        "claimed_until",
         "error",
         "received_at",
         "processed_at",

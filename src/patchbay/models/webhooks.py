@@ -15,6 +15,8 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", _("Ignored (no handler)")
         FAILED = "failed", _("Failed")
         MALFORMED = "malformed", _("Malformed (never processed)")
+        # Background processing gave up after PATCHBAY_WEBHOOK_MAX_ATTEMPTS failed runs.
+        DEAD = "dead", _("Dead (retries exhausted)")
 
     provider = models.CharField(_("provider"), max_length=50)
     event_id = models.CharField(_("event id"), max_length=255)
@@ -25,7 +27,11 @@ class WebhookEvent(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(_("last error"), blank=True)
+    # Background processing (patchbay.webhooks.background): when a failed run is retried,
+    # and until when a worker's claim on the event holds (a killed worker's claim expires).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -175,8 +175,20 @@ def run_handlers(event: WebhookEvent) -> None:
     else:
         event.error = ""
         event.processed_at = timezone.now()
+    # Run by hand (reprocess): a background retry or claim no longer applies.
+    event.next_attempt_at = None
+    event.claimed_until = None
     event.save(
-        update_fields=["payload", "status", "error", "attempts", "processed_at", "updated_at"]
+        update_fields=[
+            "payload",
+            "status",
+            "error",
+            "attempts",
+            "processed_at",
+            "next_attempt_at",
+            "claimed_until",
+            "updated_at",
+        ]
     )
 
 

@@ -123,7 +123,12 @@ class WebhookView(View):
             )
 
         try:
-            if records_in_background():
+            if conf.WEBHOOK_PROCESSING == "background":
+                # Imported here: only background mode needs the tasks machinery.
+                from patchbay.webhooks.background import store_delivery
+
+                event, outcome = store_delivery(self.provider, delivery, then=record)
+            elif records_in_background():
                 # The background writer stores the log row: the event's transaction
                 # commits without it, and the row follows within milliseconds.
                 event, outcome = process_delivery(self.provider, delivery)

@@ -9,14 +9,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from patchbay.models import HealthCheck
-from patchbay.status import checks, status_report
+from patchbay.status import checks, status_report, webhook_queue
 
 
 class Command(BaseCommand):
     help = (
         "Show each registered service's mode, switch, SDK, missing configuration (and, "
         "simulating, what live use would need), where each configuration value comes from "
-        "(never the values), health, circuit breaker and refused webhook deliveries."
+        "(never the values), health, circuit breaker and refused webhook deliveries; then the "
+        "webhook events waiting to be processed (or dead) per provider."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,13 +35,17 @@ class Command(BaseCommand):
         for service in report:
             if service["provider"] in probes:
                 service["probe"] = _probe_summary(probes[service["provider"]])
+        queue = webhook_queue()
         if as_json:
-            self.stdout.write(json.dumps({"services": report}, indent=2, default=str))
+            self.stdout.write(
+                json.dumps({"services": report, "webhooks": queue}, indent=2, default=str)
+            )
         else:
             for service in report:
                 self._write_service(service)
             if not report:
                 self.stdout.write("No service client is installed.")
+            self._write_queue(queue)
         failed = [
             provider
             for provider, check in probes.items()
@@ -90,6 +95,16 @@ class Command(BaseCommand):
             self._line("refused deliveries (24 h)", counts, self.style.WARNING)
         if "probe" in service:
             self._write_probe(service["probe"])
+
+    def _write_queue(self, queue: list[dict[str, Any]]) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING("webhook events waiting"))
+        if not queue:
+            self._line("all providers", "none")
+        for row in queue:
+            oldest = row["oldest_unprocessed"]
+            since = f", oldest received {oldest.isoformat()}" if oldest else ""
+            line = f"{row['queued']} queued, {row['retrying']} retrying, {row['dead']} dead{since}"
+            self._line(row["provider"], line, self.style.WARNING if row["dead"] else None)
 
     def _write_probe(self, probe: dict[str, Any]) -> None:
         outcome = f"{probe['status']} in {probe['response_time_ms']} ms"

@@ -1,0 +1,171 @@
+"""patchbay's background work on Django's Tasks framework, whichever one is installed.
+
+``django.tasks`` (Django 6.0+) is used where it exists, else the ``django-tasks``
+backport (``pip install django-patchbay[tasks]``); with neither, a task runs
+inline when it is enqueued. Nothing is imported from either until a task is
+first enqueued, so defining tasks costs a start nothing (tests/test_startup.py).
+
+The framework's workers find a task by the dotted path of its function, and
+insist it names the framework's own Task object. A patchbay task is a
+:class:`PatchbayTask` (callable, so its module's name can be called directly),
+so the framework's Task is built on first use around a function whose path
+points back here: :func:`__getattr__` below resolves it, importing the defining
+module if the worker has not yet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from types import ModuleType
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from django.db import transaction
+
+logger = logging.getLogger("patchbay.tasks")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Every patchbay task by the name its framework function is reachable under here.
+_TASKS: dict[str, PatchbayTask[Any, Any]] = {}
+# Not an identifier, so never mistaken for one, and reversible: the framework splits a
+# path at its last dot, so the dots of the defining module's path are written as colons.
+_PREFIX = "task:"
+_DOT = ":"
+
+
+def framework() -> ModuleType | None:
+    """``django.tasks``, else ``django_tasks``, else None (tasks then run inline)."""
+    for name in ("django.tasks", "django_tasks"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _exported_name(function: Callable[..., Any]) -> str:
+    if "<locals>" in function.__qualname__:
+        raise ValueError(f"{function!r}: a task must be a module-level function.")
+    path = f"{function.__module__}.{function.__qualname__}"
+    return _PREFIX + path.replace(".", _DOT)
+
+
+class PatchbayTask(Generic[P, R]):
+    """A task: call it to run it here and now, :meth:`enqueue` it to run it in a worker."""
+
+    def __init__(self, function: Callable[P, R]) -> None:
+        self.function = function
+        self.name = _exported_name(function)
+        self._framework_task: Any = None
+        _TASKS[self.name] = self
+
+    def __repr__(self) -> str:
+        return f"<PatchbayTask {self.function.__module__}.{self.function.__qualname__}>"
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.function(*args, **kwargs)
+
+    def framework_task(self) -> Any:
+        """The framework's Task for this function; None with no framework installed."""
+        if self._framework_task is None:
+            tasks = framework()
+            if tasks is None:
+                return None
+            function = self.function
+
+            def run(*args: Any, **kwargs: Any) -> Any:
+                return function(*args, **kwargs)
+
+            # The path the framework stores and a worker imports: this module's __getattr__.
+            run.__module__ = __name__
+            run.__name__ = run.__qualname__ = self.name
+            run.__doc__ = function.__doc__
+            self._framework_task = tasks.task(run)
+        return self._framework_task
+
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> Any:
+        """Enqueue the task on the default backend; its TaskResult (None when run inline).
+
+        Raises what the backend raises (a broker that is down): see
+        :func:`enqueue_on_commit` for the variant that never does.
+        """
+        framework_task = self.framework_task()
+        if framework_task is None:
+            self.function(*args, **kwargs)
+            return None
+        return framework_task.enqueue(*args, **kwargs)
+
+
+def task(function: Callable[P, R]) -> PatchbayTask[P, R]:
+    """Declare a patchbay task: ``@task`` above a module-level function."""
+    return PatchbayTask(function)
+
+
+def enqueue(task_obj: PatchbayTask[P, Any], *args: P.args, **kwargs: P.kwargs) -> bool:
+    """Enqueue ``task_obj`` now; whether it was. Never raises: a failure is logged."""
+    try:
+        task_obj.enqueue(*args, **kwargs)
+    except Exception:
+        # The broker is down, or (inline) the task failed: whatever the task works on is
+        # stored, and its own resume (e.g. patchbay_resume_webhooks) runs it later.
+        logger.exception("Could not enqueue %r", task_obj)
+        return False
+    return True
+
+
+def enqueue_after(
+    when: datetime, task_obj: PatchbayTask[P, Any], *args: P.args, **kwargs: P.kwargs
+) -> bool:
+    """Enqueue ``task_obj`` to run at ``when`` or later; whether it was.
+
+    False, with nothing enqueued, when the backend cannot defer a task (the
+    immediate one) or there is no framework: the caller's resume runs it then.
+    Never raises: a failure is logged.
+    """
+    try:
+        framework_task = task_obj.framework_task()
+        if framework_task is None or not framework_task.get_backend().supports_defer:
+            return False
+        framework_task.using(run_after=when).enqueue(*args, **kwargs)
+    except Exception:
+        logger.exception("Could not enqueue %r for %s", task_obj, when.isoformat())
+        return False
+    return True
+
+
+def enqueue_on_commit(task_obj: PatchbayTask[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Enqueue ``task_obj`` once the current transaction (default database) commits.
+
+    Outside a transaction it is enqueued at once; after a rollback, never.
+    Never raises at the caller (see :func:`enqueue`).
+    """
+    enqueue_on_commit_using(None, task_obj, *args, **kwargs)
+
+
+def enqueue_on_commit_using(
+    using: str | None, task_obj: PatchbayTask[P, Any], *args: P.args, **kwargs: P.kwargs
+) -> None:
+    """:func:`enqueue_on_commit` after the transaction of database ``using`` commits."""
+    transaction.on_commit(partial(enqueue, task_obj, *args, **kwargs), using=using)
+
+
+def __getattr__(name: str) -> Any:
+    # A worker importing a task's path: import the module defining it, which registers it.
+    if not name.startswith(_PREFIX):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _TASKS:
+        module, _, _function = name[len(_PREFIX) :].replace(_DOT, ".").rpartition(".")
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise AttributeError(f"no patchbay task {name!r}") from exc
+    try:
+        found = _TASKS[name]
+    except KeyError:
+        raise AttributeError(f"no patchbay task {name!r}") from None
+    return found.framework_task()

@@ -1,0 +1,197 @@
+"""Background processing (``PATCHBAY_WEBHOOK_PROCESSING = "background"``).
+
+The request stores the verified event and answers; a task, enqueued when that
+transaction commits, runs its handlers in a worker. The stored event is the
+source of truth and the queue only a trigger: a job enqueued twice, or lost,
+changes nothing that :func:`resume` does not put right.
+
+Exactly once: a run first *claims* the event with one conditional UPDATE (due,
+not done, not claimed by a live claim), which at most one worker wins, and
+which counts the attempt; it then locks the row while the handlers run and
+their writes commit with the event's new status, so a claim that expires
+meanwhile cannot be taken over before that commit, and after it the event is
+done. A worker killed mid-run rolls back its transaction; its claim expires
+after ``PATCHBAY_WEBHOOK_CLAIM_SECONDS`` and the resume hands the event on.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import router, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from patchbay.conf import conf
+from patchbay.core.tasks import enqueue, enqueue_after, enqueue_on_commit_using, task
+from patchbay.models import WebhookEvent
+from patchbay.webhooks.processing import (
+    DUPLICATE,
+    Then,
+    _error_text,
+    _failure_status,
+    _log_failure,
+    _run,
+)
+from patchbay.webhooks.registry import handlers_for
+from patchbay.webhooks.verification import VerifiedDelivery
+
+logger = logging.getLogger("patchbay.webhooks")
+
+#: What :func:`process_event` returns when it did not run the event: another worker
+#: holds it, it is done, or its retry is not due yet.
+SKIPPED = "skipped"
+#: Statuses a background run may claim.
+RUNNABLE = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED)
+#: The longest wait between two retries, whatever the attempt.
+MAX_RETRY_DELAY = 6 * 3600.0
+#: Events stored or failed this recently are left to the job already enqueued for them.
+RESUME_GRACE_SECONDS = 60.0
+
+_random = secrets.SystemRandom()
+
+
+def store_delivery(
+    provider: str, delivery: VerifiedDelivery, then: Then | None = None
+) -> tuple[WebhookEvent, str]:
+    """Store ``delivery`` and enqueue its run on commit; the event and the outcome.
+
+    The outcome is ``"received"`` for a new event and ``"duplicate"`` for a
+    redelivery. A redelivery of an event not yet done enqueues a run again:
+    the claim makes the extra job harmless.
+    """
+    using = router.db_for_write(WebhookEvent)
+    with transaction.atomic(using=using):
+        event, created = WebhookEvent.objects.using(using).get_or_create(
+            provider=provider,
+            event_id=delivery.event_id,
+            defaults={
+                "event_type": delivery.event_type,
+                "payload": delivery.payload,
+                "verified": True,
+                "status": WebhookEvent.Status.RECEIVED,
+            },
+        )
+        outcome = WebhookEvent.Status.RECEIVED if created else DUPLICATE
+        if created or event.status in RUNNABLE:
+            enqueue_on_commit_using(using, process_webhook_event, event.pk)
+        if then is not None:
+            then(event, outcome)
+    return event, outcome
+
+
+def claimable(now: datetime) -> Q:
+    """Events a background run may claim at ``now``."""
+    return (
+        Q(status__in=RUNNABLE)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & (Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+    )
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the retry after ``attempts`` failed runs: doubling, with jitter.
+
+    Half the delay is fixed and half random, so events that failed together
+    (a provider outage) are not all retried in the same second.
+    """
+    delay = min(conf.WEBHOOK_RETRY_DELAY * 2.0 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+    return delay / 2 + _random.uniform(0, delay / 2)
+
+
+def process_event(event_pk: int) -> str:
+    """Claim the event and run its handlers; its new status, or :data:`SKIPPED`."""
+    using = router.db_for_write(WebhookEvent)
+    events = WebhookEvent.objects.using(using)
+    now = timezone.now()
+    lease = now + timedelta(seconds=conf.WEBHOOK_CLAIM_SECONDS)
+    claimed = events.filter(claimable(now), pk=event_pk).update(
+        claimed_until=lease, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not claimed:
+        return SKIPPED
+    with transaction.atomic(using=using):
+        # Locked until the outcome commits; gone if the claim expired and was taken over.
+        event = events.select_for_update().filter(pk=event_pk, claimed_until=lease).first()
+        if event is None:
+            return SKIPPED
+        try:
+            # A savepoint: a failing handler's writes are undone, the failure is kept.
+            with transaction.atomic(using=using):
+                status = _run(event, handlers_for(event.provider, event.event_type))
+        except Exception as exc:
+            _log_failure(event, exc)
+            _fail(event, exc)
+        else:
+            event.status = status
+            event.error = ""
+            event.processed_at = timezone.now()
+            event.next_attempt_at = None
+        event.claimed_until = None
+        event.save(
+            update_fields=[
+                "status",
+                "error",
+                "processed_at",
+                "next_attempt_at",
+                "claimed_until",
+                "updated_at",
+            ]
+        )
+    if event.status == WebhookEvent.Status.FAILED and event.next_attempt_at is not None:
+        # A backend that cannot defer (the immediate one) leaves the retry to resume().
+        enqueue_after(event.next_attempt_at, process_webhook_event, event_pk)
+    return event.status
+
+
+def _fail(event: WebhookEvent, exc: Exception) -> None:
+    event.error = _error_text(exc)
+    event.next_attempt_at = None
+    if _failure_status(exc) == WebhookEvent.Status.MALFORMED:
+        event.status = WebhookEvent.Status.MALFORMED  # no retry would change it
+    elif event.attempts >= conf.WEBHOOK_MAX_ATTEMPTS:
+        event.status = WebhookEvent.Status.DEAD
+        logger.error(
+            "%s event %s is dead after %d attempts",
+            event.provider,
+            event.event_id,
+            event.attempts,
+        )
+    else:
+        event.status = WebhookEvent.Status.FAILED
+        event.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(event.attempts))
+
+
+def resume(*, limit: int = 1000, grace: float = RESUME_GRACE_SECONDS) -> int:
+    """Enqueue a run of every event that is due and unclaimed; how many were enqueued.
+
+    That is events stored but never run (the broker was down, the job was
+    lost), failed ones whose retry is due and ones whose worker died with
+    its claim. Those stored or failed in the last ``grace`` seconds are left
+    to the job enqueued for them already.
+    """
+    now = timezone.now()
+    due = (
+        WebhookEvent.objects.using(router.db_for_read(WebhookEvent))
+        .filter(claimable(now), updated_at__lte=now - timedelta(seconds=grace))
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    pks = list(due)
+    for pk in pks:
+        enqueue(process_webhook_event, pk)
+    return len(pks)
+
+
+@task
+def process_webhook_event(event_pk: int) -> str:
+    """The task a stored event's run is: :func:`process_event`."""
+    return process_event(event_pk)
+
+
+@task
+def resume_webhooks() -> int:
+    """The periodic task form of ``patchbay_resume_webhooks``: :func:`resume`."""
+    return resume()
