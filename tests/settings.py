@@ -7,6 +7,7 @@ SQLite and local memory by default; set ``DATABASE_URL`` (PostgreSQL) and
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 
 from patchbay.cache import cache_settings
 
@@ -24,6 +25,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "patchbay",
 ]
+# The task engine whose db_worker processes tests/test_webhook_workers.py starts: its
+# tables in the test database (the backport's app too on Django 5.2, which has no
+# django.tasks). Absent from the no-extras environment.
+if find_spec("django_tasks_db"):
+    if not find_spec("django.tasks"):
+        INSTALLED_APPS.append("django_tasks")
+    INSTALLED_APPS.append("django_tasks_db")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

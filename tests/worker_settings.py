@@ -1,0 +1,21 @@
+"""Settings of the db_worker processes tests/test_webhook_workers.py starts.
+
+The test settings, on the test database the test run created (its name in
+PATCHBAY_WORKER_DB_NAME), with django-tasks-db as the Tasks backend, short
+retries and claims, and the planned handlers of tests/worker_app.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.settings import *  # noqa: F403
+from tests.settings import DATABASES, INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.worker_app"]
+DATABASES["default"]["NAME"] = os.environ["PATCHBAY_WORKER_DB_NAME"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+PATCHBAY_WEBHOOK_PROCESSING = "background"
+PATCHBAY_WEBHOOK_MAX_ATTEMPTS = 3
+PATCHBAY_WEBHOOK_RETRY_DELAY = 0.2
+PATCHBAY_WEBHOOK_CLAIM_SECONDS = 2.0
