@@ -19,3 +19,11 @@ PATCHBAY_WEBHOOK_PROCESSING = "background"
 PATCHBAY_WEBHOOK_MAX_ATTEMPTS = 3
 PATCHBAY_WEBHOOK_RETRY_DELAY = 0.2
 PATCHBAY_WEBHOOK_CLAIM_SECONDS = 2.0
+
+
+# PATCHBAY_WORKER_ENGINE=rq: django-tasks-rq, for rqworker processes, on the Redis at
+# PATCHBAY_WORKER_RQ_URL.
+if os.environ.get("PATCHBAY_WORKER_ENGINE") == "rq":
+    INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ["PATCHBAY_WORKER_RQ_URL"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
