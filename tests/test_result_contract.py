@@ -235,6 +235,7 @@ def plausible_values(user: Any, tmp_path: Path) -> dict[str, Callable[[], Any]]:
         "request": request,
         "reset_url": lambda: "https://example.com/reset",
         "ignore_suppression": lambda: False,
+        "background": lambda: True,
         "membership": lambda: SimpleNamespace(user=user, team="Acme", role="admin"),
         "key": lambda: "password_reset",
         "to_email": lambda: "ada@example.com",

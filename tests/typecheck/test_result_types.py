@@ -29,7 +29,12 @@ from patchbay.results import Failure, HealthCheckResult
 from patchbay.stripe.client import StripeClient
 from patchbay.stripe.results import CheckoutSessionResult, CustomerFromUserResult
 from patchbay.stripe.shortcuts import create_checkout_session, create_customer_from_user
-from patchbay.twilio.results import LookupResult, PhoneVerificationResult, TrackedSMSResult
+from patchbay.twilio.results import (
+    LookupResult,
+    PhoneVerificationResult,
+    QueuedSMSResult,
+    TrackedSMSResult,
+)
 from patchbay.twilio.shortcuts import send_sms, verify_phone_number
 from patchbay.twilio.verification import initiate_phone_verification
 
@@ -77,6 +82,14 @@ def test_twilio_send_sms() -> None:
     assert_type(result.get("sms_id"), int | None)
     assert result["to"] == "+14155552671"
     assert result.get("sms_id") is not None
+
+
+def test_twilio_send_sms_in_the_background() -> None:
+    result = send_sms("+14155552671", "Your table is ready", background=True)
+    assert_type(result, QueuedSMSResult)
+    assert result["success"], result
+    assert_type(result["sms_id"], int)
+    assert result["queued"] is True
 
 
 def test_twilio_failure_shape() -> None:
