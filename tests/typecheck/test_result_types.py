@@ -19,7 +19,7 @@ from patchbay.aws.s3 import S3Client
 from patchbay.aws.shortcuts import get_direct_upload_form_data
 from patchbay.error_codes import ErrorCode
 from patchbay.loops.login import send_login_link
-from patchbay.loops.results import EmailResult, LoginLinkResult
+from patchbay.loops.results import EmailResult, LoginLinkResult, QueuedEmailResult
 from patchbay.loops.shortcuts import (
     send_password_reset_email,
     send_team_membership_email,
@@ -135,6 +135,15 @@ def test_loops_emails(user: User) -> None:
     assert_type(link, LoginLinkResult)
     assert link["success"], link
     assert_type(link["login_token_id"], int)
+
+
+def test_loops_email_in_the_background() -> None:
+    queued = send_template("password_reset", "ada@example.com", {}, background=True)
+    assert_type(queued, QueuedEmailResult)
+    assert queued["success"], queued
+    assert_type(queued["email_id"], int)
+    assert_type(queued["idempotency_key"], str)
+    assert queued["queued"] is True
 
 
 def test_s3_uploads_and_listing() -> None:
