@@ -117,3 +117,20 @@ def test_simulated_background_sends_end_delivered(settings, django_capture_on_co
         sms_id = shortcuts.send_sms(TO, "hi", background=True)["sms_id"]
     sms = SMS.objects.get(pk=sms_id)
     assert (sms.status, sms.simulated) == ("delivered", True)
+
+
+def test_reconcile_lists_sends_with_an_unknown_outcome():
+    import io
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    sms = SMS.objects.create(
+        to_number=TO, body="hi", status="sending", error_code="outcome_unknown"
+    )
+    SMS.objects.filter(pk=sms.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    err = io.StringIO()
+    call_command("patchbay_twilio_reconcile", stdout=io.StringIO(), stderr=err)
+    assert f"SMS {sms.pk} to {TO}: outcome unknown" in err.getvalue()
+    assert SMS.objects.get(pk=sms.pk).status == "sending"  # never resent
