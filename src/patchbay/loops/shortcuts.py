@@ -16,6 +16,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from patchbay.loops.login import send_login_code_email as send_login_code_email
 from patchbay.loops.login import send_login_link_to_address as send_login_link_to_address
+from patchbay.loops.password_reset import (
+    send_password_reset_to_address as send_password_reset_to_address,
+)
 from patchbay.loops.results import EmailResult, QueuedEmailResult
 from patchbay.loops.templates import TEMPLATE_KEYS as TEMPLATE_KEYS
 from patchbay.loops.templates import display_name
