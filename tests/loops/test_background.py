@@ -136,3 +136,26 @@ def test_the_setting_is_the_default(settings, user, django_capture_on_commit_cal
         assert posted.call_count == 0
     assert posted.call_count == 1
     assert OutboundEmail.objects.get().template_key == "team_membership"
+
+
+def test_prune_deletes_old_sent_and_failed_emails_only():
+    import io
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    rows = {
+        status: OutboundEmail.objects.create(
+            template_key="password_reset", to_email="ada@example.com", status=status
+        )
+        for status in ("pending", "sending", "sent", "failed")
+    }
+    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(days=400))
+    out = io.StringIO()
+    call_command("patchbay_prune", stdout=out)
+    assert "Deleted 2 sent or failed background emails" in out.getvalue()
+    assert set(OutboundEmail.objects.values_list("pk", flat=True)) == {
+        rows["pending"].pk,
+        rows["sending"].pk,
+    }
