@@ -19,11 +19,11 @@ from django.db import transaction
 logger = logging.getLogger("patchbay.tasks")
 
 
-def _framework() -> Any:
-    # The backport first (on Django 5.2), then Django's own (6.0+).
-    for name in ("django_tasks", "django.tasks"):
+def _task_class() -> Any:
+    """The framework's ``Task``: the backport first (on Django 5.2), then Django's (6.0+)."""
+    for name in ("django_tasks.base", "django.tasks.base"):
         try:
-            return importlib.import_module(name)
+            return importlib.import_module(name).Task
         except ImportError:
             continue
     return None
@@ -48,11 +48,13 @@ class _InlineTask:
 
 def task(func: Callable[..., Any]) -> Any:
     """A patchbay task: the framework's when there is one, else one that runs inline."""
-    framework = _framework()
-    if framework is None:
+    base = _task_class()
+    if base is None:
         return _InlineTask(func)
 
-    class CallableTask(framework.Task):  # type: ignore[misc, name-defined]
+    class CallableTask(base):  # type: ignore[misc, valid-type]
+        __slots__ = ()
+
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             return self.call(*args, **kwargs)
 
