@@ -88,6 +88,7 @@ def is_none(value: object) -> bool:
 FIXED_RETURNS: dict[str, Callable[[object], bool]] = {
     "patchbay.loops.shortcuts.send_password_reset_email": is_none,
     "patchbay.loops.login.send_login_code_email": is_none,
+    "patchbay.loops.password_reset.send_password_reset_to_address": is_none,
     "patchbay.loops.shortcuts.send_team_membership_email": lambda value: type(value) is bool,
     "patchbay.stripe.shortcuts.get_active_subscription": lambda value: (
         value is None or isinstance(value, StripeSubscription)
@@ -235,6 +236,8 @@ def plausible_values(user: Any, tmp_path: Path) -> dict[str, Callable[[], Any]]:
         "request": request,
         "reset_url": lambda: "https://example.com/reset",
         "ignore_suppression": lambda: False,
+        "background": lambda: True,
+        "url_name": lambda: "password_reset_confirm",
         "membership": lambda: SimpleNamespace(user=user, team="Acme", role="admin"),
         "key": lambda: "password_reset",
         "to_email": lambda: "ada@example.com",

@@ -319,6 +319,13 @@ class PatchbaySettings:
         kind="bool",
         rule=BOOLEAN,
     )
+    SEND_IN_BACKGROUND = Setting(
+        "PATCHBAY_SEND_IN_BACKGROUND",
+        False,
+        "True sends SMS and emails from a task after the caller's transaction commits.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
     LOG_RETENTION_DAYS = Setting(
         "PATCHBAY_LOG_RETENTION_DAYS",
         30,

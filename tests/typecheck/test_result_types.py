@@ -19,7 +19,7 @@ from patchbay.aws.s3 import S3Client
 from patchbay.aws.shortcuts import get_direct_upload_form_data
 from patchbay.error_codes import ErrorCode
 from patchbay.loops.login import send_login_link
-from patchbay.loops.results import EmailResult, LoginLinkResult
+from patchbay.loops.results import EmailResult, LoginLinkResult, QueuedEmailResult
 from patchbay.loops.shortcuts import (
     send_password_reset_email,
     send_team_membership_email,
@@ -29,7 +29,12 @@ from patchbay.results import Failure, HealthCheckResult
 from patchbay.stripe.client import StripeClient
 from patchbay.stripe.results import CheckoutSessionResult, CustomerFromUserResult
 from patchbay.stripe.shortcuts import create_checkout_session, create_customer_from_user
-from patchbay.twilio.results import LookupResult, PhoneVerificationResult, TrackedSMSResult
+from patchbay.twilio.results import (
+    LookupResult,
+    PhoneVerificationResult,
+    QueuedSMSResult,
+    TrackedSMSResult,
+)
 from patchbay.twilio.shortcuts import send_sms, verify_phone_number
 from patchbay.twilio.verification import initiate_phone_verification
 
@@ -79,6 +84,14 @@ def test_twilio_send_sms() -> None:
     assert result.get("sms_id") is not None
 
 
+def test_twilio_send_sms_in_the_background() -> None:
+    result = send_sms("+14155552671", "Your table is ready", background=True)
+    assert_type(result, QueuedSMSResult)
+    assert result["success"], result
+    assert_type(result["sms_id"], int)
+    assert result["queued"] is True
+
+
 def test_twilio_failure_shape() -> None:
     result = send_sms("not a number", "hi")
     assert_type(result, TrackedSMSResult)
@@ -122,6 +135,15 @@ def test_loops_emails(user: User) -> None:
     assert_type(link, LoginLinkResult)
     assert link["success"], link
     assert_type(link["login_token_id"], int)
+
+
+def test_loops_email_in_the_background() -> None:
+    queued = send_template("password_reset", "ada@example.com", {}, background=True)
+    assert_type(queued, QueuedEmailResult)
+    assert queued["success"], queued
+    assert_type(queued["email_id"], int)
+    assert_type(queued["idempotency_key"], str)
+    assert queued["queued"] is True
 
 
 def test_s3_uploads_and_listing() -> None:

@@ -26,12 +26,17 @@ smallest step that keeps the work out of the response.
 
 Only what a task queue could store is accepted: a module-level function and
 JSON values as arguments (anything else is a ``TypeError``, a programming
-error), so moving this onto a queue (Django's Tasks framework) changes this
-module only.
+error). When Django's Tasks framework is installed and its default backend is
+a real queue (anything but the ``ImmediateBackend``), the call is enqueued
+instead (``patchbay.tasks.run_deferred``, after the current transaction
+commits): the request only enqueues, the same work whatever the call will
+find, and a worker makes it. With the immediate backend, or without the
+framework, the semantics above hold.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import logging
@@ -41,8 +46,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import connections
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger("patchbay.deferred")
 
@@ -63,6 +70,13 @@ _pending: ContextVar[list[_Call] | None] = ContextVar("patchbay_after_response",
 def run_after_response(function: Callable[..., object], /, *args: Any, **kwargs: Any) -> None:
     """Call ``function(*args, **kwargs)`` after the current response, or now outside one."""
     _check_storable(function, args, kwargs)
+    if queued():
+        from patchbay.core.tasks import enqueue_on_commit
+        from patchbay.tasks import run_deferred
+
+        path = f"{function.__module__}.{function.__qualname__}"
+        enqueue_on_commit(run_deferred, path, list(args), kwargs)
+        return
     call = _Call(function, args, kwargs)
     pending = _pending.get()
     if pending is None:
@@ -85,6 +99,30 @@ def after_response_scope() -> Iterator[None]:
         pending = _pending.get() or []
         _pending.reset(token)
         _run_all(pending)
+
+
+def queued() -> bool:
+    """Whether deferred calls go to a task queue: a Tasks framework with a real backend."""
+    backends = getattr(settings, "TASKS", None)
+    default = backends.get("default") if isinstance(backends, dict) else None
+    backend = str(default.get("BACKEND", "")) if isinstance(default, dict) else ""
+    if not backend or backend.endswith(".ImmediateBackend"):
+        return False
+    return any(_importable(name) for name in ("django_tasks", "django.tasks"))
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # a parent package missing
+        return False
+
+
+def run_stored_call(path: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Make a call a task stored (``patchbay.tasks.run_deferred``): logged if it fails."""
+    function = import_string(path)
+    _check_storable(function, tuple(args), kwargs)
+    _run(_Call(function, tuple(args), kwargs))
 
 
 def _check_storable(function: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Literal
 
 from patchbay.results import Failure, NotRequired, RateLimitedFailure, Success
 
@@ -20,6 +20,8 @@ __all__ = [
     "LoginLinkRequested",
     "LoginLinkResult",
     "LoginLinkSuccess",
+    "QueuedEmailResult",
+    "QueuedEmailSuccess",
 ]
 
 
@@ -36,6 +38,21 @@ class EmailSuccess(Success):
 
 
 EmailResult = EmailSuccess | Failure
+
+
+class QueuedEmailSuccess(Success):
+    """:func:`~patchbay.loops.templates.send_template` with ``background``: sent after commit.
+
+    ``email_id`` is its :class:`~patchbay.models.OutboundEmail` row;
+    ``idempotency_key`` the key every attempt to send it uses.
+    """
+
+    queued: Literal[True]
+    email_id: int
+    idempotency_key: str
+
+
+QueuedEmailResult = QueuedEmailSuccess | Failure
 
 
 class ApiKeySuccess(Success):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from patchbay.models.email import EmailEvent, EmailSuppression
+from patchbay.models.email import EmailEvent, EmailSuppression, OutboundEmail
 from patchbay.models.login import LoginToken
 from patchbay.models.logs import IntegrationLog
 from patchbay.models.services import ExternalService, HealthCheck
@@ -20,6 +20,7 @@ __all__ = [
     "HealthCheck",
     "IntegrationLog",
     "LoginToken",
+    "OutboundEmail",
     "PhoneOptOut",
     "PhoneVerification",
     "StripeCustomer",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.fields import EncryptedJSONField
+
 
 class EmailEvent(models.Model):
     """One delivery event for one address, in one vocabulary across providers."""
@@ -67,3 +69,51 @@ class EmailSuppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"
+
+
+class OutboundEmail(models.Model):
+    """A transactional email sent in the background: saved with the caller's transaction.
+
+    Its ``idempotency_key`` is made from the row, so every attempt to send it
+    (a task retried, run twice) is the same send to Loops, which delivers it
+    once. ``payload`` (the template's variables, which may hold a reset link)
+    is encrypted at rest and never shown.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    STATUSES = [
+        (PENDING, _("Pending")),
+        (SENDING, _("Sending")),
+        (SENT, _("Sent")),
+        (FAILED, _("Failed")),
+    ]
+
+    provider = models.CharField(_("provider"), max_length=50, default="loops")
+    template_key = models.CharField(_("template"), max_length=100)
+    to_email = models.CharField(_("to"), max_length=254, db_index=True)
+    payload = EncryptedJSONField(_("payload"), editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=STATUSES, default=PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+
+    def __str__(self) -> str:
+        return f"{self.template_key} to {self.to_email}: {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key every attempt sends: the same row, the same send."""
+        return f"patchbay-email-{self.pk}"

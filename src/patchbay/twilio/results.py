@@ -15,6 +15,8 @@ __all__ = [
     "PhoneCodeSuccess",
     "PhoneVerificationResult",
     "PhoneVerificationSuccess",
+    "QueuedSMSResult",
+    "QueuedSMSSuccess",
     "SMSResult",
     "SMSStatusFailure",
     "SMSStatusResult",
@@ -61,6 +63,22 @@ class TrackedSMSFailure(Failure):
 
 
 TrackedSMSResult = TrackedSMSSuccess | TrackedSMSFailure
+
+
+class QueuedSMSSuccess(Success):
+    """:func:`~patchbay.twilio.shortcuts.send_sms` with ``background``: saved, sent after commit.
+
+    ``status`` is ``"pending"``; the row (``sms_id``) moves on as the task sends it.
+    """
+
+    queued: Literal[True]
+    sms_id: int
+    status: str
+    to: str
+    channel: str
+
+
+QueuedSMSResult = QueuedSMSSuccess | TrackedSMSFailure
 
 
 class LookupSuccess(Success):

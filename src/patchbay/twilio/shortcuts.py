@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
@@ -26,17 +26,55 @@ from patchbay.twilio import numbers, simulation
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.results import (
     LookupResult,
+    QueuedSMSResult,
+    QueuedSMSSuccess,
     SMSResult,
     SMSStatusFailure,
     SMSStatusResult,
     TrackedSMSResult,
 )
-from patchbay.twilio.statuses import FINAL, TIMESTAMP_FIELD
+from patchbay.twilio.statuses import FINAL, PENDING, TIMESTAMP_FIELD
 from patchbay.twilio.tracking import apply_status, is_opted_out
 
 logger = logging.getLogger("patchbay.twilio")
 
 
+@overload
+def send_sms(
+    to_number: str,
+    body: str,
+    from_number: str | None = ...,
+    save_to_db: bool = ...,
+    *,
+    user: AbstractBaseUser | None = ...,
+    channel: str | None = ...,
+    request: HttpRequest | None = ...,
+    background: Literal[False] | None = ...,
+) -> TrackedSMSResult: ...
+@overload
+def send_sms(
+    to_number: str,
+    body: str,
+    from_number: str | None = ...,
+    save_to_db: bool = ...,
+    *,
+    user: AbstractBaseUser | None = ...,
+    channel: str | None = ...,
+    request: HttpRequest | None = ...,
+    background: Literal[True],
+) -> QueuedSMSResult: ...
+@overload
+def send_sms(
+    to_number: str,
+    body: str,
+    from_number: str | None = ...,
+    save_to_db: bool = ...,
+    *,
+    user: AbstractBaseUser | None = ...,
+    channel: str | None = ...,
+    request: HttpRequest | None = ...,
+    background: bool | None = ...,
+) -> TrackedSMSResult | QueuedSMSResult: ...
 def send_sms(
     to_number: str,
     body: str,
@@ -46,7 +84,8 @@ def send_sms(
     user: AbstractBaseUser | None = None,
     channel: str | None = None,
     request: HttpRequest | None = None,
-) -> TrackedSMSResult:
+    background: bool | None = None,
+) -> TrackedSMSResult | QueuedSMSResult:
     """Send a message and track it in an :class:`~patchbay.models.SMS` row (``sms_id``).
 
     A number that texted STOP is refused (``error_code`` ``"opted_out"``). A
@@ -54,10 +93,64 @@ def send_sms(
     logged on the simulated console (``patchbay.simulation``), and signed
     status callbacks (queued → sent → delivered) are delivered to the status
     endpoint, so the row ends up delivered.
+
+    ``background`` (default :setting:`PATCHBAY_SEND_IN_BACKGROUND`): save the
+    row ``pending`` in the caller's transaction and send it from a task once
+    that commits (a rollback sends nothing); the result is ``queued: True``
+    with ``sms_id``. A message refused at once (an invalid or opted-out number)
+    fails at once, as without it. Needs ``save_to_db``.
     """
+    if background is None:
+        background = conf.SEND_IN_BACKGROUND is True
+    if background is True and save_to_db is True:
+        queued = _queue(to_number, body, from_number, user=user, channel=channel)
+        if queued is not None:
+            return queued
     return _send(
         to_number, body, from_number, save_to_db, user=user, channel=channel, request=request
     )
+
+
+def _queue(
+    to_number: str,
+    body: str,
+    from_number: str | None,
+    *,
+    user: AbstractBaseUser | None,
+    channel: str | None,
+) -> QueuedSMSSuccess | None:
+    """Save a pending row and send it after commit; None to send now (a refusal to record)."""
+    from patchbay.core.tasks import enqueue_on_commit
+    from patchbay.twilio.tasks import deliver_sms
+
+    client = TwilioClient()
+    try:
+        owner_id = user_id(user)
+        address = numbers.parse_address(to_number, channel, simulating=client.debug_mode)
+    except ServiceError:
+        return None  # refused, and recorded, by the synchronous path
+    given: list[object] = [body, from_number or ""]
+    if not all(isinstance(value, str) for value in given):
+        return None  # the synchronous path refuses it
+    if _refusal(client, address, True) is not None:
+        return None
+    sms = SMS.objects.create(
+        to_number=address.number,
+        channel=address.channel,
+        from_number=storable(from_number or "", 64),
+        body=storable(body),
+        user_id=owner_id,
+        status=PENDING,
+    )
+    enqueue_on_commit(deliver_sms, sms.pk)
+    return {
+        "success": True,
+        "queued": True,
+        "sms_id": sms.pk,
+        "status": PENDING,
+        "to": address.number,
+        "channel": address.channel,
+    }
 
 
 def _send(

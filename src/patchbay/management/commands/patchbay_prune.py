@@ -15,6 +15,7 @@ from patchbay.models import (
     HealthCheck,
     IntegrationLog,
     LoginToken,
+    OutboundEmail,
     PhoneVerification,
     WebhookEvent,
 )
@@ -30,7 +31,8 @@ class Command(BaseCommand):
         "Delete IntegrationLog and HealthCheck rows older than PATCHBAY_LOG_RETENTION_DAYS and "
         "processed or ignored WebhookEvent rows older than PATCHBAY_WEBHOOK_RETENTION_DAYS. "
         "Failed, malformed and unprocessed webhook events are kept. PhoneVerification rows "
-        "(numbers and IP addresses) and LoginToken rows follow the log retention."
+        "(numbers and IP addresses), LoginToken rows and sent or failed OutboundEmail rows "
+        "follow the log retention."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -71,6 +73,15 @@ class Command(BaseCommand):
                 PhoneVerification.objects.filter(created_at__lt=log_cutoff),
             ),
             ("login tokens", log_cutoff, LoginToken.objects.filter(created_at__lt=log_cutoff)),
+            (
+                # Sent or failed only: a pending one is still to be sent.
+                "sent or failed background emails",
+                log_cutoff,
+                OutboundEmail.objects.filter(
+                    created_at__lt=log_cutoff,
+                    status__in=[OutboundEmail.SENT, OutboundEmail.FAILED],
+                ),
+            ),
             (
                 "processed or ignored webhook events",
                 webhook_cutoff,

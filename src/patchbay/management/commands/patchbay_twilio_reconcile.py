@@ -11,6 +11,7 @@ from django.utils import timezone
 from patchbay.models import SMS
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.statuses import FINAL
+from patchbay.twilio.tasks import SENDING
 from patchbay.twilio.tracking import apply_status
 
 
@@ -69,4 +70,22 @@ class Command(BaseCommand):
         if not dry_run:
             self.stdout.write(
                 self.style.SUCCESS(f"{moved} updated, {failed} could not be fetched.")
+            )
+        self._report_unknown_outcomes(older_than, limit)
+
+    def _report_unknown_outcomes(self, older_than: int, limit: int) -> None:
+        # A background send whose answer was lost (or whose worker died after claiming
+        # it) has no sid to fetch: Twilio may have sent it, so nothing resends it. A
+        # person decides, from the Twilio console's message log.
+        unknown = SMS.objects.filter(
+            direction=SMS.DIRECTION_OUTBOUND,
+            status=SENDING,
+            external_id__isnull=True,
+            updated_at__lte=timezone.now() - timedelta(minutes=older_than),
+        ).order_by("created_at")[:limit]
+        for sms in unknown:
+            self.stderr.write(
+                f"SMS {sms.pk} to {sms.to_number}: outcome unknown since "
+                f"{sms.updated_at:%Y-%m-%d %H:%M %Z} ({sms.error_code or 'worker stopped'}); "
+                "check Twilio's message log before sending it again."
             )
