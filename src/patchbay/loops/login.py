@@ -248,15 +248,7 @@ def send_login_link_to_address(
     if not conf.PUBLIC_URL and not site and not should_simulate():
         return _refused(_no_public_url())
     client_ip = ratelimit.client_ip(request)
-    refused = ratelimit.check_send_limits(
-        "magic-link",
-        target=("email", address.lower()),
-        client_ip=client_ip,
-        per_target=conf.MAGIC_LINK_SENDS_PER_USER,
-        per_ip=conf.MAGIC_LINK_SENDS_PER_IP,
-        window=conf.MAGIC_LINK_WINDOW,
-        requested="sign-in links",
-    )
+    refused = _check_send_limits(("email", address.lower()), client_ip)
     if refused is not None:
         return refused
     deferred.run_after_response(_send_to_address, address, next_url, client_ip, site)
@@ -311,15 +303,7 @@ def _send_to_user(
     if not conf.PUBLIC_URL and not site and not should_simulate():
         return _refused(_no_public_url())
     if limited:
-        refused = ratelimit.check_send_limits(
-            "magic-link",
-            target=("user", str(user.pk)),
-            client_ip=client_ip,
-            per_target=conf.MAGIC_LINK_SENDS_PER_USER,
-            per_ip=conf.MAGIC_LINK_SENDS_PER_IP,
-            window=conf.MAGIC_LINK_WINDOW,
-            requested="sign-in links",
-        )
+        refused = _check_send_limits(("user", str(user.pk)), client_ip)
         if refused is not None:
             return refused
     token, row = create_login_token(user, next_url, ip_address=client_ip)
@@ -435,3 +419,16 @@ def _log_unsent(user_id: object, result: Failure) -> None:
 def _refused(result: Failure) -> RateLimitedFailure:
     # Only the send limits add retry_after, which is NotRequired: any failure is one.
     return cast("RateLimitedFailure", result)
+
+
+def _check_send_limits(target: tuple[str, str], client_ip: str) -> RateLimitedFailure | None:
+    """Count one sign-in link to ``target`` (by address or by user) against the limits."""
+    return ratelimit.check_send_limits(
+        "magic-link",
+        target=target,
+        client_ip=client_ip,
+        per_target=conf.MAGIC_LINK_SENDS_PER_USER,
+        per_ip=conf.MAGIC_LINK_SENDS_PER_IP,
+        window=conf.MAGIC_LINK_WINDOW,
+        requested="sign-in links",
+    )
