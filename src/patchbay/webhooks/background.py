@@ -32,10 +32,8 @@ from patchbay.webhooks.processing import (
     Then,
     _error_text,
     _failure_status,
-    _log_failure,
-    _run,
+    dispatch,
 )
-from patchbay.webhooks.registry import handlers_for
 from patchbay.webhooks.verification import VerifiedDelivery
 
 logger = logging.getLogger("patchbay.webhooks")
@@ -117,17 +115,10 @@ def process_event(event_pk: int) -> str:
         event = events.select_for_update().filter(pk=event_pk, claimed_until=lease).first()
         if event is None:
             return SKIPPED
-        try:
-            # A savepoint: a failing handler's writes are undone, the failure is kept.
-            with transaction.atomic(using=using):
-                status = _run(event, handlers_for(event.provider, event.event_type))
-        except Exception as exc:
-            _log_failure(event, exc)
-            _fail(event, exc)
+        failed = dispatch(event, using=using)
+        if failed is not None:
+            _fail(event, failed)
         else:
-            event.status = status
-            event.error = ""
-            event.processed_at = timezone.now()
             event.next_attempt_at = None
         event.claimed_until = None
         event.save(

@@ -161,20 +161,32 @@ def _process_locking(
     return event, outcome
 
 
-def run_handlers(event: WebhookEvent) -> None:
-    """Dispatch ``event`` and save its new status; handler errors are kept, not raised."""
-    event.attempts += 1
+def dispatch(event: WebhookEvent, *, using: str | None = None) -> Exception | None:
+    """Run ``event``'s handlers and set (not save) the outcome; the handler's error, if any.
+
+    In a savepoint: a failing handler's writes are undone, and its exception is
+    logged and returned for the caller to record its own way (reprocessing
+    marks the event failed; a background run may schedule a retry). On success
+    the status is the handlers', the error cleared, ``processed_at`` now.
+    """
     try:
-        # A savepoint: a failing handler's writes are undone, the FAILED status is kept.
-        with transaction.atomic():
+        with transaction.atomic(using=using):
             _run(event, handlers_for(event.provider, event.event_type))
     except Exception as exc:
         _log_failure(event, exc)
-        event.status = _failure_status(exc)
-        event.error = _error_text(exc)
-    else:
-        event.error = ""
-        event.processed_at = timezone.now()
+        return exc
+    event.error = ""
+    event.processed_at = timezone.now()
+    return None
+
+
+def run_handlers(event: WebhookEvent) -> None:
+    """Dispatch ``event`` and save its new status; handler errors are kept, not raised."""
+    event.attempts += 1
+    failed = dispatch(event)
+    if failed is not None:
+        event.status = _failure_status(failed)
+        event.error = _error_text(failed)
     # Run by hand (reprocess): a background retry or claim no longer applies.
     event.next_attempt_at = None
     event.claimed_until = None
