@@ -6,17 +6,12 @@ a broker unreachable when the delivery is enqueued.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
 from patchbay.models import WebhookEvent
 from patchbay.webhooks.background import resume
-from tests.test_webhook_workers import ROOT, deliver, handled, settled, wait_until
+from tests.test_webhook_workers import deliver, handled, settled
+from tests.workers import wait_until
 
 pytestmark = [
     pytest.mark.worker,
@@ -25,61 +20,6 @@ pytestmark = [
 ]
 
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture
-def rq_url(settings):
-    if connection.vendor != "postgresql" or not django_settings.REDIS_URL:
-        pytest.skip("rqworker processes share the test database and Redis: needs both")
-    pytest.importorskip("django_tasks_rq")
-    url = django_settings.REDIS_URL
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_rq"]
-    settings.RQ_QUEUES = {"default": {"URL": url}}
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
-    settings.PATCHBAY_WEBHOOK_PROCESSING = "background"
-    return url
-
-
-@pytest.fixture
-def start_rqworker(rq_url, tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
-        "PATCHBAY_WORKER_DB_NAME": connection.settings_dict["NAME"],
-        "PATCHBAY_WORKER_ENGINE": "rq",
-        "PATCHBAY_WORKER_RQ_URL": rq_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    processes = []
-
-    def start():
-        with (tmp_path / f"rqworker{len(processes)}.log").open("wb") as log:
-            process = subprocess.Popen(  # noqa: S603  (our interpreter, our arguments)
-                [
-                    sys.executable,
-                    *("-m", "django", "rqworker", "default", "--with-scheduler"),
-                    *("--job-class", "django_tasks_rq.backend.Job"),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        return process
-
-    yield start
-    for log in sorted(tmp_path.glob("rqworker*.log")):  # shown when a test fails
-        print(log.name, log.read_text(errors="replace")[-3000:])
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_two_racing_rqworkers_process_every_event_exactly_once(client, start_rqworker):

@@ -1,8 +1,8 @@
 """Background processing on real db_worker processes of django-tasks-db, on PostgreSQL.
 
 Deliveries go through the endpoint (Django's test client, committing for real);
-the handlers (tests/worker_app) run in worker processes these tests start and
-stop, configured by tests/worker_settings.py.
+the handlers (tests/worker_app) run in worker processes started and stopped by
+tests/workers.py.
 """
 
 from __future__ import annotations
@@ -10,69 +10,20 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from patchbay.core.signing import hmac_sha256_hex
 from patchbay.models import IntegrationLog, WebhookEvent
 from patchbay.webhooks.background import resume
 from tests.webhook_views import SECRET
-
-ROOT = Path(__file__).resolve().parent.parent
-WAIT_SECONDS = 60
+from tests.workers import wait_until
 
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.urls("tests.webhook_views"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def start_worker(settings, tmp_path):
-    """Start a db_worker process; all are stopped (killed if need be) at the end."""
-    if connection.vendor != "postgresql":
-        pytest.skip("db_worker processes share the test database: needs PostgreSQL")
-    pytest.importorskip("django_tasks_db")
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.PATCHBAY_WEBHOOK_PROCESSING = "background"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
-        "PATCHBAY_WORKER_DB_NAME": connection.settings_dict["NAME"],
-        "PYTHONPATH": str(ROOT),
-    }
-    processes = []
-
-    def start():
-        with (tmp_path / f"worker{len(processes)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "django", "db_worker", "--interval", "0.1"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        return process
-
-    yield start
-    for log in sorted(tmp_path.glob("worker*.log")):  # shown when a test fails
-        print(log.name, log.read_text(errors="replace")[-3000:])
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def deliver(client, event_id, **plan):
@@ -86,15 +37,6 @@ def deliver(client, event_id, **plan):
     )
     assert response.status_code == 200, response.content
     return response
-
-
-def wait_until(condition, what):
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {WAIT_SECONDS} s: {what}")
 
 
 def settled(*event_ids):
