@@ -326,6 +326,23 @@ class PatchbaySettings:
         kind="bool",
         rule=BOOLEAN,
     )
+    SEND_MAX_ATTEMPTS = Setting(
+        "PATCHBAY_SEND_MAX_ATTEMPTS",
+        5,
+        "Attempts at a background send that fails in a way safe to retry, before it is "
+        "marked failed.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
+    SEND_RETRY_DELAY = Setting(
+        "PATCHBAY_SEND_RETRY_DELAY",
+        30.0,
+        "Seconds before a background send's first retry; doubled at each retry.",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
+    )
     LOG_RETENTION_DAYS = Setting(
         "PATCHBAY_LOG_RETENTION_DAYS",
         30,

@@ -8,9 +8,10 @@ import pytest
 import requests
 import responses
 from django.db import transaction
+from django.utils import timezone
 
 from patchbay.loops import shortcuts
-from patchbay.loops.tasks import SendNotFinished, deliver_email
+from patchbay.loops.tasks import deliver_email
 from patchbay.models import EmailSuppression, OutboundEmail
 from tests.loops.helpers import API, live_loops
 
@@ -63,6 +64,10 @@ def test_a_rollback_sends_nothing(django_capture_on_commit_callbacks, user):
     assert not OutboundEmail.objects.exists()
 
 
+def make_due(email_id):
+    OutboundEmail.objects.filter(pk=email_id).update(next_attempt_at=timezone.now())
+
+
 @responses.activate
 def test_a_retried_send_reuses_its_idempotency_key(django_capture_on_commit_callbacks):
     responses.post(f"{API}/transactional", body=requests.ConnectionError("reset by peer"))
@@ -72,15 +77,42 @@ def test_a_retried_send_reuses_its_idempotency_key(django_capture_on_commit_call
         )["email_id"]
     callbacks[0]()  # enqueued and run: the answer is lost, the row is pending again
     row = OutboundEmail.objects.get(pk=email_id)
-    assert (row.status, row.error_code) == ("pending", "connection_error")
-    with pytest.raises(SendNotFinished):  # what tells a worker to retry the job
-        deliver_email(email_id)
+    assert (row.status, row.error_code, row.attempts) == ("pending", "connection_error", 1)
+    assert row.next_attempt_at > timezone.now()
+    deliver_email(email_id)  # a duplicate job, before the retry is due: nothing sent
+    assert len(responses.calls) == 1
+    make_due(email_id)
     responses.replace(responses.POST, f"{API}/transactional", json={"success": True})
-    deliver_email(email_id)  # the worker's retry
+    deliver_email(email_id)  # the retry
     keys = [call.request.headers["Idempotency-Key"] for call in responses.calls]
-    assert keys == [f"patchbay-email-{email_id}"] * 3
+    assert keys == [f"patchbay-email-{email_id}"] * 2
     row.refresh_from_db()
-    assert (row.status, row.attempts) == ("sent", 3)
+    assert (row.status, row.attempts, row.error_code, row.next_attempt_at) == ("sent", 2, "", None)
+
+
+@responses.activate
+def test_retries_back_off_and_stop_at_the_configured_attempts(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.PATCHBAY_SEND_MAX_ATTEMPTS = 3
+    settings.PATCHBAY_SEND_RETRY_DELAY = 10.0
+    settings.PATCHBAY_MAX_RETRIES = 0  # one POST an attempt (no retries within it)
+    posted = responses.post(f"{API}/transactional", json={"message": "busy"}, status=503)
+    with django_capture_on_commit_callbacks(execute=True):
+        email_id = shortcuts.send_template(
+            "password_reset", "ada@example.com", VARIABLES, background=True
+        )["email_id"]
+    delays = []
+    for _ in range(2):
+        row = OutboundEmail.objects.get(pk=email_id)
+        assert row.status == "pending"
+        delays.append((row.next_attempt_at - row.updated_at).total_seconds())
+        make_due(email_id)
+        deliver_email(email_id)
+    row = OutboundEmail.objects.get(pk=email_id)
+    assert (row.status, row.attempts, row.error_code) == ("failed", 3, "api_error")
+    assert posted.call_count == 3
+    assert 5 <= delays[0] <= 10 and 10 <= delays[1] <= 20  # doubling, half of it jitter
 
 
 @responses.activate

@@ -6,6 +6,7 @@ import pytest
 import requests
 import responses
 from django.db import transaction
+from django.utils import timezone
 
 from patchbay.models import SMS
 from patchbay.twilio import shortcuts
@@ -87,6 +88,80 @@ def test_a_lost_answer_stays_sending_and_is_not_retried(django_capture_on_commit
         sms_id = shortcuts.send_sms(TO, "hi", background=True)["sms_id"]
     sms = SMS.objects.get(pk=sms_id)
     assert (sms.status, sms.error_code) == ("sending", "outcome_unknown")
+    deliver_sms(sms_id)
+    assert posted.call_count == 1
+
+
+def refused():
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    return requests.ConnectionError(MaxRetryError(None, "/", NewConnectionError(None, "refused")))
+
+
+def make_due(sms_id):
+    SMS.objects.filter(pk=sms_id).update(next_attempt_at=timezone.now())
+
+
+TOO_MANY = {"code": 20429, "message": "Too Many Requests", "more_info": "", "status": 429}
+
+
+@pytest.mark.parametrize(
+    ("failure", "error_code"),
+    [
+        ({"json": TOO_MANY, "status": 429}, "rate_limited"),
+        ({"body": refused()}, "connection_error"),
+        ({"body": requests.ConnectTimeout("connect timed out")}, "timeout"),
+    ],
+    ids=["429", "connection refused", "connect timeout"],
+)
+@responses.activate
+def test_a_failure_that_sent_nothing_is_retried_with_backoff(
+    failure, error_code, django_capture_on_commit_callbacks
+):
+    responses.post(f"{API}/Messages.json", **failure)
+    with django_capture_on_commit_callbacks(execute=True):
+        sms_id = shortcuts.send_sms(TO, "hi", background=True)["sms_id"]
+    sms = SMS.objects.get(pk=sms_id)
+    assert (sms.status, sms.attempts, sms.error_code) == ("pending", 1, error_code)
+    assert sms.next_attempt_at > timezone.now()
+    deliver_sms(sms_id)  # a duplicate job before the retry is due: nothing posted
+    assert len(responses.calls) == 1
+    make_due(sms_id)
+    responses.replace(responses.POST, f"{API}/Messages.json", json=message_json(), status=201)
+    deliver_sms(sms_id)
+    sms.refresh_from_db()
+    assert (sms.status, sms.attempts, sms.error_code) == ("queued", 2, "")
+    assert sms.external_id == "SM" + "1" * 32
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_retries_stop_at_the_configured_attempts(settings, django_capture_on_commit_callbacks):
+    settings.PATCHBAY_SEND_MAX_ATTEMPTS = 2
+    posted = responses.post(f"{API}/Messages.json", json=TOO_MANY, status=429)
+    with django_capture_on_commit_callbacks(execute=True):
+        sms_id = shortcuts.send_sms(TO, "hi", background=True)["sms_id"]
+    make_due(sms_id)
+    deliver_sms(sms_id)
+    sms = SMS.objects.get(pk=sms_id)
+    assert (sms.status, sms.attempts, sms.error_code) == ("failed", 2, "rate_limited")
+    assert sms.failed_at is not None
+    assert posted.call_count == 2
+
+
+@responses.activate
+def test_a_server_error_is_not_retried(django_capture_on_commit_callbacks):
+    # Twilio: a message POST answered 500 may have sent the message (error 20500).
+    posted = responses.post(
+        f"{API}/Messages.json",
+        json={"code": 20500, "message": "Internal Server Error", "more_info": "", "status": 500},
+        status=500,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sms_id = shortcuts.send_sms(TO, "hi", background=True)["sms_id"]
+    sms = SMS.objects.get(pk=sms_id)
+    assert (sms.status, sms.attempts, sms.next_attempt_at) == ("failed", 1, None)
+    make_due(sms_id)
     deliver_sms(sms_id)
     assert posted.call_count == 1
 

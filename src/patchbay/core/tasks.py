@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -36,6 +37,24 @@ _TASKS: dict[str, PatchbayTask[Any, Any]] = {}
 # path at its last dot, so the dots of the defining module's path are written as colons.
 _PREFIX = "task:"
 _DOT = ":"
+
+
+#: The longest wait between two retries, whatever the attempt.
+MAX_RETRY_DELAY = 6 * 3600.0
+
+_random = secrets.SystemRandom()
+
+
+def retry_delay(attempts: int, first_delay: float) -> float:
+    """Seconds before the retry after ``attempts`` failed runs: doubling, with jitter.
+
+    ``first_delay`` after the first failure, twice that after the second, and
+    so on, at most :data:`MAX_RETRY_DELAY`. Half the delay is fixed and half
+    random, so runs that failed together (a provider outage) are not all
+    retried in the same second.
+    """
+    delay = min(first_delay * 2.0 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+    return delay / 2 + _random.uniform(0, delay / 2)
 
 
 def framework() -> ModuleType | None:

@@ -99,6 +99,7 @@ class OutboundEmail(models.Model):
         _("status"), max_length=16, choices=STATUSES, default=PENDING, db_index=True
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)

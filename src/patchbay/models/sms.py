@@ -29,6 +29,9 @@ class SMS(models.Model):
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
     simulated = models.BooleanField(_("simulated"), default=False)
+    #: Background sends only: attempts at the POST, and when the next one is due.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -6,18 +6,23 @@ import logging
 
 from django.utils import timezone
 
+from patchbay.core import sends
 from patchbay.core.arguments import storable
 from patchbay.core.simulation import console
 from patchbay.core.tasks import task
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
 from patchbay.twilio import numbers, simulation
-from patchbay.twilio.statuses import PENDING
 
 logger = logging.getLogger("patchbay.twilio")
 
-#: The status a background send claims its row with, before the POST.
-SENDING = "sending"
+#: Failures that prove Twilio created no message, so another attempt cannot send twice:
+#: no connection was made (refused, unresolvable, connect timeout: ``SendSMS.send``
+#: turns every failure after the request may have left into ``outcome_unknown``),
+#: Twilio refused for the rate (a 429 "is never processed and is always safe to
+#: retry", Twilio's error 20429), or patchbay's circuit breaker kept the call here.
+#: Not a 5xx: Twilio says a message POST answered 500 may have sent (error 20500).
+SAFE_TO_RETRY = frozenset({"connection_error", "timeout", "rate_limited", "circuit_open"})
 
 
 @task
@@ -26,18 +31,18 @@ def deliver_sms(sms_id: int) -> None:
 
     The row is claimed (``pending`` → ``sending``) by one conditional UPDATE
     before the POST: a retried or duplicated task finds it claimed and sends
-    nothing. A lost answer (``outcome_unknown``) leaves it ``sending`` with that
-    error code, for ``patchbay_twilio_reconcile`` and a person to resolve, never
-    for a retry to send twice.
+    nothing. A failure that proves no message was created (:data:`SAFE_TO_RETRY`)
+    puts it back to ``pending`` for a retry with backoff, up to
+    :setting:`PATCHBAY_SEND_MAX_ATTEMPTS`. A lost answer (``outcome_unknown``)
+    leaves it ``sending`` with that error code, for ``patchbay_twilio_reconcile``
+    and a person to resolve, never for a retry to send twice.
     """
     from patchbay.twilio.client import TwilioClient
     from patchbay.twilio.shortcuts import _outcome_fields, _refusal
 
-    claimed = SMS.objects.filter(
-        pk=sms_id, direction=SMS.DIRECTION_OUTBOUND, status=PENDING, external_id__isnull=True
-    ).update(status=SENDING, updated_at=timezone.now())
-    if not claimed:
-        logger.info("SMS %s is not pending any more: not sent again.", sms_id)
+    outbound = SMS.objects.filter(direction=SMS.DIRECTION_OUTBOUND, external_id__isnull=True)
+    if not sends.claim(outbound, sms_id):
+        logger.info("SMS %s is not pending and due: not sent now.", sms_id)
         return
     sms = SMS.objects.get(pk=sms_id)
     client = TwilioClient()
@@ -60,10 +65,15 @@ def deliver_sms(sms_id: int) -> None:
         )
         logger.error("SMS %s: Twilio's answer was lost; not retried (reconcile).", sms_id)
         return
+    if not result["success"] and result["error_code"] in SAFE_TO_RETRY:
+        failed_at = {"failed_at": timezone.now()}
+        sends.retry_or_fail(SMS.objects.all(), sms, deliver_sms, result, failed=failed_at)
+        return
     fields = {**_outcome_fields(result), "updated_at": timezone.now()}
     if result["success"]:
         fields["from_number"] = storable(result["from"] or sms.from_number, 64)
         fields["simulated"] = bool(result.get("simulated"))
+        fields.update(error_code="", error_message="")  # an earlier attempt's
     SMS.objects.filter(pk=sms_id).update(**fields)
     if result["success"] and result.get("simulated"):
         console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], sms.body)

@@ -17,7 +17,6 @@ after ``PATCHBAY_WEBHOOK_CLAIM_SECONDS`` and the resume hands the event on.
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timedelta
 
 from django.db import router, transaction
@@ -25,7 +24,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from patchbay.conf import conf
-from patchbay.core.tasks import enqueue, enqueue_after, enqueue_on_commit_using, task
+from patchbay.core import tasks
+from patchbay.core.tasks import MAX_RETRY_DELAY as MAX_RETRY_DELAY
+from patchbay.core.tasks import (
+    enqueue,
+    enqueue_after,
+    enqueue_on_commit_using,
+    task,
+)
 from patchbay.models import WebhookEvent
 from patchbay.webhooks.processing import (
     DUPLICATE,
@@ -43,12 +49,8 @@ logger = logging.getLogger("patchbay.webhooks")
 SKIPPED = "skipped"
 #: Statuses a background run may claim.
 RUNNABLE = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED)
-#: The longest wait between two retries, whatever the attempt.
-MAX_RETRY_DELAY = 6 * 3600.0
 #: Events stored or failed this recently are left to the job already enqueued for them.
 RESUME_GRACE_SECONDS = 60.0
-
-_random = secrets.SystemRandom()
 
 
 def store_delivery(
@@ -90,13 +92,8 @@ def claimable(now: datetime) -> Q:
 
 
 def retry_delay(attempts: int) -> float:
-    """Seconds before the retry after ``attempts`` failed runs: doubling, with jitter.
-
-    Half the delay is fixed and half random, so events that failed together
-    (a provider outage) are not all retried in the same second.
-    """
-    delay = min(conf.WEBHOOK_RETRY_DELAY * 2.0 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
-    return delay / 2 + _random.uniform(0, delay / 2)
+    """Seconds before an event's retry after ``attempts`` failed runs: the shared backoff."""
+    return tasks.retry_delay(attempts, conf.WEBHOOK_RETRY_DELAY)
 
 
 def process_event(event_pk: int) -> str:

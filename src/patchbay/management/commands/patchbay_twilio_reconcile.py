@@ -8,10 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from patchbay.core.sends import SENDING
 from patchbay.models import SMS
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.statuses import FINAL
-from patchbay.twilio.tasks import SENDING
 from patchbay.twilio.tracking import apply_status
 
 
