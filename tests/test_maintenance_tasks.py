@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("task", "command", "options"),
     [
+        (tasks.resume, "patchbay_resume", {}),
         (tasks.prune, "patchbay_prune", {}),
         (tasks.reap_uploads, "patchbay_reap_uploads", {}),
         (tasks.twilio_reconcile, "patchbay_twilio_reconcile", {}),

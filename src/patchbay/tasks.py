@@ -41,6 +41,12 @@ def run_deferred(path: str, args: list[Any], kwargs: dict[str, Any]) -> None:
 
 
 @task
+def resume() -> None:
+    """``patchbay_resume``: enqueue due webhook events and pending sends whose job was lost."""
+    run_command("patchbay_resume")
+
+
+@task
 def prune() -> None:
     """``patchbay_prune``: old logs, health checks, settled webhook events, tokens."""
     run_command("patchbay_prune")

@@ -112,7 +112,8 @@ def test_retries_back_off_and_stop_at_the_configured_attempts(
     row = OutboundEmail.objects.get(pk=email_id)
     assert (row.status, row.attempts, row.error_code) == ("failed", 3, "api_error")
     assert posted.call_count == 3
-    assert 5 <= delays[0] <= 10 and 10 <= delays[1] <= 20  # doubling, half of it jitter
+    assert 5 <= delays[0] <= 10  # the first delay, half of it jitter
+    assert 10 <= delays[1] <= 20  # doubled
 
 
 @responses.activate
@@ -191,3 +192,44 @@ def test_prune_deletes_old_sent_and_failed_emails_only():
         rows["pending"].pk,
         rows["sending"].pk,
     }
+
+
+@responses.activate
+def test_a_login_link_for_a_user_in_the_background(
+    settings, user, django_capture_on_commit_callbacks
+):
+    from patchbay.loops.login import send_login_link
+    from patchbay.models import LoginToken
+
+    settings.PATCHBAY_PUBLIC_URL = "https://app.example.com"
+    posted = responses.post(f"{API}/transactional", json={"success": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        result = send_login_link(user, "/account/", background=True)
+        assert posted.call_count == 0
+    token = LoginToken.objects.get()
+    row = OutboundEmail.objects.get()
+    assert result == {
+        "success": True,
+        "login_token_id": token.pk,
+        "expires_at": token.expires_at,
+        "queued": True,
+        "email_id": row.pk,
+    }
+    assert (row.template_key, row.status, posted.call_count) == ("login_code", "sent", 1)
+    link = json.loads(posted.calls[0].request.body)["dataVariables"]["loginUrl"]
+    assert link.startswith("https://app.example.com/")
+    assert token.token_hash not in link
+
+
+@responses.activate
+def test_a_login_link_for_a_user_is_sent_now_without_background(settings, user):
+    from patchbay.loops.login import send_login_link
+
+    settings.PATCHBAY_PUBLIC_URL = "https://app.example.com"
+    settings.PATCHBAY_SEND_IN_BACKGROUND = True
+    posted = responses.post(f"{API}/transactional", json={"success": True})
+    result = send_login_link(user, background=False)
+    assert result["success"], result
+    assert "queued" not in result
+    assert posted.call_count == 1
+    assert not OutboundEmail.objects.exists()

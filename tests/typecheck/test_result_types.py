@@ -74,7 +74,7 @@ def test_stripe_customer_from_user(user: User) -> None:
 
 
 def test_twilio_send_sms() -> None:
-    result = send_sms("+14155552671", "Your table is ready")
+    result = send_sms("+14155552671", "Your table is ready", background=False)
     assert_type(result, TrackedSMSResult)
     assert result["success"], result
     assert_type(result["sid"], str)
@@ -92,8 +92,18 @@ def test_twilio_send_sms_in_the_background() -> None:
     assert result["queued"] is True
 
 
+def test_twilio_send_sms_with_the_default_may_be_either(settings: Any) -> None:
+    # PATCHBAY_SEND_IN_BACKGROUND decides at run time: the type says both.
+    settings.PATCHBAY_SEND_IN_BACKGROUND = True
+    result = send_sms("+14155552671", "Your table is ready")
+    assert_type(result, TrackedSMSResult | QueuedSMSResult)
+    assert result["success"], result
+    assert_type(result.get("sms_id"), int | None)
+    assert dict(result)["queued"] is True  # queued, as the setting says
+
+
 def test_twilio_failure_shape() -> None:
-    result = send_sms("not a number", "hi")
+    result = send_sms("not a number", "hi", background=False)
     assert_type(result, TrackedSMSResult)
     assert not result["success"]
     assert_type(result["error_code"], str)
@@ -118,7 +128,9 @@ def test_twilio_lookup_and_verification() -> None:
 
 
 def test_loops_emails(user: User) -> None:
-    sent = send_template("password_reset", "ada@example.com", {"resetUrl": "https://x/r"})
+    sent = send_template(
+        "password_reset", "ada@example.com", {"resetUrl": "https://x/r"}, background=False
+    )
     assert_type(sent, EmailResult)
     assert sent["success"], sent
     assert_type(sent["idempotency_key"], str)
@@ -144,6 +156,23 @@ def test_loops_email_in_the_background() -> None:
     assert_type(queued["email_id"], int)
     assert_type(queued["idempotency_key"], str)
     assert queued["queued"] is True
+
+
+def test_loops_email_with_the_default_may_be_either(settings: Any) -> None:
+    settings.PATCHBAY_SEND_IN_BACKGROUND = True
+    result = send_template("password_reset", "ada@example.com", {})
+    assert_type(result, EmailResult | QueuedEmailResult)
+    assert result["success"], result
+    assert_type(result["idempotency_key"], str)  # in both shapes
+    assert "email_id" in result
+
+
+def test_loops_login_link_in_the_background(user: User) -> None:
+    link = send_login_link(user, background=True)
+    assert_type(link, LoginLinkResult)
+    assert link["success"], link
+    assert_type(link.get("email_id"), int | None)
+    assert link.get("queued") is True
 
 
 def test_s3_uploads_and_listing() -> None:

@@ -36,7 +36,12 @@ from patchbay.core.arguments import http_request, refusal, text
 from patchbay.core.simulation import should_simulate
 from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
-from patchbay.loops.results import LoginLinkRequestResult, LoginLinkResult, LoginLinkSuccess
+from patchbay.loops.results import (
+    LoginLinkRequestResult,
+    LoginLinkResult,
+    LoginLinkSuccess,
+    QueuedEmailSuccess,
+)
 from patchbay.loops.templates import display_name, send_template
 from patchbay.models import LoginToken
 from patchbay.results import Failure, RateLimitedFailure, failure
@@ -171,7 +176,11 @@ def is_usable(token: str) -> bool:
 
 
 def send_login_link(
-    user: AbstractBaseUser, next_url: str | None = None, *, request: HttpRequest | None = None
+    user: AbstractBaseUser,
+    next_url: str | None = None,
+    *,
+    request: HttpRequest | None = None,
+    background: bool | None = None,
 ) -> LoginLinkResult:
     """Email ``user`` a sign-in link with the ``login_code`` template, now; the send's result.
 
@@ -188,6 +197,10 @@ def send_login_link(
     (:setting:`PATCHBAY_MAGIC_LINK_REPLACES_OLDER`).
     ``request`` gives the client IP, for the per-IP limit and the record,
     and the link's scheme and host when ``PATCHBAY_PUBLIC_URL`` is not set.
+    ``background`` (default :setting:`PATCHBAY_SEND_IN_BACKGROUND`): the token
+    and link are made now and the email is sent from a task once the caller's
+    transaction commits (see :func:`~patchbay.loops.templates.send_template`);
+    the result then also has ``queued: True`` and ``email_id``.
     Arguments of the wrong type (a ``user`` that is not a saved user, a
     ``request`` that is not an ``HttpRequest``) are ``invalid_request``, and so
     is a ``next_url`` with a control character or longer than 2000 characters,
@@ -214,7 +227,12 @@ def send_login_link(
             )
         )
     return _send_to_user(
-        user, next_url, client_ip=ratelimit.client_ip(request), site=_site(request), limited=True
+        user,
+        next_url,
+        client_ip=ratelimit.client_ip(request),
+        site=_site(request),
+        limited=True,
+        background=background,
     )
 
 
@@ -293,7 +311,13 @@ def send_login_code_email(
 
 
 def _send_to_user(
-    user: AbstractBaseUser, next_url: str, *, client_ip: str, site: str, limited: bool
+    user: AbstractBaseUser,
+    next_url: str,
+    *,
+    client_ip: str,
+    site: str,
+    limited: bool,
+    background: bool | None = None,
 ) -> LoginLinkResult:
     if not getattr(user, "is_active", True):
         return _refused(failure("The user is inactive.", error_code="inactive_user"))
@@ -320,6 +344,7 @@ def _send_to_user(
             "name": display_name(user),
             "expiresInMinutes": conf.MAGIC_LINK_TTL_MINUTES,
         },
+        background=background,
     )
     if not result["success"]:
         row.delete()  # nobody received it; keep no usable token around
@@ -331,7 +356,10 @@ def _send_to_user(
         "login_token_id": row.pk,
         "expires_at": row.expires_at,
     }
-    if result.get("simulated"):
+    if result.get("queued"):
+        sent["queued"] = True
+        sent["email_id"] = cast("QueuedEmailSuccess", result)["email_id"]
+    elif result.get("simulated"):
         sent["simulated"] = True
     return sent
 

@@ -84,10 +84,16 @@ FoundContactResult = FoundContactSuccess | Failure
 
 
 class LoginLinkSuccess(Success):
-    """:func:`~patchbay.loops.login.send_login_link`: the link was emailed."""
+    """:func:`~patchbay.loops.login.send_login_link`: the link was emailed (or queued).
+
+    With ``background``, ``queued`` is True and ``email_id`` the
+    :class:`~patchbay.models.OutboundEmail` that will carry the link.
+    """
 
     login_token_id: int
     expires_at: datetime.datetime
+    queued: NotRequired[Literal[True]]
+    email_id: NotRequired[int]
 
 
 LoginLinkResult = LoginLinkSuccess | RateLimitedFailure

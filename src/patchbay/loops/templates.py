@@ -50,7 +50,7 @@ def send_template(
     data_variables: dict[str, Any],
     *,
     ignore_suppression: bool = ...,
-    background: Literal[False] | None = ...,
+    background: Literal[False],
     **kwargs: Any,
 ) -> EmailResult: ...
 @overload

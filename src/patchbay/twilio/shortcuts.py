@@ -49,7 +49,7 @@ def send_sms(
     user: AbstractBaseUser | None = ...,
     channel: str | None = ...,
     request: HttpRequest | None = ...,
-    background: Literal[False] | None = ...,
+    background: Literal[False],
 ) -> TrackedSMSResult: ...
 @overload
 def send_sms(
