@@ -8,10 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patchbay.loops import login
-from patchbay.models import EmailEvent, EmailSuppression, LoginToken
+from patchbay.models import EmailEvent, EmailSuppression, LoginToken, OutboundEmail
 from tests.conftest import assert_constant_queries
+from tests.loops.helpers import API, live_loops
 
 pytestmark = pytest.mark.django_db
+__all__ = ["live_loops"]
 
 KINDS = [EmailEvent.DELIVERED, EmailEvent.BOUNCED, EmailEvent.SENT, EmailEvent.COMPLAINED]
 
@@ -30,9 +32,21 @@ def rows(django_user_model, start, stop):
         )
         EmailSuppression.objects.create(email=f"u{i}@example.com", reason=EmailEvent.BOUNCED)
         login.create_login_token(user, "/inbox/", ip_address="203.0.113.7")
+        outbound_email(f"u{i}@example.com", status=("sent", "failed", "pending")[i % 3])
 
 
-@pytest.mark.parametrize("model", ["emailevent", "emailsuppression", "logintoken"])
+RESET_LINK = "https://app.example.com/reset/MQ/secret-reset-token/"
+
+
+def outbound_email(to_email="ada@example.com", **fields):
+    # The field reads and writes a dict (django-stubs types it as the TextField it is).
+    payload = {"data_variables": {"resetUrl": RESET_LINK, "name": "Ada"}}
+    return OutboundEmail.objects.create(
+        template_key="password_reset", to_email=to_email, payload=payload, **fields
+    )
+
+
+@pytest.mark.parametrize("model", ["emailevent", "emailsuppression", "logintoken", "outboundemail"])
 def test_changelists_render_with_a_constant_number_of_queries(
     admin_client, django_user_model, model
 ):
@@ -133,3 +147,55 @@ def test_login_tokens_search_by_username_and_show_state(admin_client, django_use
     assert [token.user.username for token in found] == ["user1"]
     assert ">used</span>" in admin_client.get(url + "?q=user1").content.decode()
     assert admin_client.get(reverse("admin:patchbay_logintoken_add")).status_code == 403
+
+
+def test_outbound_emails_never_show_their_variables(admin_client):
+    row = outbound_email(status="failed", attempts=5, error_code="api_error", error_message="busy")
+    listing = admin_client.get(reverse("admin:patchbay_outboundemail_changelist"))
+    detail = admin_client.get(reverse("admin:patchbay_outboundemail_change", args=[row.pk]))
+    for page in (listing.content.decode(), detail.content.decode()):
+        assert "secret-reset-token" not in page
+        assert "ada@example.com" in page
+    page = detail.content.decode()
+    assert "name, resetUrl (values not shown)" in page
+    assert f"patchbay-email-{row.pk}" in page
+    assert ">Failed</span>" in page
+    assert "busy" in page
+
+
+@pytest.fixture
+def loops_api(live_loops):
+    import responses
+
+    with responses.RequestsMock() as mocked:
+        yield mocked.post(f"{API}/transactional", json={"success": True})
+
+
+def test_send_again_queues_failed_emails_under_their_own_key(
+    admin_client, loops_api, django_capture_on_commit_callbacks
+):
+    failed = outbound_email(status="failed", attempts=5, error_code="authentication_error")
+    sent = outbound_email(status="sent")
+    url = reverse("admin:patchbay_outboundemail_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url, {"action": "send_again", "_selected_action": [failed.pk, sent.pk]}, follow=True
+        )
+    assert [str(message) for message in response.context["messages"]] == [
+        "Queued 1 email again.",
+        "1 email was not failed: left alone.",
+    ]
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.error_code) == ("sent", 1, "")
+    assert loops_api.call_count == 1
+    assert loops_api.calls[0].request.headers["Idempotency-Key"] == f"patchbay-email-{failed.pk}"
+
+
+def test_send_again_needs_change_permission(client, django_user_model):
+    staff = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename="view_outboundemail"))
+    client.force_login(staff)
+    outbound_email(status="failed")
+    response = client.get(reverse("admin:patchbay_outboundemail_changelist"))
+    assert response.status_code == 200
+    assert "send_again" not in response.content.decode()

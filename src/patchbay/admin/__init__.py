@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from patchbay.admin.aws import UploadAdmin
 from patchbay.admin.logs import IntegrationLogAdmin
-from patchbay.admin.loops import EmailEventAdmin, EmailSuppressionAdmin, LoginTokenAdmin
+from patchbay.admin.loops import (
+    EmailEventAdmin,
+    EmailSuppressionAdmin,
+    LoginTokenAdmin,
+    OutboundEmailAdmin,
+)
 from patchbay.admin.services import ExternalServiceAdmin, HealthCheckAdmin
 from patchbay.admin.stripe import StripeCustomerAdmin, StripeSubscriptionAdmin
 from patchbay.admin.twilio import PhoneOptOutAdmin, SMSAdmin
@@ -22,6 +27,7 @@ __all__ = [
     "HealthCheckAdmin",
     "IntegrationLogAdmin",
     "LoginTokenAdmin",
+    "OutboundEmailAdmin",
     "PhoneOptOutAdmin",
     "PhoneVerificationAdmin",
     "SMSAdmin",

@@ -53,6 +53,8 @@ class SMSAdmin(ReadOnlyAdmin):
         "external_id",
         "error_code",
         "error_message",
+        "attempts",
+        "next_attempt_at",
         "simulated",
         "user",
         "created_at",

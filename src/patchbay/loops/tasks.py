@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from patchbay.core import sends
 from patchbay.core.arguments import storable
-from patchbay.core.tasks import task
+from patchbay.core.tasks import enqueue_on_commit, task
 from patchbay.models import OutboundEmail
 
 logger = logging.getLogger("patchbay.loops")
@@ -62,3 +63,19 @@ def deliver_email(email_id: int) -> None:
         updated_at=timezone.now(),
     )
     logger.error("Email %s was not sent: [%s] %s", email_id, result["error_code"], result["error"])
+
+
+def send_again(rows: QuerySet[OutboundEmail]) -> int:
+    """Put the failed emails among ``rows`` back to ``pending`` and enqueue them; how many.
+
+    Safe because every attempt at a row carries its one idempotency key: an
+    email that did reach Loops is answered as a duplicate, not sent twice.
+    The attempts count from zero again; the last error stays until the next.
+    """
+    pks = list(rows.filter(status=OutboundEmail.FAILED).values_list("pk", flat=True))
+    OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.FAILED).update(
+        status=OutboundEmail.PENDING, attempts=0, next_attempt_at=None, updated_at=timezone.now()
+    )
+    for pk in pks:
+        enqueue_on_commit(deliver_email, pk)
+    return len(pks)
