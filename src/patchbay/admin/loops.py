@@ -14,9 +14,9 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import ngettext
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from patchbay.admin.base import GREEN, GREY, ORANGE, RED, ReadOnlyAdmin, badge
 from patchbay.models import EmailEvent, EmailSuppression, LoginToken, OutboundEmail
