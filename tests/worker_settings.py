@@ -7,6 +7,7 @@ retries and claims, and the planned handlers of tests/worker_app.
 
 from __future__ import annotations
 
+import json
 import os
 
 from tests.settings import *  # noqa: F403
@@ -27,3 +28,7 @@ if os.environ.get("PATCHBAY_WORKER_ENGINE") == "rq":
     INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ["PATCHBAY_WORKER_RQ_URL"]}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+
+# What the test that starts a process gives it (tests/workers.py), e.g. a provider's API
+# on a local server: settings by name, as JSON.
+globals().update(json.loads(os.environ.get("PATCHBAY_WORKER_SETTINGS") or "{}"))

@@ -10,6 +10,7 @@ run with tests/worker_settings.py.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,12 +41,14 @@ class WorkerProcesses:
         self.log_dir = log_dir
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, **settings: object) -> subprocess.Popen[bytes]:
+        """Start one more process; ``settings`` override tests/worker_settings.py in it."""
+        env = {**self.env, "PATCHBAY_WORKER_SETTINGS": json.dumps(settings)}
         with (self.log_dir / f"worker{len(self.processes)}.log").open("wb") as log:
             process = subprocess.Popen(  # noqa: S603  (our interpreter, our arguments)
                 [sys.executable, *self.command],
                 cwd=ROOT,
-                env=self.env,
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -77,7 +80,7 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def start_worker(settings, tmp_path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+def start_worker(settings, tmp_path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start db_worker processes on the test database (PostgreSQL)."""
     if connection.vendor != "postgresql":
         pytest.skip("db_worker processes share the test database: needs PostgreSQL")
@@ -104,7 +107,7 @@ def rq_url(settings) -> str:
 
 
 @pytest.fixture
-def start_rqworker(rq_url, tmp_path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+def start_rqworker(rq_url, tmp_path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start rqworker processes on the test database and the run's Redis."""
     env = worker_env(PATCHBAY_WORKER_ENGINE="rq", PATCHBAY_WORKER_RQ_URL=rq_url)
     workers = WorkerProcesses(RQ_WORKER, env, tmp_path)

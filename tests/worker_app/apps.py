@@ -26,6 +26,26 @@ class WorkerAppConfig(AppConfig):
     label = "patchbay_worker_tests"
 
     def ready(self):
+        from django.conf import settings
+
         from patchbay.webhooks import receiver
 
         receiver("pipeline", "thing.happened")(handle)
+        if getattr(settings, "TEST_TWILIO_API_BASE", None):
+            route_twilio_to(settings.TEST_TWILIO_API_BASE)
+
+
+def route_twilio_to(base):
+    """Send the twilio SDK's requests to ``base`` instead of https://api.twilio.com.
+
+    The SDK has no setting for its API's address; a custom HTTP client is its way to
+    change how requests are made, and patchbay builds its client on TwilioHttpClient.
+    """
+    from twilio.http import http_client
+
+    class LocalTwilioHttpClient(http_client.TwilioHttpClient):
+        def request(self, method, url, *args, **kwargs):
+            local = url.replace("https://api.twilio.com", base.rstrip("/"), 1)
+            return super().request(method, local, *args, **kwargs)
+
+    http_client.TwilioHttpClient = LocalTwilioHttpClient
