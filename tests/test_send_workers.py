@@ -102,16 +102,13 @@ def local_api() -> Iterator[LocalAPI]:
     server.server_close()
 
 
-@pytest.fixture(params=["db_worker", "rqworker"])
-def start(request, settings, local_api):
+@pytest.fixture
+def start(engine, settings, local_api):
     """Start a worker of the engine of this run, live against the local APIs.
 
     The test process is live too (it checks and saves the sends) but never sends:
     its Tasks backend is the engine's.
     """
-    starter = request.getfixturevalue(
-        "start_worker" if request.param == "db_worker" else "start_rqworker"
-    )
     live = {
         "PATCHBAY_SIMULATE": False,
         "PATCHBAY_MAX_RETRIES": 0,  # one request an attempt: the task retries, not urllib3
@@ -128,7 +125,7 @@ def start(request, settings, local_api):
     }
     for name, value in live.items():
         setattr(settings, name, value)
-    return lambda: starter(**live, TEST_TWILIO_API_BASE=local_api.url)
+    return lambda: engine.start_worker(**live, TEST_TWILIO_API_BASE=local_api.url)
 
 
 def send_both(body: str) -> tuple[int, int]:
@@ -239,7 +236,7 @@ def test_a_lost_answer_to_an_sms_is_never_retried(start, local_api):
     assert len(local_api.to(MESSAGES_PATH)) == 1
 
 
-@pytest.mark.parametrize("start", ["rqworker"], indirect=True)  # Redis is the broker down
+@pytest.mark.parametrize("engine", ["rq_engine"], indirect=True)  # Redis is the broker down
 def test_sends_whose_broker_was_down_are_resumed_and_sent_once(start, local_api, settings):
     reachable = settings.RQ_QUEUES
     settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # a closed port

@@ -1,72 +1,186 @@
-"""Real worker processes for the tests marked ``worker``: started here, stopped here.
+"""Real processes for the tests marked ``worker``: task workers and a live server.
 
 ``db_worker`` (django-tasks-db) needs PostgreSQL, as the worker shares the test
-database; ``rqworker`` (django-tasks-rq) needs PostgreSQL and Redis. Each test asks
-for a starter (the ``start_worker`` / ``start_rqworker`` fixtures) and calls it once
-per process it wants; every process is terminated (killed if it does not stop) when
-the test ends, and its log is printed so that a failing test shows it. The workers
+database; ``rqworker`` (django-tasks-rq) needs PostgreSQL and Redis. A test asks
+for an engine (``db_engine``, ``rq_engine``, or ``engine`` for a test run on
+both) and starts through it the worker processes it wants and, if it posts over
+HTTP, a gunicorn server (:meth:`Engine.start_server`) enqueueing on that engine;
+a worker may be given settings of its own (:meth:`Engine.start_worker`). Every
+process runs in a session of its own, so that stopping or killing it takes its
+children too (rqworker's work horse, gunicorn's workers); all are stopped when
+the test ends, and their logs printed so that a failing test shows them. They
 run with tests/worker_settings.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings as django_settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_SECONDS = 60
+PROC = Path("/proc")
 
 DB_WORKER = ("-m", "django", "db_worker", "--interval", "0.1")
 RQ_WORKER = (
     *("-m", "django", "rqworker", "default", "--with-scheduler"),
     *("--job-class", "django_tasks_rq.backend.Job"),
 )
+SERVER_PROCESSES = 2
+# One access log line per request, naming the server process that answered it.
+ACCESS_LOG_FORMAT = "access %(p)s %(m)s %(U)s %(s)s"
+ACCESS_LINE = re.compile(r"^access <(\d+)> (\S+) (\S+) (\d+)$", re.MULTILINE)
+GUNICORN = (
+    *("-m", "gunicorn", "--workers", str(SERVER_PROCESSES), "--graceful-timeout", "5"),
+    # Django is loaded before the fork: the processes serve as soon as the first does.
+    "--preload",
+    # Nothing in $HOME: the runtime control socket is not needed here.
+    "--no-control-socket",
+    *("--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT),
+)
+WSGI_APP = "django.core.wsgi:get_wsgi_application()"
 
 
-class WorkerProcesses:
-    """The worker processes one test started, each logging to a file of its own."""
+class Processes:
+    """The processes one test started, each logging to a file of its own."""
 
-    def __init__(self, command: tuple[str, ...], env: dict[str, str], log_dir: Path):
-        self.command = command
-        self.env = env
+    def __init__(self, log_dir: Path):
         self.log_dir = log_dir
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs: dict[subprocess.Popen[bytes], Path] = {}
 
-    def start(self, **settings: object) -> subprocess.Popen[bytes]:
-        """Start one more process; ``settings`` override tests/worker_settings.py in it."""
-        env = {**self.env, "PATCHBAY_WORKER_SETTINGS": json.dumps(settings)}
-        with (self.log_dir / f"worker{len(self.processes)}.log").open("wb") as log:
+    def start(
+        self,
+        name: str,
+        command: tuple[str, ...],
+        env: dict[str, str],
+        pass_fds: tuple[int, ...] = (),
+    ) -> subprocess.Popen[bytes]:
+        """Start ``command`` on our interpreter, its log named after ``name``."""
+        log_path = self.log_dir / f"{len(self.logs)}-{name}.log"
+        with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603  (our interpreter, our arguments)
-                [sys.executable, *self.command],
+                [sys.executable, *command],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                pass_fds=pass_fds,
+                start_new_session=True,
             )
-        self.processes.append(process)
+        self.logs[process] = log_path
         return process
 
     def stop(self) -> None:
-        for log in sorted(self.log_dir.glob("worker*.log")):
+        for log in self.logs.values():
             print(log.name, log.read_text(errors="replace")[-3000:])
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
+        for process in self.logs:
+            signal_session(process, signal.SIGTERM)
+        for process in self.logs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            # Whatever outlived it too (rqworker's horse finishing its job, say).
+            kill_hard(process)
+
+
+def session(process: subprocess.Popen[bytes]) -> list[int]:
+    """The pids of ``process`` and the processes it started, all in its session.
+
+    A session rather than a process group: rqworker's work horse moves to a group of
+    its own, and stays in the session.
+    """
+    if not PROC.is_dir():  # not Linux: the process itself, which stops what it started
+        return [process.pid]
+    members = []
+    for entry in os.listdir(PROC):
+        if entry.isdigit():
+            try:
+                if os.getsid(int(entry)) == process.pid:
+                    members.append(int(entry))
+            except ProcessLookupError:  # exited meanwhile
+                continue
+    return members
+
+
+def signal_session(process: subprocess.Popen[bytes], signum: int) -> None:
+    for pid in session(process):
+        with contextlib.suppress(ProcessLookupError):  # exited meanwhile
+            os.kill(pid, signum)
+
+
+def kill_hard(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL ``process`` and what it started, at once, as a machine dying would."""
+    signal_session(process, signal.SIGKILL)
+    process.wait()
+
+
+@dataclass
+class LiveServer:
+    """A gunicorn server of :data:`SERVER_PROCESSES` processes on 127.0.0.1."""
+
+    url: str
+    log: Path
+
+    def answering_processes(self, method: str, path: str) -> set[str]:
+        """The pids of the server processes that answered ``method path`` at least once."""
+        lines = ACCESS_LINE.findall(self.log.read_text(errors="replace"))
+        return {pid for pid, m, p, _status in lines if (m, p) == (method, path)}
+
+
+@dataclass
+class Engine:
+    """A Tasks engine as a test drives it: its worker processes and a live server."""
+
+    worker_command: tuple[str, ...]
+    env: dict[str, str]
+    processes: Processes
+
+    def start_worker(self, **settings: object) -> subprocess.Popen[bytes]:
+        """Start one more worker; ``settings`` override tests/worker_settings.py in it."""
+        env = {**self.env, "PATCHBAY_WORKER_SETTINGS": json.dumps(settings)}
+        return self.processes.start("worker", self.worker_command, env)
+
+    def start_server(self, *, broker_down: bool = False) -> LiveServer:
+        """Serve the test database on a free port, enqueueing on this engine; once it answers.
+
+        ``broker_down``: the server's engine points at a broker that is down (nothing
+        listens), the workers' and the test's at the real one.
+        """
+        env = {**self.env, "PATCHBAY_WORKER_BROKER_DOWN": "1" if broker_down else ""}
+        name = "server-broker-down" if broker_down else "server"
+        # Bound here and handed over, so the port is ours from the start (no race for a
+        # free one); gunicorn's processes share this socket.
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            fd = listener.fileno()
+            command = (*GUNICORN, "--bind", f"fd://{fd}", WSGI_APP)
+            process = self.processes.start(name, command, env, pass_fds=(fd,))
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        wait_until(lambda: answers(process, url), f"the {name} answering at {url}")
+        return LiveServer(url=url, log=self.processes.logs[process])
+
+
+def answers(process: subprocess.Popen[bytes], url: str) -> bool:
+    if process.poll() is not None:
+        raise AssertionError(f"the server exited with {process.returncode} before answering")
+    try:
+        requests.get(f"{url}/hook/", timeout=5)  # any answer (the endpoint's is a 405)
+    except requests.RequestException:  # not serving yet (the socket queues connections)
+        return False
+    return True
 
 
 def worker_env(**extra: str) -> dict[str, str]:
@@ -80,16 +194,22 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def start_worker(settings, tmp_path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start db_worker processes on the test database (PostgreSQL)."""
+def processes(tmp_path) -> Iterator[Processes]:
+    """The processes of this test, stopped when it ends."""
+    started = Processes(tmp_path)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def db_engine(settings, processes) -> Engine:
+    """django-tasks-db on the test database (PostgreSQL), here and in the processes."""
     if connection.vendor != "postgresql":
         pytest.skip("db_worker processes share the test database: needs PostgreSQL")
     pytest.importorskip("django_tasks_db")
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.PATCHBAY_WEBHOOK_PROCESSING = "background"
-    workers = WorkerProcesses(DB_WORKER, worker_env(), tmp_path)
-    yield workers.start
-    workers.stop()
+    return Engine(DB_WORKER, worker_env(), processes)
 
 
 @pytest.fixture
@@ -107,12 +227,17 @@ def rq_url(settings) -> str:
 
 
 @pytest.fixture
-def start_rqworker(rq_url, tmp_path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start rqworker processes on the test database and the run's Redis."""
+def rq_engine(rq_url, processes) -> Engine:
+    """django-tasks-rq on the run's Redis, here and in the processes."""
     env = worker_env(PATCHBAY_WORKER_ENGINE="rq", PATCHBAY_WORKER_RQ_URL=rq_url)
-    workers = WorkerProcesses(RQ_WORKER, env, tmp_path)
-    yield workers.start
-    workers.stop()
+    return Engine(RQ_WORKER, env, processes)
+
+
+@pytest.fixture(params=["db_engine", "rq_engine"], ids=["db_worker", "rqworker"])
+def engine(request) -> Engine:
+    """Each engine in turn: a test asking for it runs once on each."""
+    found: Engine = request.getfixturevalue(request.param)
+    return found
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:

@@ -1,3 +1,3 @@
-"""The handlers the db_worker processes of tests/test_webhook_workers.py run."""
+"""The handlers the worker processes of tests/test_webhook_workers.py run."""
 
 from __future__ import annotations
