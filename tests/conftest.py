@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from patchbay.testing import reset_state
 
-pytest_plugins = ["patchbay.testing", "tests.workers"]
+pytest_plugins = ["patchbay.testing", "tests.oauth2_server", "tests.workers"]
 
 
 @pytest.fixture(autouse=True)
