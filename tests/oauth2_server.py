@@ -128,7 +128,10 @@ class Token:
     refresh_token: str
     expires_in: int
     issued_at: float = field(default_factory=time.time)
+    #: The whole grant is revoked (by RFC 7009 or a rotation): its refresh token too.
     revoked: bool = False
+    #: Only the access token is revoked (the API refuses it; the refresh token still works).
+    access_revoked: bool = False
 
     def check_client(self, client: Client) -> bool:
         return self.client_id == client.client_id
@@ -143,7 +146,7 @@ class Token:
         return bool(self.expires_in) and self.issued_at + self.expires_in <= time.time()
 
     def is_revoked(self) -> bool:
-        return self.revoked
+        return self.revoked or self.access_revoked
 
     def get_user(self) -> str:
         return self.user
@@ -434,6 +437,13 @@ class TestAuthorizationServer:
             if found is not None:
                 found.revoked = True
 
+    def revoke_access_token(self, access_token: str) -> None:
+        """Have the API refuse ``access_token`` before its expiry; its refresh token stays."""
+        with self.lock:
+            found = self.state.find(access_token)
+            if found is not None:
+                found.access_revoked = True
+
     def live_token(self, access_token: str) -> Token | None:
         """The issued token with this access token, if it is still valid."""
         with self.lock:
@@ -517,19 +527,19 @@ class TestAuthorizationServer:
         return answer
 
     def me(self, request: WSGIOAuth2Request) -> Response:
+        authorization = request.headers.get("Authorization", "")
+        refused = [("WWW-Authenticate", 'Bearer error="invalid_token"')]
         with self.lock:
             self.state.api_requests += 1
-            self.state.api_authorizations.append(request.headers.get("Authorization", ""))
+            self.state.api_authorizations.append(authorization)
+            if self.state.reject_api:
+                presented = authorization.partition(" ")[2]
+                body = {"error": "invalid_token", "error_description": f"{presented} is refused"}
+                return 401, json.dumps(body).encode(), refused
             try:
-                if self.state.reject_api:
-                    raise OAuth2Error(error="invalid_token", status_code=401)
                 token = self.protector.validate_request(scopes=None, request=request)
             except OAuth2Error as error:
-                return (
-                    401,
-                    json.dumps({"error": error.error}).encode(),
-                    [("WWW-Authenticate", f'Bearer error="{error.error}"')],
-                )
+                return 401, json.dumps({"error": error.error}).encode(), refused
         return 200, json.dumps({"user": token.user, "scope": token.scope}).encode(), []
 
     def echo(self, request: WSGIOAuth2Request, environ: dict[str, Any]) -> Response:
