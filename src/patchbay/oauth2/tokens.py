@@ -246,12 +246,12 @@ def refresh(
         return _described(_usable(client, owner, owner.rows().first()), refreshed=False)
 
     result: TokenResult = client.call(  # type: ignore[assignment]
-        "oauth2_refresh", live, simulate=simulate, params={"user": owner_label(client, user)}
+        "oauth2_refresh", live, simulate=simulate, params={"user": _owner_label(client, user)}
     )
     return result
 
 
-def owner_label(client: BaseClient, user: AbstractBaseUser | None = None) -> str:
+def _owner_label(client: BaseClient, user: AbstractBaseUser | None = None) -> str:
     """``"site"`` or ``"user <pk>"``, for log rows."""
     if not oauth2_auth(type(client)).per_user:
         return "site"
@@ -278,9 +278,7 @@ def _usable(client: BaseClient, owner: Owner, token: OAuth2Token | None) -> OAut
         )
     client.add_secrets(*token.tokens.values())
     if token.needs_reauthorization():
-        raise ServiceError(
-            _reauthorization_message(client), error_code="reauthorization_required"
-        )
+        raise ServiceError(_reauthorization_message(client), error_code="reauthorization_required")
     return token
 
 
