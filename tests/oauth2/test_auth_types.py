@@ -88,6 +88,22 @@ def test_a_value_the_client_declares_itself_wins():
     assert OwnKey.config_fields["api_key"].setting == "LEGACY_KEY"
 
 
+def test_a_subclass_for_another_provider_reads_settings_of_its_own():
+    class Parent(BaseClient):
+        provider = "parent_service"
+        config_fields = {"region": ConfigField(setting="PARENT_REGION", required=False)}
+        authentication = ApiKeyAuth()
+
+    class Child(Parent):
+        provider = "child_service"
+
+    for made in (Parent, Child):
+        _clients.pop(made.provider)
+    assert Parent.config_fields["api_key"].setting == "PARENT_SERVICE_API_KEY"
+    assert Child.config_fields["api_key"].setting == "CHILD_SERVICE_API_KEY"
+    assert Child.config_fields["region"].setting == "PARENT_REGION"  # declared: inherited
+
+
 def test_a_missing_key_is_not_configured(server):
     result = KeyInHeaderClient().echo()
     assert result["error_code"] == "not_configured"
