@@ -54,6 +54,20 @@ def test_a_bearer_token(server):
     assert BearerClient(api_token=KEY).echo()["authorization"] == f"Bearer {KEY}"
 
 
+def test_the_caller_s_headers_and_parameters_are_kept(server):
+    client = KeyInHeaderClient(api_key=KEY)
+    answer = client.http(
+        "GET", f"{server.url}/api/echo", headers={"X-Trace": "t-1"}, params={"q": "x"}
+    ).json()
+    assert (answer["x_api_key"], answer["x_trace"], answer["query"]) == (KEY, "t-1", {"q": "x"})
+
+
+def test_a_401_to_another_authentication_is_not_retried(server):
+    response = KeyInHeaderClient(api_key=KEY).http("GET", server.api_url)
+    assert response.status_code == 401
+    assert server.api_requests == 1
+
+
 def test_without_authentication_nothing_is_added(server):
     class Plain(ServerClient):
         config_fields = {"api_url": ConfigField(setting="TEST_SERVER_API_URL")}
