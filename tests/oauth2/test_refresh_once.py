@@ -17,7 +17,7 @@ from patchbay.models import OAuth2Token
 from tests.conftest import run_concurrently
 from tests.oauth2.clients import AcmeOAuthClient
 from tests.oauth2.conftest import connect
-from tests.workers import WorkerProcesses, wait_until, worker_env
+from tests.workers import wait_until, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,24 +51,20 @@ def test_twenty_threads_answered_401_refresh_once(postgres_only, server):
 
 
 @pytest.mark.postgres
-def test_two_processes_refresh_once(postgres_only, server, tmp_path):
+def test_two_processes_refresh_once(postgres_only, server, processes, tmp_path):
     needing_a_refresh(server)
     ready, go = tmp_path / "ready", tmp_path / "go"
     env = worker_env(OAUTH2_SERVER_URL=server.url, OAUTH2_READY=str(ready), OAUTH2_GO=str(go))
     command = ("-m", "tests.oauth2.refresh_process")
-    processes = WorkerProcesses(command, env, tmp_path)
-    other = processes.start()
-    try:
-        wait_until(ready.exists, "the second process is set up")
-        client = AcmeOAuthClient()
-        client.config  # noqa: B018  (read before the race, as the other process did)
-        go.touch()
-        time.sleep(0.05)  # let the other process ask first as often as not
-        mine = client.me()
-        other.wait(timeout=60)
-    finally:
-        processes.stop()
-    theirs = json.loads((tmp_path / "worker0.log").read_text().strip().splitlines()[-1])
+    other = processes.start("refresh", command, env)
+    wait_until(ready.exists, "the second process is set up")
+    client = AcmeOAuthClient()
+    client.config  # noqa: B018  (read before the race, as the other process did)
+    go.touch()
+    time.sleep(0.05)  # let the other process ask first as often as not
+    mine = client.me()
+    other.wait(timeout=60)
+    theirs = json.loads(processes.logs[other].read_text().strip().splitlines()[-1])
     assert mine["success"], mine
     assert theirs["success"], theirs
     assert server.refresh_requests == 1
