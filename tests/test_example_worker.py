@@ -62,7 +62,7 @@ def deliver(port: int, event: dict[str, Any]) -> dict[str, Any]:
     body = json.dumps(event).encode()
     timestamp = int(time.time())
     mac = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    request = urllib.request.Request(  # noqa: S310  (our server)
+    request = urllib.request.Request(
         f"http://127.0.0.1:{port}/integrations/webhooks/stripe/",
         data=body,
         headers={
@@ -106,9 +106,7 @@ def example_with_worker(tmp_path) -> Iterator[tuple[subprocess.Popen[bytes], int
         for name, value in os.environ.items()
         if name not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL", "PATCHBAY_SIMULATE"}
     }
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}", DEBUG="true", STRIPE_WEBHOOK_SECRET=SECRET
-    )
+    env.update(DATABASE_URL=f"sqlite:///{database}", DEBUG="true", STRIPE_WEBHOOK_SECRET=SECRET)
     log = tmp_path / "dev.log"
     with log.open("wb") as output:
         # A session of its own, as a terminal's: Ctrl+C goes to all its foreground group.
@@ -132,7 +130,7 @@ def example_with_worker(tmp_path) -> Iterator[tuple[subprocess.Popen[bytes], int
 
 
 def test_a_webhook_is_answered_at_once_and_processed_by_the_worker(example_with_worker):
-    dev, port, database = example_with_worker
+    _dev, port, database = example_with_worker
     wait_for(lambda: answers(f"http://127.0.0.1:{port}/"), "the example answering")
     assert worker_processes(database), "no db_worker process started"
 
