@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -102,3 +104,11 @@ def test_beat_runs_the_resume_which_hands_a_stranded_event_to_celery(client, han
 
 def test_beat_runs_the_maintenance_commands():
     assert celery_recipe.patchbay_maintenance.delay("prune").successful()
+
+
+def test_the_documented_beat_schedule_runs_every_maintenance_task_the_recipe_has():
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "background.rst").read_text()
+    schedule = docs[docs.index("CELERY_BEAT_SCHEDULE") :]
+    names = re.findall(r'\("(\w+)", [0-9.]+\),', schedule)
+
+    assert sorted(names) == sorted(celery_recipe.MAINTENANCE)
