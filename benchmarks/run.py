@@ -1,6 +1,6 @@
 """Run the benchmarks, print one table and write JSON.
 
-    python -m benchmarks.run                   # every benchmark, full length (~10 min)
+    python -m benchmarks.run                   # every benchmark, full length (~25 min)
     python -m benchmarks.run --quick           # a smoke run: short, checks they still work
     python -m benchmarks.run --only presigning startup
     python -m benchmarks.run --json /tmp/results.json
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"benchmarks.bench_{name}",
                     "run",
                     {"quick": args.quick},
-                    timeout=300 if args.quick else 1200,
+                    timeout=300 if args.quick else 1800,
                 )
             )
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
