@@ -2,6 +2,7 @@
 """Set up a development environment, then run the example project or the tests.
 
     python3 dev.py example [--port 8000]   # the example project at http://127.0.0.1:8000/
+    python3 dev.py example --worker        # ... with background work in a db_worker process
     python3 dev.py test [pytest args...]   # the test suite (paths are relative to the repo root)
     python3 dev.py test --python 3.13 --django 6.1 [pytest args...]   # another Python/Django
 
@@ -22,6 +23,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -228,11 +230,51 @@ def hand_over(command: Sequence[str | Path], env: dict[str, str]) -> NoReturn:
         sys.exit(130)
 
 
-def command_example(port: int) -> NoReturn:
+def run_beside(
+    command: Sequence[str | Path], helper: Sequence[str | Path], env: dict[str, str]
+) -> NoReturn:
+    """Run ``command`` with ``helper`` beside it; stop ``helper`` when ``command`` ends.
+
+    The helper gets a session of its own: Ctrl+C stops runserver, then dev.py
+    stops the helper (with its autoreloader's child, the whole group) itself.
+    """
+    helper_process = subprocess.Popen(
+        [str(part) for part in helper], cwd=ROOT, env=env, start_new_session=os.name == "posix"
+    )
+    try:
+        code = subprocess.call([str(part) for part in command], cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        stop(helper_process)
+    sys.exit(code)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask ``process`` (its group, on POSIX) to stop; kill it if it has not within 10 s."""
+    for sig, wait in ((signal.SIGTERM, 10), (getattr(signal, "SIGKILL", signal.SIGTERM), 5)):
+        if process.poll() is not None:
+            return
+        try:
+            if os.name == "posix":
+                os.killpg(process.pid, sig)
+            else:
+                process.terminate()
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def command_example(port: int, worker: bool) -> NoReturn:
     ensure_venv()
     # Settings come from example_project/example/settings.py (DEBUG on by default, so
     # simulation too), the environment and an optional .env file; see .env.example.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "example.settings"}
+    if worker:
+        env["BACKGROUND_WORKER"] = "true"
     manage = [VENV_PYTHON, EXAMPLE_MANAGE]
     say("Applying migrations")
     run([*manage, "migrate", "--no-input"], env=env)
@@ -245,9 +287,12 @@ def command_example(port: int) -> NoReturn:
         f"  Admin             http://{address}/admin/\n"
         f"  Admin login       username: {ADMIN_USERNAME}   password: {ADMIN_PASSWORD}"
         f"{just_created}\n"
-        "  Stop with Ctrl+C.\n",
+        + ("  Background work   a db_worker process beside runserver\n" if worker else "")
+        + "  Stop with Ctrl+C.\n",
         flush=True,
     )
+    if worker:
+        run_beside([*manage, "runserver", address], [*manage, "db_worker"], env)
     hand_over([*manage, "runserver", address], env)
 
 
@@ -285,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
         "example", help="run the example project (simulated providers, admin login admin/admin)"
     )
     example.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+    example.add_argument(
+        "--worker",
+        action="store_true",
+        help="process webhooks and send emails and SMS in a db_worker process beside runserver",
+    )
     commands.add_parser(
         "test",
         help=(
@@ -304,7 +354,7 @@ def main(argv: list[str]) -> NoReturn:
         command_test(argv[1:])
     arguments = build_parser().parse_args(argv)
     if arguments.command == "example":
-        command_example(arguments.port)
+        command_example(arguments.port, arguments.worker)
     command_test([])
 
 

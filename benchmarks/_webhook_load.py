@@ -1,7 +1,8 @@
 """The load generator of figure 3, run as its own process (``python -m benchmarks._webhook_load``).
 
 Reads a plan (JSON) on stdin: where to send, the secret, and a list of phases
-(``{"name", "path", "ids": "unique"|"duplicate", "event_id", "count", "seconds"}``);
+(``{"name", "path", "ids": "unique"|"duplicate", "event_id", "count", "seconds"}``,
+and optionally ``"port"``, for a phase sent to another server than the plan's);
 runs them in order and prints one JSON result per phase on stdout.
 
 Each request is a fresh connection with ``Connection: close``: gunicorn's sync
@@ -87,6 +88,7 @@ def run_phase(
     host: str, port: int, secret: str, concurrency: int, phase: dict[str, Any]
 ) -> dict[str, Any]:
     """Send the phase's requests from ``concurrency`` threads, bounded in count and time."""
+    port = int(phase.get("port", port))
     count = int(phase["count"])
     ids = (
         [phase["event_id"]] * count

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.module_loading import import_string
 
 from patchbay.core import tasks
@@ -119,3 +119,71 @@ def test_a_failing_task_on_the_immediate_backend_does_not_raise_at_the_caller():
     result = explode.enqueue()
 
     assert result.status == "FAILED"
+
+
+@pytest.fixture
+def database_queue(settings):
+    """django-tasks-db as the backend: its jobs are rows of the test database."""
+    pytest.importorskip("django_tasks_db")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queue_in_the_same_database_gets_the_job_inside_the_transaction(database_queue):
+    with transaction.atomic():
+        enqueue_on_commit(remember, 9)
+        # In the caller's transaction, committed with its rows: no second commit.
+        assert database_queue.count() == 1
+
+    assert database_queue.count() == 1
+    assert RUNS == []  # a worker runs it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_in_the_transaction_is_rolled_back_with_it(database_queue):
+    with transaction.atomic():
+        enqueue_on_commit(remember, 10)
+        transaction.set_rollback(True)
+
+    assert database_queue.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_refused_before_its_insert_is_logged_and_the_caller_commits(
+    database_queue, monkeypatch, caplog
+):
+    from django.contrib.auth.models import Group
+    from django_tasks_db.backend import DatabaseBackend
+
+    def refuse(self, task, args, kwargs):
+        raise ValueError("arguments the queue cannot store")
+
+    monkeypatch.setattr(DatabaseBackend, "enqueue", refuse)
+
+    with caplog.at_level(logging.ERROR, logger="patchbay.tasks"), transaction.atomic():
+        Group.objects.create(name="kept")
+        enqueue_on_commit(remember, 11)
+
+    assert Group.objects.filter(name="kept").exists()
+    assert database_queue.count() == 0
+    assert "Could not enqueue" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_insert_fails_fails_the_callers_transaction(database_queue, monkeypatch):
+    from django.contrib.auth.models import Group
+
+    monkeypatch.setattr(database_queue.model._meta, "db_table", "no_such_queue_table")
+
+    def store_and_enqueue():
+        with transaction.atomic():
+            Group.objects.create(name="rolled back")
+            enqueue_on_commit(remember, 12)
+
+    with pytest.raises(DatabaseError):
+        store_and_enqueue()
+
+    assert not Group.objects.filter(name="rolled back").exists()

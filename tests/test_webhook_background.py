@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patchbay.core.signing import hmac_sha256_hex
@@ -96,6 +97,35 @@ class TestStoreAndAnswer:
         assert response.json() == {"status": "duplicate", "duplicate": True}
         assert callbacks == []
         assert handled == ["evt_bg"]
+
+    def test_a_delivery_is_stored_with_one_statement_as_inline_ones_are(
+        self, client, handled, django_capture_on_commit_callbacks
+    ):
+        if not connection.features.supports_update_conflicts_with_target:
+            pytest.skip("this database has no INSERT ... ON CONFLICT")
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks():
+            deliver(client)
+
+        on_events = [query["sql"] for query in queries if "patchbay_webhookevent" in query["sql"]]
+        assert len(on_events) == 1, on_events  # no SELECT first, no savepoint around it
+        assert "ON CONFLICT" in on_events[0]
+        event = WebhookEvent.objects.get()
+        assert (event.status, event.attempts) == ("received", 0)  # the run counts its own
+
+    def test_a_redelivery_of_an_event_not_yet_run_is_a_duplicate_that_enqueues_again(
+        self, client, handled, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks() as first:
+            deliver(client)
+        with django_capture_on_commit_callbacks() as again:
+            response = deliver(client)
+
+        assert response.json() == {"status": "duplicate", "duplicate": True}
+        assert (len(first), len(again)) == (1, 1)
+        again[0]()
+        first[0]()  # the first job finds the event done
+        assert handled == ["evt_bg"]
+        assert WebhookEvent.objects.get().attempts == 1
 
     def test_a_rollback_enqueues_nothing(self, handled, django_capture_on_commit_callbacks):
         from django.db import transaction

@@ -7,6 +7,7 @@ real environment variables win over both.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -128,6 +129,27 @@ PATCHBAY_SIMULATE = False if env_optional_bool("PATCHBAY_SIMULATE") is False els
 PATCHBAY_PUBLIC_URL = env_str("PATCHBAY_PUBLIC_URL")
 # Unset: keys are derived from SECRET_KEY.
 PATCHBAY_ENCRYPTION_KEYS = env_list("PATCHBAY_ENCRYPTION_KEYS") or None
+
+# -- background work --------------------------------------------------------------------
+
+# BACKGROUND_WORKER=true (``python3 dev.py example --worker`` sets it): webhooks are
+# processed, and emails and SMS sent, by a db_worker process beside runserver, through
+# django-tasks-db on the example's own database. Unset, everything runs in the request.
+if env_bool("BACKGROUND_WORKER", False):
+    if not find_spec("django.tasks"):
+        INSTALLED_APPS.append("django_tasks")  # the backport, on Django 5.2
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    PATCHBAY_WEBHOOK_PROCESSING = "background"
+    PATCHBAY_SEND_IN_BACKGROUND = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # Two processes write one SQLite file. A deferred transaction (SQLite's default)
+        # that reads before it writes fails at once ("database is locked") while the
+        # other process writes; an immediate one waits for the lock, up to "timeout"
+        # seconds. WAL lets the pages read while the worker writes.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            transaction_mode="IMMEDIATE", timeout=20, init_command="PRAGMA journal_mode=WAL"
+        )
 
 # -- providers (unset means "not configured"; the admin can configure them instead) ----
 

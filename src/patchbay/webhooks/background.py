@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -40,6 +40,7 @@ from patchbay.webhooks.processing import (
     _failure_status,
     dispatch,
 )
+from patchbay.webhooks.statements import EventStatements
 from patchbay.webhooks.verification import VerifiedDelivery
 
 logger = logging.getLogger("patchbay.webhooks")
@@ -64,22 +65,42 @@ def store_delivery(
     """
     using = router.db_for_write(WebhookEvent)
     with transaction.atomic(using=using):
-        event, created = WebhookEvent.objects.using(using).get_or_create(
-            provider=provider,
-            event_id=delivery.event_id,
-            defaults={
-                "event_type": delivery.event_type,
-                "payload": delivery.payload,
-                "verified": True,
-                "status": WebhookEvent.Status.RECEIVED,
-            },
-        )
+        event, created = _store(using, provider, delivery)
         outcome = WebhookEvent.Status.RECEIVED if created else DUPLICATE
         if created or event.status in RUNNABLE:
             enqueue_on_commit_using(using, process_webhook_event, event.pk)
         if then is not None:
             then(event, outcome)
     return event, outcome
+
+
+def _store(using: str, provider: str, delivery: VerifiedDelivery) -> tuple[WebhookEvent, bool]:
+    """The stored event and whether this delivery stored it.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` where the database has
+    it, as inline processing stores events: the ORM's ``get_or_create`` costs a
+    SELECT, a savepoint and the INSERT, and the acknowledgement is mostly that.
+    """
+    statements = EventStatements.get(connections[using])
+    if statements is not None:
+        status = WebhookEvent.Status.RECEIVED
+        event = statements.claim(provider, delivery, status, timezone.now(), attempts=0)
+        if event is not None:
+            return event, True
+        stored = statements.find(provider, delivery.event_id)
+        if stored is not None:
+            return stored, False
+        # Stored a moment ago and pruned since: the ORM's way stores it anew.
+    return WebhookEvent.objects.using(using).get_or_create(
+        provider=provider,
+        event_id=delivery.event_id,
+        defaults={
+            "event_type": delivery.event_type,
+            "payload": delivery.payload,
+            "verified": True,
+            "status": WebhookEvent.Status.RECEIVED,
+        },
+    )
 
 
 def claimable(now: datetime) -> Q:

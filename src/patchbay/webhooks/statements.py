@@ -149,9 +149,12 @@ class EventStatements:
         *,
         error: str = "",
         takeover: bool = False,
+        attempts: int = 1,
     ) -> WebhookEvent | None:
         """Insert the event with ``status``; None if it is stored already.
 
+        ``attempts`` is 1 for a delivery run as it is stored, 0 for one stored
+        for a background run (which counts its attempts as it claims them).
         With ``takeover``, a stored event that is not done gets ``status``,
         the payload just received and one attempt more; None if it is done.
         The row returned, or with ``takeover`` the done one, stays locked until
@@ -164,7 +167,7 @@ class EventStatements:
             payload=delivery.payload,
             verified=True,
             status=status,
-            attempts=1,
+            attempts=attempts,
             error=error,
             received_at=now,
             processed_at=now if status in HANDLED else None,

@@ -123,20 +123,19 @@ class WebhookView(View):
             )
 
         try:
+            store = process_delivery
             if conf.WEBHOOK_PROCESSING == "background":
                 # Imported here: only background mode needs the tasks machinery.
-                from patchbay.webhooks.background import store_delivery
-
-                event, outcome = store_delivery(self.provider, delivery, then=record)
-            elif records_in_background():
+                from patchbay.webhooks.background import store_delivery as store
+            if records_in_background():
                 # The background writer stores the log row: the event's transaction
                 # commits without it, and the row follows within milliseconds.
-                event, outcome = process_delivery(self.provider, delivery)
+                event, outcome = store(self.provider, delivery)
                 record(event, outcome)
             else:
                 # The log row is written in the event's transaction (in a savepoint of
                 # its own): one commit for both.
-                event, outcome = process_delivery(self.provider, delivery, then=record)
+                event, outcome = store(self.provider, delivery, then=record)
         except DataError:
             # A value storable() let through and a column still refused: the input's
             # fault, which a redelivery would not change. Rolled back with the event.
