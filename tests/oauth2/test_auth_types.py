@@ -118,6 +118,14 @@ def test_oauth2_settings_override_the_declaration(settings, db):
     assert "client-secret-value" not in repr(provider)
 
 
+def test_the_client_secret_is_masked_in_its_basic_form_too(settings, db):
+    settings.ACME_OAUTH_OAUTH2_CLIENT_SECRET = "client-secret-value"
+    client = AcmeOAuthClient(oauth2_client_id="cid")
+    encoded = base64.b64encode(b"cid:client-secret-value").decode()
+    assert client.basic_auth() == [("cid", "client-secret-value")]
+    assert encoded not in client.redactor.text(f"sent {encoded}")
+
+
 def test_a_public_client_authenticates_with_none(db):
     assert OAuth2Provider.of(AcmeOAuthClient()).token_endpoint_auth_method == "none"
 
