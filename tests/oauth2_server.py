@@ -555,6 +555,7 @@ class TestAuthorizationServer:
             "query": request.args,
             "authorization": request.headers.get("Authorization", ""),
             "x_api_key": request.headers.get("X-API-Key", ""),
+            "x_trace": request.headers.get("X-Trace", ""),
         }
         return 200, json.dumps(answer).encode(), []
 
