@@ -14,11 +14,14 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from patchbay.core import registry
+from patchbay.core.auth import OAuth2Auth
 from patchbay.models import IntegrationLog, OAuth2Token
 from patchbay.oauth2.flow import SESSION_PREFIX
 from patchbay.oauth2.tokens import get_token
-from tests.oauth2.clients import AcmeOAuthClient, AcmePerUserClient
+from tests.oauth2.clients import API_URL, AcmeOAuthClient, AcmePerUserClient, ServerClient
 from tests.oauth2.conftest import connect
+from tests.oauth2_server import CLIENT_ID, CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -304,12 +307,34 @@ def test_a_token_endpoint_that_cannot_be_reached(client, live, staff, settings):
     assert get_token("acme_oauth") is None
 
 
-def test_a_failing_token_endpoint_is_never_a_500(client, live, staff, settings):
-    settings.ACME_OAUTH_OAUTH2_TOKEN_URL = live.url + "/api/missing"  # 404, no OAuth2 error
+def test_a_token_endpoint_answering_not_found(client, live, staff, settings):
+    settings.ACME_OAUTH_OAUTH2_TOKEN_URL = live.url + "/api/missing"  # 404 {"error": ...}
     client.force_login(staff)
     response = connect_through_views(client, live)
-    assert response.status_code in (400, 502)
-    assert len(failure_rows()) == 1
+    assert_refused(
+        response, 400, "refused the authorization code (not_found)", "authentication_error"
+    )
+
+
+def test_a_client_without_pkce(client, live, staff, settings):
+    class NoPkceClient(ServerClient):
+        provider = "acme_no_pkce"
+        config_fields = API_URL
+        authentication = OAuth2Auth(pkce=False, scopes=("read",))
+
+    settings.ACME_NO_PKCE_OAUTH2_AUTHORIZE_URL = live.authorize_url
+    settings.ACME_NO_PKCE_OAUTH2_TOKEN_URL = live.token_url
+    settings.ACME_NO_PKCE_OAUTH2_CLIENT_ID = CLIENT_ID
+    settings.ACME_NO_PKCE_OAUTH2_CLIENT_SECRET = CLIENT_SECRET
+    try:
+        client.force_login(staff)
+        authorize = start(client, "acme_no_pkce")
+        assert "code_challenge" not in parse_qs(urlsplit(authorize).query)
+        response = client.get(local(live.authorize(authorize)))
+        assert response.status_code == 200
+        assert get_token("acme_no_pkce").scopes == ["read"]
+    finally:
+        registry._clients.pop("acme_no_pkce", None)
 
 
 def test_an_anonymous_callback_is_refused(client, live):
