@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import threading
+from importlib.util import find_spec
 
 import pytest
 from django.core.cache import cache
@@ -11,6 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from patchbay.testing import reset_state
 
 pytest_plugins = ["patchbay.testing", "tests.workers"]
+# The authorization server of tests/oauth2 is authlib's: absent where no extra is installed
+# (tests/test_no_extras.py in CI's .venv-noextras).
+if find_spec("authlib"):
+    pytest_plugins.append("tests.oauth2_server")
 
 
 @pytest.fixture(autouse=True)

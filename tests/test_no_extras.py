@@ -20,6 +20,7 @@ SDKS = [
     "requests",
     "django_redis",
     "phonenumbers",
+    "authlib",
 ]
 
 BLOCKER = textwrap.dedent(

@@ -66,6 +66,8 @@ NOT_OPERATIONS = {
     "patchbay.core.client.BaseClient.perform": "the plumbing every operation goes through",
     "patchbay.core.client.BaseClient.sdk": "imports the provider SDK",
     "patchbay.core.client.BaseClient.basic_auth": "a hook naming credentials to redact",
+    "patchbay.core.client.BaseClient.add_secrets": "names more values to redact",
+    "patchbay.core.client.BaseClient.http": "the transport operations send with (in send)",
     "patchbay.aws.s3.S3Client.probe": "the hook check_health calls (walked through it)",
     "patchbay.aws.s3.S3Client.translate_exception": "a hook mapping an exception",
     "patchbay.aws.s3.S3Client.public_url": "formats a URL from a key, nothing else",

@@ -11,7 +11,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from patchbay.conf import PREFIXES, SETTINGS, conf
-from patchbay.core import registry
+from patchbay.core import auth, registry
+from patchbay.core.auth import OAuth2Auth
 from patchbay.core.simulation import in_test_environment, should_simulate
 from patchbay.crypto import validate_keys
 
@@ -239,11 +240,12 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
     enabled = bool(client_class.enabled_setting and conf.raw(client_class.enabled_setting))
     label = client_class.label()
 
-    if (enabled or configured) and not client_class.sdk_installed():
+    missing_sdk = client_class.missing_sdk()
+    if (enabled or configured) and missing_sdk is not None:
         messages.append(
             Warning(
-                f"{label} is configured but its SDK ({client_class.sdk_module}) is not installed.",
-                hint=f'pip install "django-patchbay[{client_class.extra}]"',
+                f"{label} is configured but its SDK ({missing_sdk.module}) is not installed.",
+                hint=f'pip install "django-patchbay[{missing_sdk.extra}]"',
                 id="patchbay.W003",
             )
         )
@@ -275,6 +277,82 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
             )
         )
     return messages
+
+
+@register("patchbay")
+def check_oauth2_clients(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    for client_class in registry.client_classes():
+        if isinstance(client_class.authentication, OAuth2Auth):
+            messages.extend(_check_oauth2_client(client_class, client_class.authentication))
+    return messages
+
+
+#: How an OAuth2 client may authenticate to the token endpoint (authlib's names).
+TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+_OAUTH2_URLS = (
+    auth.OAUTH2_AUTHORIZE_URL,
+    auth.OAUTH2_TOKEN_URL,
+    auth.OAUTH2_REVOCATION_URL,
+)
+
+
+def _check_oauth2_client(
+    client_class: type[BaseClient], declared: OAuth2Auth
+) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    label = client_class.label()
+    for name in _OAUTH2_URLS:
+        field = client_class.config_fields[name]
+        url = _from_settings(client_class, name) or field.default
+        if url and not _is_secure_endpoint(url):
+            messages.append(
+                Error(
+                    f"{label}'s {field.setting} {url!r} is not an https URL: tokens and the "
+                    "client secret would cross the network in clear.",
+                    hint="Use the provider's https endpoint (http is accepted for 127.0.0.1 "
+                    "and localhost only).",
+                    id="patchbay.E050",
+                )
+            )
+    method = declared.token_endpoint_auth_method
+    if method is not None and method not in TOKEN_ENDPOINT_AUTH_METHODS:
+        messages.append(
+            Error(
+                f"{label} declares OAuth2Auth(token_endpoint_auth_method={method!r}), which "
+                "is none of " + ", ".join(TOKEN_ENDPOINT_AUTH_METHODS) + ".",
+                hint="Use the method the provider documents for its token endpoint.",
+                id="patchbay.E051",
+            )
+        )
+    secret_setting = client_class.config_fields[auth.OAUTH2_CLIENT_SECRET].setting
+    if (
+        not declared.pkce
+        and not should_simulate()
+        and _from_settings(client_class, auth.OAUTH2_CLIENT_ID)
+        and not _from_settings(client_class, auth.OAUTH2_CLIENT_SECRET)
+    ):
+        messages.append(
+            Warning(
+                f"{label} is a public OAuth2 client (no {secret_setting}) with PKCE switched "
+                "off: an intercepted authorization code could be exchanged by anyone.",
+                hint="Leave OAuth2Auth(pkce=True) unless the provider refuses PKCE, or set "
+                f"{secret_setting} (silence patchbay.W050 if it is stored in the admin).",
+                id="patchbay.W050",
+            )
+        )
+    return messages
+
+
+def _is_secure_endpoint(url: Any) -> bool:
+    # As authlib's own rule: https, or http to a loopback address (RFC 8252, section 7.3).
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
 
 
 def _webhook_mounted(client_class: type[BaseClient]) -> bool:

@@ -473,6 +473,14 @@ class PatchbaySettings:
         convert=float,
         rule=NON_NEGATIVE,
     )
+    OAUTH2_REFRESH_SKEW = Setting(
+        "PATCHBAY_OAUTH2_REFRESH_SKEW",
+        60.0,
+        "Seconds before its expiry an OAuth2 access token is refreshed (0: once expired).",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
+    )
     PHONE_VERIFICATION_BACKEND = Setting(
         "PATCHBAY_PHONE_VERIFICATION_BACKEND",
         "local",

@@ -148,6 +148,16 @@ class ErrorCode:
     #: deleted and the upload failed.
     UPLOAD_REPLACED = "upload_replaced"
 
+    # -- OAuth2 connections ----------------------------------------------------------------
+
+    #: The service (or, for a per-user connection, the user) has no OAuth2 token: it must
+    #: be connected first. Not retryable.
+    NOT_CONNECTED = "not_connected"
+    #: The provider refused to refresh the token (``invalid_grant``: revoked, expired or
+    #: rotated away), or there is no refresh token: the connection must be made again
+    #: (Reconnect in the admin). Counts against the service's health. Not retryable.
+    REAUTHORIZATION_REQUIRED = "reauthorization_required"
+
     # -- inbound webhooks (IntegrationLog rows only; the provider gets an HTTP status) ----
 
     #: The body is larger than ``PATCHBAY_WEBHOOK_MAX_BODY_SIZE`` (413).

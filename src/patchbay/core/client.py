@@ -17,9 +17,11 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, NamedTuple, ParamSpec, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, cast, overload
 
+from patchbay.conf import conf
 from patchbay.core import registry
+from patchbay.core.auth import Authentication
 from patchbay.core.breaker import CircuitBreaker
 from patchbay.core.config import ConfigField, ServiceConfig, check_overrides, resolve_config
 from patchbay.core.health import Outcome as HealthOutcome
@@ -37,11 +39,16 @@ from patchbay.results import (
     failure,
 )
 
+if TYPE_CHECKING:
+    import requests
+
 logger = logging.getLogger("patchbay")
 P = ParamSpec("P")
 
 # Failures that say the service (or our access to it) is unwell, not the request.
-SERVICE_FAULT_CODES = frozenset({"authentication_error", "permission_error"})
+SERVICE_FAULT_CODES = frozenset(
+    {"authentication_error", "permission_error", "reauthorization_required"}
+)
 
 
 class CallOutcome(NamedTuple):
@@ -80,6 +87,8 @@ class BaseClient:
     webhook_secret_field: ClassVar[str | None] = None
     #: URL names (in the ``patchbay`` namespace) of this provider's webhook views.
     webhook_url_names: ClassVar[tuple[str, ...]] = ()
+    #: How :meth:`http` authenticates: one of :mod:`patchbay.core.auth`'s declarations.
+    authentication: ClassVar[Authentication | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,10 +96,18 @@ class BaseClient:
             cls.config_fields = {
                 name: field.declared() for name, field in cls.config_fields.items()
             }
+        if cls.authentication is not None and cls.provider:
+            # The declaration's values, named after the provider, unless declared here.
+            cls.config_fields = {
+                **cls.authentication.config_fields(cls.provider),
+                **cls.config_fields,
+            }
         if "provider" in cls.__dict__ and cls.provider:
             registry.register(cls)
 
-    def __init__(self, debug_mode: bool | None = None, **overrides: Any) -> None:
+    def __init__(
+        self, debug_mode: bool | None = None, *, user: Any = None, **overrides: Any
+    ) -> None:
         # Making a client reads no database: clients are made at import time, before
         # migrate and in tests that patch their methods. The configuration (which may
         # come from an ExternalService row) is resolved on first use; simulating or not
@@ -98,6 +115,9 @@ class BaseClient:
         self._overrides = {name: value for name, value in overrides.items() if value is not None}
         check_overrides(type(self), self._overrides)
         self.debug_mode: bool = should_simulate(debug_mode)
+        #: The user a per-user OAuth2 client acts for (see :doc:`/oauth2`).
+        self.user = user
+        self._learned_secrets: list[str] = []
 
     @functools.cached_property
     def config(self) -> ServiceConfig:
@@ -106,12 +126,30 @@ class BaseClient:
 
     @functools.cached_property
     def redactor(self) -> Redactor:
-        """Masks this client's secret values (and :meth:`basic_auth` of them) wherever quoted."""
-        return Redactor(self.config.secret_values(), basic_auth=self.basic_auth())
+        """Masks this client's secret values (and :meth:`basic_auth` of them) wherever quoted.
+
+        Also the values given to :meth:`add_secrets` (OAuth2 tokens).
+        """
+        return Redactor(
+            [*self.config.secret_values(), *self._learned_secrets],
+            basic_auth=self.basic_auth(),
+        )
+
+    def add_secrets(self, *values: str) -> None:
+        """Mask ``values`` too wherever this client's results and logs would quote them.
+
+        For secrets that are no configuration value, such as the OAuth2 tokens
+        the client sends.
+        """
+        new = [value for value in values if value and value not in self._learned_secrets]
+        if new:
+            self._learned_secrets.extend(new)
+            self.__dict__.pop("redactor", None)  # made again, with them, when next used
 
     def __repr__(self) -> str:
         mode = "simulated" if self.debug_mode else "live"
-        return f"<{type(self).__name__} provider={self.provider!r} {mode}>"
+        user = f" user={getattr(self.user, 'pk', self.user)}" if self.user is not None else ""
+        return f"<{type(self).__name__} provider={self.provider!r} {mode}{user}>"
 
     @functools.cached_property
     def breaker(self) -> CircuitBreaker:
@@ -128,8 +166,19 @@ class BaseClient:
 
     @classmethod
     def sdk_installed(cls) -> bool:
-        """Whether the provider SDK can be imported (without importing it)."""
-        return cls.sdk_module is None or sdk_available(cls.sdk_module)
+        """Whether the provider SDK (and what the authentication needs) can be imported."""
+        return cls.missing_sdk() is None
+
+    @classmethod
+    def missing_sdk(cls) -> SDKNotInstalled | None:
+        """The error naming the module live calls need that is not installed, if any."""
+        needed = [(cls.sdk_module, cls.extra or cls.provider)]
+        if cls.authentication is not None:
+            needed.append((cls.authentication.sdk_module, cls.authentication.extra or ""))
+        for module, extra in needed:
+            if module and not sdk_available(module):
+                return SDKNotInstalled(module, extra)
+        return None
 
     def sdk(self) -> Any:
         """The provider SDK module, imported on first use."""
@@ -269,8 +318,8 @@ class BaseClient:
             )
         if self.debug_mode:
             return self._run_simulated(request)
-        if not self.sdk_installed():
-            missing_sdk = SDKNotInstalled(self.sdk_module or "", self.extra or self.provider)
+        missing_sdk = self.missing_sdk()
+        if missing_sdk is not None:
             return CallOutcome(failure(str(missing_sdk), error_code="sdk_missing"))
         missing = self.config.missing()
         if missing:
@@ -413,9 +462,48 @@ class BaseClient:
         """The ``(user, password)`` pairs this client sends as HTTP Basic credentials.
 
         Their Base64 form quotes neither, so :attr:`redactor` masks it only when
-        told. None by default; Twilio's client sends its SID and auth token.
+        told. Those of a :class:`~patchbay.core.auth.BasicAuth` declaration by
+        default; Twilio's client sends its SID and auth token.
         """
-        return []
+        if self.authentication is None:
+            return []
+        return self.authentication.basic_auth(self.config)
+
+    @functools.cached_property
+    def http_session(self) -> requests.Session:
+        """The ``requests`` session of :meth:`http`, made on first use.
+
+        One per client, so its calls reuse connections. It retries only
+        failed connections (``PATCHBAY_MAX_RETRIES`` times), never a request
+        the service may have received.
+        """
+        transport = import_sdk("requests", self.extra or self.provider)
+        session: requests.Session = transport.Session()
+        adapter = transport.adapters.HTTPAdapter(max_retries=conf.MAX_RETRIES)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def http(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send an HTTP request with the declared :attr:`authentication`; the response.
+
+        ``kwargs`` are those of ``requests.Session.request``; ``timeout``
+        defaults to ``PATCHBAY_TIMEOUT``. An OAuth2 client sends a valid access
+        token (refreshed first when about to expire); an answer of 401 gets one
+        refresh and one retry. A status of 4xx or 5xx is returned, not raised:
+        call ``response.raise_for_status()`` where the client maps errors. It
+        raises :exc:`~patchbay.exceptions.ServiceError` when there is no token
+        to send (``not_connected``, ``reauthorization_required``); called from
+        a request's ``send``, that becomes the operation's failed result.
+        """
+        kwargs.setdefault("timeout", conf.TIMEOUT)
+
+        def send(prepared: dict[str, Any]) -> requests.Response:
+            return self.http_session.request(method, url, **prepared)
+
+        if self.authentication is None:
+            return send(kwargs)
+        return self.authentication.send(self, send, kwargs)
 
     def probe(self) -> Mapping[str, Any]:
         """Make the cheapest live call that proves the service is reachable."""

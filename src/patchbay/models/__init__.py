@@ -5,6 +5,7 @@ from __future__ import annotations
 from patchbay.models.email import EmailEvent, EmailSuppression, OutboundEmail
 from patchbay.models.login import LoginToken
 from patchbay.models.logs import IntegrationLog
+from patchbay.models.oauth2 import OAuth2Token
 from patchbay.models.services import ExternalService, HealthCheck
 from patchbay.models.sms import SMS, PhoneOptOut
 from patchbay.models.stripe import StripeCustomer, StripeSubscription
@@ -20,6 +21,7 @@ __all__ = [
     "HealthCheck",
     "IntegrationLog",
     "LoginToken",
+    "OAuth2Token",
     "OutboundEmail",
     "PhoneOptOut",
     "PhoneVerification",

@@ -1,0 +1,1 @@
+"""OAuth2 connections: provider configuration, stored tokens and their refresh."""
