@@ -344,6 +344,8 @@ class ServerState:
     refuse_next_refresh: bool = False
     #: Seconds each refresh request takes, to widen the window of a race.
     refresh_delay: float = 0.0
+    #: Answer token requests with this HTTP status and an HTML page (a failing gateway).
+    token_endpoint_status: int | None = None
     #: The resource owner who approves authorization requests; None denies them.
     approve_as: str | None = "alice"
     #: Answer every /api request with 401, whatever the token.
@@ -523,6 +525,9 @@ class TestAuthorizationServer:
         if grant_type == "refresh_token" and delay:
             time.sleep(delay)
         with self.lock:
+            if self.state.token_endpoint_status:
+                page = b"<html><body>Bad gateway</body></html>"
+                return self.state.token_endpoint_status, page, [("Content-Type", "text/html")]
             answer: Response = self.server.create_token_response(request)
         return answer
 
@@ -550,6 +555,7 @@ class TestAuthorizationServer:
             "query": request.args,
             "authorization": request.headers.get("Authorization", ""),
             "x_api_key": request.headers.get("X-API-Key", ""),
+            "x_trace": request.headers.get("X-Trace", ""),
         }
         return 200, json.dumps(answer).encode(), []
 

@@ -54,6 +54,20 @@ def test_a_bearer_token(server):
     assert BearerClient(api_token=KEY).echo()["authorization"] == f"Bearer {KEY}"
 
 
+def test_the_caller_s_headers_and_parameters_are_kept(server):
+    client = KeyInHeaderClient(api_key=KEY)
+    answer = client.http(
+        "GET", f"{server.url}/api/echo", headers={"X-Trace": "t-1"}, params={"q": "x"}
+    ).json()
+    assert (answer["x_api_key"], answer["x_trace"], answer["query"]) == (KEY, "t-1", {"q": "x"})
+
+
+def test_a_401_to_another_authentication_is_not_retried(server):
+    response = KeyInHeaderClient(api_key=KEY).http("GET", server.api_url)
+    assert response.status_code == 401
+    assert server.api_requests == 1
+
+
 def test_without_authentication_nothing_is_added(server):
     class Plain(ServerClient):
         config_fields = {"api_url": ConfigField(setting="TEST_SERVER_API_URL")}
@@ -88,6 +102,22 @@ def test_a_value_the_client_declares_itself_wins():
     assert OwnKey.config_fields["api_key"].setting == "LEGACY_KEY"
 
 
+def test_a_subclass_for_another_provider_reads_settings_of_its_own():
+    class Parent(BaseClient):
+        provider = "parent_service"
+        config_fields = {"region": ConfigField(setting="PARENT_REGION", required=False)}
+        authentication = ApiKeyAuth()
+
+    class Child(Parent):
+        provider = "child_service"
+
+    for made in (Parent, Child):
+        _clients.pop(made.provider)
+    assert Parent.config_fields["api_key"].setting == "PARENT_SERVICE_API_KEY"
+    assert Child.config_fields["api_key"].setting == "CHILD_SERVICE_API_KEY"
+    assert Child.config_fields["region"].setting == "PARENT_REGION"  # declared: inherited
+
+
 def test_a_missing_key_is_not_configured(server):
     result = KeyInHeaderClient().echo()
     assert result["error_code"] == "not_configured"
@@ -116,6 +146,14 @@ def test_oauth2_settings_override_the_declaration(settings, db):
     assert provider.token_endpoint_auth_method == "client_secret_basic"
     assert provider.pkce
     assert "client-secret-value" not in repr(provider)
+
+
+def test_the_client_secret_is_masked_in_its_basic_form_too(settings, db):
+    settings.ACME_OAUTH_OAUTH2_CLIENT_SECRET = "client-secret-value"
+    client = AcmeOAuthClient(oauth2_client_id="cid")
+    encoded = base64.b64encode(b"cid:client-secret-value").decode()
+    assert client.basic_auth() == [("cid", "client-secret-value")]
+    assert encoded not in client.redactor.text(f"sent {encoded}")
 
 
 def test_a_public_client_authenticates_with_none(db):

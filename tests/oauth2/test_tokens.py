@@ -161,6 +161,30 @@ def test_a_refresh_the_token_endpoint_fails_is_retryable_and_keeps_the_connectio
     assert stored().status == OAuth2Token.Status.ACTIVE
 
 
+def test_a_failing_token_endpoint_is_retryable_and_keeps_the_connection(server):
+    connect(server, AcmeOAuthClient())
+    OAuth2Token.objects.update(expires_at=timezone.now())
+    server.set(token_endpoint_status=502)
+    result = AcmeOAuthClient().me()
+    assert result["error_code"] == "api_error"
+    assert result["retryable"] is True
+    assert "HTTP 502" in result["error"]
+    assert stored().status == OAuth2Token.Status.ACTIVE
+    server.set(token_endpoint_status=None)
+    assert AcmeOAuthClient().me()["success"]
+
+
+def test_a_refused_client_secret_is_an_authentication_error(server, settings):
+    connect(server, AcmeOAuthClient())
+    OAuth2Token.objects.update(expires_at=timezone.now())
+    settings.ACME_OAUTH_OAUTH2_CLIENT_SECRET = "not-the-secret-0123456789"
+    result = AcmeOAuthClient().me()
+    assert result["error_code"] == "authentication_error"
+    assert "invalid_client" in result["error"]
+    assert "not-the-secret-0123456789" not in result["error"]
+    assert stored().status == OAuth2Token.Status.ACTIVE  # a configuration fault, not the grant
+
+
 def test_a_client_never_connected_fails_with_not_connected(server):
     result = AcmeOAuthClient().me()
     assert result["success"] is False

@@ -193,6 +193,11 @@ class OAuth2Auth(Authentication):
             ),
         }
 
+    def basic_auth(self, config: ServiceConfig) -> list[tuple[str, str]]:
+        # The token endpoint's client_secret_basic: the client id and secret, in Base64.
+        secret = config.get(OAUTH2_CLIENT_SECRET)
+        return [(str(config.get(OAUTH2_CLIENT_ID, "")), str(secret))] if secret else []
+
     def send(self, client: BaseClient, send: Send, kwargs: Mapping[str, Any]) -> requests.Response:
         # A valid token first (refreshed when about to expire); an API that refuses it
         # anyway (revoked early, clock skew) gets one refresh and one retry, never more.

@@ -89,6 +89,8 @@ class BaseClient:
     webhook_url_names: ClassVar[tuple[str, ...]] = ()
     #: How :meth:`http` authenticates: one of :mod:`patchbay.core.auth`'s declarations.
     authentication: ClassVar[Authentication | None] = None
+    # The names of the config_fields that authentication added (not declared by the class).
+    _authentication_fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -97,11 +99,15 @@ class BaseClient:
                 name: field.declared() for name, field in cls.config_fields.items()
             }
         if cls.authentication is not None and cls.provider:
-            # The declaration's values, named after the provider, unless declared here.
-            cls.config_fields = {
-                **cls.authentication.config_fields(cls.provider),
-                **cls.config_fields,
+            # The declaration's values, named after the provider, unless the class declares
+            # them itself. Those added for a parent (named after its provider) are made again.
+            inherited = () if "config_fields" in cls.__dict__ else cls._authentication_fields
+            declared = {
+                name: field for name, field in cls.config_fields.items() if name not in inherited
             }
+            added = cls.authentication.config_fields(cls.provider)
+            cls.config_fields = {**added, **declared}
+            cls._authentication_fields = frozenset(added) - frozenset(declared)
         if "provider" in cls.__dict__ and cls.provider:
             registry.register(cls)
 

@@ -63,6 +63,7 @@ class Owner(NamedTuple):
     user_id: Any
 
     def rows(self) -> QuerySet[OAuth2Token]:
+        """The connection's row (at most one), as a queryset."""
         if self.user_id is None:
             return OAuth2Token.objects.filter(provider=self.provider, user__isnull=True)
         return OAuth2Token.objects.filter(provider=self.provider, user_id=self.user_id)
