@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patchbay', '0015_outbound_sends'),
+        ('patchbay', '0016_send_retries'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
