@@ -481,6 +481,14 @@ class PatchbaySettings:
         convert=float,
         rule=NON_NEGATIVE,
     )
+    OAUTH2_STATE_MAX_AGE = Setting(
+        "PATCHBAY_OAUTH2_STATE_MAX_AGE",
+        600,
+        "Seconds a started OAuth2 authorization may take before its callback is refused.",
+        kind="int",
+        convert=int,
+        rule=POSITIVE,
+    )
     PHONE_VERIFICATION_BACKEND = Setting(
         "PATCHBAY_PHONE_VERIFICATION_BACKEND",
         "local",

@@ -157,6 +157,13 @@ class ErrorCode:
     #: rotated away), or there is no refresh token: the connection must be made again
     #: (Reconnect in the admin). Counts against the service's health. Not retryable.
     REAUTHORIZATION_REQUIRED = "reauthorization_required"
+    #: An authorization callback whose ``state`` this session did not start, or started
+    #: longer ago than ``PATCHBAY_OAUTH2_STATE_MAX_AGE``, or that was used already (a
+    #: replay). Connect again. Not retryable.
+    INVALID_STATE = "invalid_state"
+    #: The user (or the provider) refused the authorization (``error=access_denied``).
+    #: Not retryable.
+    ACCESS_DENIED = "access_denied"
 
     # -- inbound webhooks (IntegrationLog rows only; the provider gets an HTTP status) ----
 

@@ -13,6 +13,7 @@ from django.urls import path
 from patchbay import views
 from patchbay.aws import urls as aws_urls
 from patchbay.loops import urls as loops_urls
+from patchbay.oauth2 import urls as oauth2_urls
 from patchbay.stripe import urls as stripe_urls
 from patchbay.twilio import urls as twilio_urls
 
@@ -24,4 +25,5 @@ urlpatterns = [
     *twilio_urls.urlpatterns,
     *loops_urls.urlpatterns,
     *aws_urls.urlpatterns,
+    *oauth2_urls.urlpatterns,
 ]
