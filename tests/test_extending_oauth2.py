@@ -1,36 +1,39 @@
 """The OAuth2 worked example of "Adding your own service" (tests/extending/acme_crm).
 
 Acme CRM's authorization server is the tests' real one (tests/oauth2_server.py, on
-127.0.0.1); its API is mocked with ``responses``, answering 401 unless the bearer
-token is one the authorization server issued and still honours.
+127.0.0.1), and users connect through patchbay's views, as in a browser; its API is
+mocked with ``responses``, answering 401 unless the bearer token is one the
+authorization server issued and still honours.
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
 import responses
 from django.forms.models import model_to_dict
+from django.test import Client
+from django.urls import reverse
 from responses import matchers
 
 from patchbay.models import IntegrationLog, OAuth2Token
-from patchbay.oauth2.provider import OAuth2Provider
 from patchbay.oauth2.tokens import save_token
 from tests.extending.acme_crm.client import API_URL, AcmeCrmClient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.extending.urls")]
 
 CLIENT_ID = "acme-crm-client-id"
 CLIENT_SECRET = "acme-crm-client-secret-0123456789"
 CONTACTS_URL = f"{API_URL}/contacts"
-CALLBACK = "https://app.example.com/integrations/oauth2/acme_crm/callback/"
 
 
 @pytest.fixture
 def acme_login(oauth2_server, settings):
     """Acme CRM's authorization server, with the project registered as a client."""
     oauth2_server.register_client(CLIENT_ID, CLIENT_SECRET)
+    settings.PATCHBAY_PUBLIC_URL = "http://testserver"  # the callback URL: the test client's
     settings.ACME_CRM_OAUTH2_CLIENT_ID = CLIENT_ID
     settings.ACME_CRM_OAUTH2_CLIENT_SECRET = CLIENT_SECRET
     settings.ACME_CRM_OAUTH2_AUTHORIZE_URL = oauth2_server.authorize_url
@@ -68,15 +71,14 @@ def refused(request):
 
 
 def connect(server, user):
-    """What the connect and callback views do for ``user``: authorize, then exchange the code."""
-    provider = OAuth2Provider.of(AcmeCrmClient(user=user))
-    session = provider.session(redirect_uri=CALLBACK)
-    verifier = "a-code-verifier-of-forty-three-characters-or-more"
-    url, _ = session.create_authorization_url(provider.authorize_url, code_verifier=verifier)
-    token = session.fetch_token(
-        provider.token_url, authorization_response=server.authorize(url), code_verifier=verifier
-    )
-    return save_token(AcmeCrmClient, user, token, connected_by=user)
+    """Connect Acme CRM as ``user`` does in a browser: the button, Acme CRM's consent, back."""
+    browser = Client()
+    browser.force_login(user)
+    connect_url = reverse("patchbay:oauth2-connect", kwargs={"provider": "acme_crm"})
+    to_provider = browser.post(connect_url, {"next": "/crm/"})
+    back = urlsplit(server.authorize(to_provider["Location"]))  # the user approved
+    assert browser.get(f"{back.path}?{back.query}").status_code == 302  # to next
+    return OAuth2Token.objects.get(provider="acme_crm", user=user)
 
 
 def contact_requests(api):
@@ -197,6 +199,20 @@ def test_http_errors_are_mapped(api, acme_login, ada, status, error_code, retrya
         "error_code": error_code,
         "retryable": retryable,
     }
+
+
+def test_the_view_asks_the_user_to_connect_then_adds_the_lead(api, acme_login, ada):
+    browser = Client()
+    browser.force_login(ada)
+    lead = {"email": "grace@example.com", "name": "Grace Hopper"}
+
+    before = browser.post("/crm/leads/", lead)
+    connect(acme_login, ada)
+    after = browser.post("/crm/leads/", lead)
+
+    assert before.status_code == 409
+    assert before.json()["connect_url"] == "/integrations/oauth2/acme_crm/connect/"
+    assert (after.status_code, after.json()) == (201, {"contact_id": "ct_alice"})
 
 
 # -- testing without an authorization server ---------------------------------------------
