@@ -502,6 +502,20 @@ def check_public_url_needed(**kwargs: Any) -> list[CheckMessage]:
                 id="patchbay.E022",
             )
         )
+    for client_class in registry.client_classes():
+        if isinstance(client_class.authentication, OAuth2Auth) and _runs_live(
+            client_class.provider
+        ):
+            messages.append(
+                Warning(
+                    f"{client_class.label()} is a live OAuth2 client but PATCHBAY_PUBLIC_URL "
+                    "is not set: its callback URL (the redirect URI the provider must have "
+                    "registered, exactly) is taken from each request's host, so it changes "
+                    "with the address the site is reached by.",
+                    hint=f"{set_it}, and register its callback URL at the provider.",
+                    id="patchbay.W055",
+                )
+            )
     return messages
 
 

@@ -14,6 +14,7 @@ from patchbay.admin.loops import (
     LoginTokenAdmin,
     OutboundEmailAdmin,
 )
+from patchbay.admin.oauth2 import OAuth2TokenAdmin
 from patchbay.admin.services import ExternalServiceAdmin, HealthCheckAdmin
 from patchbay.admin.stripe import StripeCustomerAdmin, StripeSubscriptionAdmin
 from patchbay.admin.twilio import PhoneOptOutAdmin, SMSAdmin
@@ -27,6 +28,7 @@ __all__ = [
     "HealthCheckAdmin",
     "IntegrationLogAdmin",
     "LoginTokenAdmin",
+    "OAuth2TokenAdmin",
     "OutboundEmailAdmin",
     "PhoneOptOutAdmin",
     "PhoneVerificationAdmin",

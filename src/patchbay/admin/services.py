@@ -18,6 +18,7 @@ from patchbay.admin.forms import (
     secret_field_names,
     service_form,
 )
+from patchbay.admin.oauth2 import connection_panel, is_oauth2_client
 from patchbay.core.registry import get_client_class
 from patchbay.exceptions import DecryptionError
 from patchbay.models import ExternalService, HealthCheck
@@ -88,7 +89,9 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, obj: ExternalService | None = None
     ) -> tuple[str, ...]:
         # The provider names whose credentials the row holds: fixed once created.
-        return ("provider", *HEALTH_FIELDS) if obj is not None else HEALTH_FIELDS
+        if obj is None:
+            return HEALTH_FIELDS
+        return ("provider", *HEALTH_FIELDS, "oauth2_connection")
 
     def get_fieldsets(
         self, request: HttpRequest, obj: ExternalService | None = None
@@ -108,6 +111,8 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 )
             if options := option_field_names(client_class):
                 fieldsets.append((_("Options"), {"fields": [*options]}))
+        if obj is not None and is_oauth2_client(client_class):
+            fieldsets.append((_("OAuth2 connection"), {"fields": ["oauth2_connection"]}))
         if obj is not None:
             fieldsets.append((_("Health"), {"fields": list(HEALTH_FIELDS)}))
         return fieldsets
@@ -182,6 +187,13 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description=_("health"), ordering="health_status")
     def health(self, obj: ExternalService) -> SafeString:
         return badge(obj.get_health_status_display(), HEALTH_COLOURS.get(obj.health_status, GREY))
+
+    @admin.display(description=_("connection"))
+    def oauth2_connection(self, obj: ExternalService) -> SafeString | str:
+        client_class = get_client_class(obj.provider)
+        if client_class is None or not is_oauth2_client(client_class):
+            return "—"
+        return connection_panel(obj, client_class)
 
     @admin.display(description=_("success rate"))
     def success_rate(self, obj: ExternalService) -> str:

@@ -28,7 +28,7 @@ _CODE_SALT = "patchbay.oauth2.simulated-code"
 TOKEN_PREFIX = "simulated-"  # noqa: S105  # nosec B105
 #: The lifetime of a simulated access token, in seconds.
 EXPIRES_IN = 3600
-_CHALLENGE_MODULE = "authlib.oauth2.rfc7636"
+_CHALLENGE_MODULE = "authlib.oauth2.rfc7636.challenge"
 
 
 def authorize_url(provider: str) -> str:
