@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "messaging",
     "accounts",
     "files",
+    "connections",
 ]
 
 MIDDLEWARE = [
