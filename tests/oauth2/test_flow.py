@@ -252,7 +252,7 @@ def test_a_callback_for_another_user_is_refused(client, live, staff, django_user
     session = client.session
     other = django_user_model.objects.create_superuser("root")
     state = next(key for key in session.keys() if key.startswith(SESSION_PREFIX))  # noqa: SIM118
-    session[state] = {**session[state], "user": other.pk}
+    session[state] = {**session[state], "user": str(other.pk)}
     session.save()
     response = client.get(callback)
     assert_refused(response, 403, "started by another account", "permission_error")

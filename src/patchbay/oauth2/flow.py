@@ -112,8 +112,9 @@ def _owner(request: HttpRequest, client: BaseClient) -> Any:
     return request.user if is_per_user(type(client)) else None
 
 
-def _owner_label(client: BaseClient, user: Any) -> str:
-    return "site" if user is None else f"user {user.pk}"
+def _owner_label(user: Any) -> str:
+    """Whose connection, for log rows: ``"site"`` or ``"user <pk>"``."""
+    return "site" if user is None else f"user {getattr(user, 'pk', user)}"
 
 
 class Refusal(NamedTuple):
@@ -207,7 +208,7 @@ def authorization_url(
         _forget_expired(request.session)
         request.session[SESSION_PREFIX + state] = {
             "provider": client.provider,
-            "user": request.user.pk,
+            "user": _session_value(request.user.pk),
             "verifier": verifier if provider.pkce else None,
             "redirect_uri": redirect_uri,
             "next": safe_next(request, next_url),
@@ -219,10 +220,15 @@ def authorization_url(
         AUTHORIZE,
         lambda: start(""),
         simulate=lambda: start(simulated.authorize_url(client.provider)),
-        params={"user": _owner_label(client, _owner(request, client))},
+        params={"user": _owner_label(_owner(request, client))},
         local=True,
     )
     return result
+
+
+def _session_value(pk: Any) -> str:
+    # The session is JSON: a UUID primary key would not serialize.
+    return str(pk)
 
 
 def _forget_expired(session: SessionBase) -> None:
@@ -283,7 +289,7 @@ def _state_problem(
             "invalid_state",
             400,
         )
-    if pending.get("user") != request.user.pk:
+    if pending.get("user") != _session_value(request.user.pk):
         return Refusal(
             f"This authorization was started by another account. {again}",
             "permission_error",
@@ -330,7 +336,7 @@ class CodeExchange(Request[ConnectionSuccess]):
         return cls(code, pending, request.user, owner)
 
     def params(self) -> dict[str, Any]:
-        return {"user": "site" if self.owner is None else f"user {self.owner.pk}"}
+        return {"user": _owner_label(self.owner)}
 
     def send(self, client: BaseClient) -> ConnectionSuccess:
         provider = OAuth2Provider.of(client)
@@ -413,7 +419,7 @@ def revoke(client: BaseClient, token: OAuth2Token) -> RevocationResult:
         REVOKE,
         live,
         simulate=lambda: {"revoked": simulated.revoke(client.provider, value)},
-        params={"user": _owner_label(client, token.user if token.user_id else None)},
+        params={"user": _owner_label(token.user_id)},
     )
     return result
 

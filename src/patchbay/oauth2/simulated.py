@@ -84,7 +84,7 @@ def exchange_code(
     return {
         "access_token": TOKEN_PREFIX + secrets.token_urlsafe(24),
         "refresh_token": TOKEN_PREFIX + secrets.token_urlsafe(32),
-        "token_type": "Bearer",
+        "token_type": "Bearer",  # nosec B105  (the token type, no secret)
         "expires_in": EXPIRES_IN,
         "scope": grant.get("scope", ""),
     }
