@@ -139,7 +139,7 @@ def test_network_failures_are_retryable(api, exception, error_code):
 def test_only_safe_retries_are_made(acme_settings):
     acme_settings.PATCHBAY_MAX_RETRIES = 4
 
-    retry = AcmeNotifyClient().session.get_adapter(API_URL).max_retries
+    retry = AcmeNotifyClient().http_session.get_adapter(API_URL).max_retries
 
     assert retry.total == 4
     assert "POST" not in retry.allowed_methods

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "messaging",
     "accounts",
     "files",
+    "connections",
 ]
 
 MIDDLEWARE = [

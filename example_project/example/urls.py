@@ -14,6 +14,7 @@ urlpatterns = [
     path("messaging/", include("messaging.urls")),
     path("accounts/", include("accounts.urls")),
     path("files/", include("files.urls")),
+    path("connections/", include("connections.urls")),
 ]
 # Static files (the upload widget's script) under any server while DEBUG is on;
 # runserver serves them by itself, and this adds nothing when DEBUG is off.

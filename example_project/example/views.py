@@ -66,6 +66,13 @@ DEMOS: list[Demo] = [
         description="Presigned POST → the browser sends the file to S3/R2 with a progress bar "
         "→ confirmed from the bucket's own facts → private links, delete.",
     ),
+    Demo(
+        service="OAuth2",
+        title="Connect a service",
+        url_name="connections:connect",
+        description="Connect → the provider's consent page (simulated) → callback → the stored "
+        "connection's expiry and scopes → a call with the token → disconnect.",
+    ),
 ]
 
 # Services named on the home page as "demo to come" until their Demo is in DEMOS.

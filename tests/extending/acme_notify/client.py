@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from patchbay.conf import conf
+from patchbay.core.auth import BearerAuth
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
@@ -39,6 +38,8 @@ class AcmeNotifyClient(BaseClient):
         ),
     }
     webhook_secret_field = "webhook_secret"
+    # Every request made with self.http() carries "Authorization: Bearer <api_key>".
+    authentication = BearerAuth("api_key")
 
     def __init__(
         self,
@@ -47,11 +48,6 @@ class AcmeNotifyClient(BaseClient):
         debug_mode: bool | None = None,
     ) -> None:
         super().__init__(debug_mode, api_key=api_key, webhook_secret=webhook_secret)
-        # One session per client, so its calls reuse connections. The adapter retries
-        # only what is safe to: failed connections, and read errors of idempotent
-        # requests, so a notification is never sent twice.
-        self.session = requests.Session()
-        self.session.mount("https://", HTTPAdapter(max_retries=conf.MAX_RETRIES))
 
     def send_notification(self, device_token: str, message: str) -> NotificationResult:
         """Push ``message`` to a device; the result has ``notification_id`` and ``status``."""
@@ -65,21 +61,11 @@ class AcmeNotifyClient(BaseClient):
     def translate_exception(self, exc: Exception) -> ServiceError:
         if isinstance(exc, requests.HTTPError) and exc.response is not None:
             return _http_error(exc.response)
-        # requests' exceptions are not the builtins the base class maps.
-        if isinstance(exc, requests.Timeout):
-            return super().translate_exception(TimeoutError())
-        if isinstance(exc, requests.ConnectionError):
-            return super().translate_exception(ConnectionError())
+        # Timeouts and connection errors, requests' included, are the base class's.
         return super().translate_exception(exc)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.session.request(
-            method,
-            API_URL + path,
-            headers={"Authorization": f"Bearer {self.config['api_key']}"},
-            timeout=conf.TIMEOUT,
-            **kwargs,
-        )
+        response = self.http(method, API_URL + path, **kwargs)
         response.raise_for_status()
         return response.json()
 
