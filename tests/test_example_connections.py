@@ -118,7 +118,7 @@ def test_before_connecting_the_page_offers_connect_and_the_call_fails(seen):
     assert "not connected" in html
     assert "Disconnect" not in html
     call = text(seen["call_before"]["html"])
-    assert "not_connected Demo CRM is not connected for this user: connect it first." in call
+    assert "not_connected Demo CRM is not connected for this user: connect it first" in call
 
 
 def test_connect_goes_through_the_simulated_consent_page_and_back(seen):

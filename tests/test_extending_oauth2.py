@@ -236,14 +236,36 @@ def test_with_a_stored_token(patchbay_live, settings, django_user_model):
 
 
 @responses.activate
-def test_simulation_answers_offline_with_the_live_shape(patchbay_simulate, patchbay_outbox):
-    result = AcmeCrmClient().add_contact("grace@example.com", "Grace Hopper")
+def test_simulation_answers_offline_with_the_live_shape(
+    patchbay_simulate, patchbay_outbox, django_user_model
+):
+    user = django_user_model.objects.create_user("ada")
+    save_token(AcmeCrmClient, user, {"access_token": "simulated-token", "expires_in": 3600})
+
+    result = AcmeCrmClient(user=user).add_contact("grace@example.com", "Grace Hopper")
 
     assert set(result) == {"success", "contact_id", "simulated"}
     assert result["contact_id"].startswith("ct_")
     assert len(responses.calls) == 0
     [call] = patchbay_outbox.filter(provider="acme_crm", operation="add_contact")
     assert call.data["email"] == "grace@example.com"
+
+
+def test_a_simulated_call_fails_as_live_without_a_connection(
+    patchbay_simulate, patchbay_outbox, django_user_model
+):
+    user = django_user_model.objects.create_user("ada")
+
+    without_user = AcmeCrmClient().add_contact("grace@example.com")
+    not_connected = AcmeCrmClient(user=user).add_contact("grace@example.com")
+    save_token(AcmeCrmClient, user, {"access_token": "simulated-token", "expires_in": 3600})
+    OAuth2Token.objects.update(status=OAuth2Token.Status.REAUTHORIZATION_REQUIRED)
+    refused = AcmeCrmClient(user=user).add_contact("grace@example.com")
+
+    assert without_user["error_code"] == "not_connected"
+    assert not_connected["error_code"] == "not_connected"
+    assert refused["error_code"] == "reauthorization_required"
+    assert not patchbay_outbox.filter(provider="acme_crm", operation="add_contact")
 
 
 def test_an_address_without_at_is_refused_before_anything_is_sent(patchbay_simulate):

@@ -57,6 +57,13 @@ class Authentication:
         """The ``(user, password)`` pairs sent as HTTP Basic credentials, for redaction."""
         return []
 
+    def check_simulated(self, client: BaseClient, operation: str) -> None:
+        """Raise the ServiceError a live ``operation`` would meet before sending, if any.
+
+        Simulated calls send nothing, but fail as live ones would where the
+        credentials are not configuration (an OAuth2 connection not made).
+        """
+
 
 @dataclass(frozen=True)
 class ApiKeyAuth(Authentication):
@@ -129,6 +136,15 @@ OAUTH2_REVOCATION_URL = "oauth2_revocation_url"
 OAUTH2_SCOPES = "oauth2_scopes"
 
 
+#: The operations of the OAuth2 connection itself (:mod:`patchbay.oauth2`), logged
+#: under these names.
+OAUTH2_AUTHORIZE = "oauth2_authorize"
+OAUTH2_CALLBACK = "oauth2_callback"
+OAUTH2_REFRESH = "oauth2_refresh"
+OAUTH2_REVOKE = "oauth2_revoke"
+OAUTH2_OPERATIONS = frozenset({OAUTH2_AUTHORIZE, OAUTH2_CALLBACK, OAUTH2_REFRESH, OAUTH2_REVOKE})
+
+
 @dataclass(frozen=True)
 class OAuth2Auth(Authentication):
     """The access token of an OAuth2 connection (see :doc:`/oauth2`).
@@ -197,6 +213,13 @@ class OAuth2Auth(Authentication):
         # The token endpoint's client_secret_basic: the client id and secret, in Base64.
         secret = config.get(OAUTH2_CLIENT_SECRET)
         return [(str(config.get(OAUTH2_CLIENT_ID, "")), str(secret))] if secret else []
+
+    def check_simulated(self, client: BaseClient, operation: str) -> None:
+        from patchbay.oauth2 import tokens
+
+        # The operations that make, refresh and end the connection need none.
+        if operation not in OAUTH2_OPERATIONS:
+            tokens.require_connection(client)
 
     def send(self, client: BaseClient, send: Send, kwargs: Mapping[str, Any]) -> requests.Response:
         # A valid token first (refreshed when about to expire); an API that refuses it

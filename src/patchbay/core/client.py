@@ -343,6 +343,8 @@ class BaseClient:
 
     def _run_simulated(self, request: Request[Any]) -> CallOutcome:
         try:
+            if self.authentication is not None and not request.local:
+                self.authentication.check_simulated(self, request.operation)
             result = request.simulate(self)
         except ServiceError as exc:
             return CallOutcome(self._failure(exc), status_code=exc.status)

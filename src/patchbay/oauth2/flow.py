@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from patchbay.conf import conf
+from patchbay.core.auth import OAUTH2_AUTHORIZE, OAUTH2_CALLBACK, OAUTH2_REVOKE
 from patchbay.core.recording import record_refusal
 from patchbay.core.request import Request
 from patchbay.core.sdk import import_sdk
@@ -43,7 +44,7 @@ SESSION_PREFIX = "patchbay.oauth2.state."
 #: Who may connect (and disconnect) a site-wide connection, besides being staff.
 SITE_WIDE_PERMISSION = "patchbay.change_externalservice"
 #: The operation names of the flow's IntegrationLog rows.
-AUTHORIZE, CALLBACK, REVOKE = "oauth2_authorize", "oauth2_callback", "oauth2_revoke"
+AUTHORIZE, CALLBACK, REVOKE = OAUTH2_AUTHORIZE, OAUTH2_CALLBACK, OAUTH2_REVOKE
 _SECURITY_MODULE = "authlib.common.security"
 
 
@@ -379,7 +380,7 @@ def _exchange_error(client: BaseClient, exc: Exception) -> ServiceError:
             f"connect {client.label()} again.",
             error_code="authentication_error",
         )
-    return tokens._transport_error(client, exc)
+    return tokens.token_endpoint_error(client, exc)
 
 
 # -- disconnecting -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from patchbay.conf import conf
+from patchbay.core.auth import OAUTH2_REFRESH
 from patchbay.exceptions import ServiceError
 from patchbay.models import OAuth2Token
 from patchbay.oauth2.provider import OAuth2Provider, oauth2_auth
@@ -215,6 +216,16 @@ def valid_access_token(client: BaseClient, user: AbstractBaseUser | None = None)
     return _refreshed(client, owner, used_token=token.access_token).access_token
 
 
+def require_connection(client: BaseClient, user: AbstractBaseUser | None = None) -> None:
+    """Raise ``not_connected`` or ``reauthorization_required`` as a call would, else nothing.
+
+    What a simulated call of an OAuth2 client checks: nothing is sent, but a
+    connection that a live call could not use fails the same way.
+    """
+    owner = owner_of(client, user)
+    _usable(client, owner, owner.rows().first())
+
+
 def refreshed_access_token(
     client: BaseClient, user: AbstractBaseUser | None = None, *, used_token: str
 ) -> str:
@@ -247,7 +258,7 @@ def refresh(
         return _described(_usable(client, owner, owner.rows().first()), refreshed=False)
 
     result: TokenResult = client.call(  # type: ignore[assignment]
-        "oauth2_refresh", live, simulate=simulate, params={"user": _owner_label(client, user)}
+        OAUTH2_REFRESH, live, simulate=simulate, params={"user": _owner_label(client, user)}
     )
     return result
 
@@ -366,7 +377,7 @@ def _request_refresh(
                 f"{client.label()} refused to refresh the OAuth2 token: {error}.",
                 error_code="authentication_error",
             )
-        return token, _transport_error(client, exc)
+        return token, token_endpoint_error(client, exc)
     client.add_secrets(*(str(answer.get(name) or "") for name in ("access_token", "refresh_token")))
     for name, value in _token_values(answer, previous=token).items():
         setattr(token, name, value)
@@ -387,7 +398,12 @@ def _needs_reauthorization(client: BaseClient, token: OAuth2Token, why: str) -> 
     return ServiceError(message, error_code="reauthorization_required")
 
 
-def _transport_error(client: BaseClient, exc: Exception) -> ServiceError:
+def token_endpoint_error(client: BaseClient, exc: Exception) -> ServiceError:
+    """The ServiceError of a request to ``client``'s token endpoint that raised ``exc``.
+
+    An HTTP answer is ``api_error`` (retryable when 5xx or 429); no answer is
+    what the client makes of the exception (timeout, connection error).
+    """
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if isinstance(status, int):
