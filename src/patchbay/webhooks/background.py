@@ -39,6 +39,7 @@ from patchbay.webhooks.processing import (
     _error_text,
     _failure_status,
     dispatch,
+    new_event_fields,
 )
 from patchbay.webhooks.statements import EventStatements
 from patchbay.webhooks.verification import VerifiedDelivery
@@ -94,12 +95,7 @@ def _store(using: str, provider: str, delivery: VerifiedDelivery) -> tuple[Webho
     return WebhookEvent.objects.using(using).get_or_create(
         provider=provider,
         event_id=delivery.event_id,
-        defaults={
-            "event_type": delivery.event_type,
-            "payload": delivery.payload,
-            "verified": True,
-            "status": WebhookEvent.Status.RECEIVED,
-        },
+        defaults={**new_event_fields(delivery), "status": WebhookEvent.Status.RECEIVED},
     )
 
 

@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import DataError, connections, router, transaction
 from django.utils import timezone
@@ -135,6 +136,11 @@ def _store_failure(
     return event, status
 
 
+def new_event_fields(delivery: VerifiedDelivery) -> dict[str, Any]:
+    """The fields of the WebhookEvent row a first delivery stores, beside its ids."""
+    return {"event_type": delivery.event_type, "payload": delivery.payload, "verified": True}
+
+
 def _process_locking(
     provider: str, delivery: VerifiedDelivery, then: Then | None
 ) -> tuple[WebhookEvent, str]:
@@ -143,11 +149,7 @@ def _process_locking(
         event, created = WebhookEvent.objects.select_for_update().get_or_create(
             provider=provider,
             event_id=delivery.event_id,
-            defaults={
-                "event_type": delivery.event_type,
-                "payload": delivery.payload,
-                "verified": True,
-            },
+            defaults=new_event_fields(delivery),
         )
         if not created and event.status in DONE:
             outcome = DUPLICATE
