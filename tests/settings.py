@@ -25,9 +25,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "patchbay",
 ]
-# django-health-check's templates, for tests/test_health_check.py (absent without extras).
-if find_spec("health_check"):
-    INSTALLED_APPS.append("health_check")
 # The task engine whose db_worker processes tests/test_webhook_workers.py starts: its
 # tables in the test database (the backport's app too on Django 5.2, which has no
 # django.tasks). Absent from the no-extras environment.

@@ -15,6 +15,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families
 
 from patchbay import metrics
+from patchbay.checks import check_metrics
 from patchbay.core.breaker import CircuitBreaker
 from patchbay.core.recording import record_call
 from patchbay.models import ExternalService, WebhookEvent
@@ -189,6 +190,7 @@ import os, sys
 from django.conf import settings
 settings.configure(PATCHBAY_METRICS=True)
 from patchbay import metrics
+from patchbay.checks import check_metrics
 for _ in range(int(sys.argv[1])):
     metrics.count_call(
         "loops", "send_transactional", success=True, error_code="", seconds=0.2,
@@ -212,3 +214,42 @@ def test_multiprocess_mode_sums_every_worker(client, metrics_on, tmp_path, monke
     assert value(found, "patchbay_call_duration_seconds_count", **labels) == 7
     assert value(found, "patchbay_webhook_deliveries_total", provider="loops", status="processed")
     assert value(found, "patchbay_breaker_state", provider="loops", state="closed") == 1
+
+
+def test_a_counting_failure_never_reaches_the_call(metrics_on, monkeypatch, caplog):
+    def broken():
+        raise OSError("No such file or directory: '/gone/counter_1.db'")
+
+    monkeypatch.setattr(metrics, "_made", broken)
+    metrics.count_call(
+        "loops", "send_event", success=True, error_code="", seconds=0.1, simulated=False
+    )
+    metrics.count_delivery("loops", "processed")
+    assert "Could not count a loops call" in caplog.text
+
+
+class TestChecks:
+    def test_e065_metrics_on_without_prometheus_client(self, metrics_on, monkeypatch):
+        monkeypatch.setattr(metrics, "installed", lambda: False)
+        [found] = messages("patchbay.E065")
+        assert found.hint == "pip install django-patchbay[prometheus]"
+
+    def test_e066_multiprocess_directory_missing(self, metrics_on, monkeypatch, tmp_path):
+        monkeypatch.setenv(metrics.MULTIPROC_DIR, str(tmp_path / "missing"))
+        [found] = messages("patchbay.E066")
+        assert found.hint.startswith("Create it (empty)")
+        monkeypatch.setenv(metrics.MULTIPROC_DIR, str(tmp_path))
+        assert messages("patchbay.E066") == []
+
+    def test_w065_token_without_metrics(self, settings):
+        settings.PATCHBAY_METRICS_TOKEN = TOKEN
+        [found] = messages("patchbay.W065")
+        assert found.hint == "Set PATCHBAY_METRICS = True, or remove the token."
+        assert TOKEN not in found.msg
+
+    def test_nothing_to_report_by_default(self):
+        assert [m for m in check_metrics() if m.id.startswith("patchbay.")] == []
+
+
+def messages(check_id):
+    return [message for message in check_metrics() if message.id == check_id]

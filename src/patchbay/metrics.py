@@ -16,6 +16,7 @@ from what a caller or a provider sent: no phone number, address or URL.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ from typing import Any, NamedTuple
 
 from patchbay.conf import conf
 from patchbay.error_codes import ERROR_CODES
+
+logger = logging.getLogger("patchbay")
 
 #: The outcome of a failed call whose code is a provider's own (``card_declined``,
 #: ``twilio_21211``): a label per provider code would have no bound.
@@ -95,20 +98,28 @@ def outcome_label(success: bool, error_code: str) -> str:
 def count_call(
     provider: str, operation: str, *, success: bool, error_code: str, seconds: float, simulated: bool
 ) -> None:
-    """Count one call and its latency (nothing while metrics are off)."""
+    """Count one call and its latency (nothing while metrics are off). Never raises."""
     if not enabled():
         return
-    instruments = _made()
-    operation = operation[:100]
-    mode = "simulated" if simulated else "live"
-    instruments.calls.labels(provider, operation, outcome_label(success, error_code), mode).inc()
-    instruments.latency.labels(provider, operation).observe(max(0.0, seconds))
+    try:
+        instruments = _made()
+        operation = operation[:100]
+        mode = "simulated" if simulated else "live"
+        outcome = outcome_label(success, error_code)
+        instruments.calls.labels(provider, operation, outcome, mode).inc()
+        instruments.latency.labels(provider, operation).observe(max(0.0, seconds))
+    except Exception:  # a multiprocess directory gone, say: the call itself went fine
+        logger.warning("Could not count a %s call for Prometheus", provider, exc_info=True)
 
 
 def count_delivery(provider: str, status: str) -> None:
     """Count one webhook delivery: its event's status, ``duplicate`` or ``refused``."""
-    if enabled():
+    if not enabled():
+        return
+    try:
         _made().deliveries.labels(provider, status).inc()
+    except Exception:  # as in count_call: never at the delivery's expense
+        logger.warning("Could not count a %s delivery for Prometheus", provider, exc_info=True)
 
 
 class StateCollector:
