@@ -109,7 +109,7 @@ def test_html_page(client, live):
 
 class TestProbe:
     def test_a_successful_probe_is_stored(self, client, live):
-        status, found = health_json(client, "/health/probe/")
+        _status, found = health_json(client, "/health/probe/")
         assert found[PROBE_KEY] == "OK"
         check = HealthCheck.objects.get(service__provider="dummy")
         assert check.status == HealthCheck.Status.SUCCESS

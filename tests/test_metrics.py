@@ -153,7 +153,9 @@ class TestWebhookDeliveries:
 class TestStateReadWhenScraped:
     def test_breaker_and_health(self, client, metrics_on):
         CircuitBreaker("stripe", threshold=1).record_failure()
-        ExternalService.objects.update_or_create(provider="stripe", defaults={"health_status": "down"})
+        ExternalService.objects.update_or_create(
+            provider="stripe", defaults={"health_status": "down"}
+        )
         found = samples(client)
         assert value(found, "patchbay_breaker_state", provider="stripe", state="open") == 1
         assert value(found, "patchbay_breaker_state", provider="stripe", state="closed") == 0

@@ -801,7 +801,7 @@ def check_metrics(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     directory = os.environ.get(metrics.MULTIPROC_DIR)
-    writable = bool(directory) and os.path.isdir(directory) and os.access(directory, os.W_OK)
+    writable = bool(directory and os.path.isdir(directory) and os.access(directory, os.W_OK))
     if conf.METRICS and directory and not writable:
         messages.append(
             Error(

@@ -33,8 +33,9 @@ from patchbay.models import HealthCheck as HealthCheckRow
 PROBE_TIMEOUT = datetime.timedelta(seconds=10)
 
 
+# django-health-check ships no type information: its base class is Any to mypy.
 @dataclasses.dataclass
-class PatchbayService(HealthCheck):
+class PatchbayService(HealthCheck):  # type: ignore[misc]
     """One registered service: its breaker and recent health, or a live probe.
 
     A disabled or simulated service passes (nothing is wrong with it); an

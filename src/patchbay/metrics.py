@@ -96,7 +96,13 @@ def outcome_label(success: bool, error_code: str) -> str:
 
 
 def count_call(
-    provider: str, operation: str, *, success: bool, error_code: str, seconds: float, simulated: bool
+    provider: str,
+    operation: str,
+    *,
+    success: bool,
+    error_code: str,
+    seconds: float,
+    simulated: bool,
 ) -> None:
     """Count one call and its latency (nothing while metrics are off). Never raises."""
     if not enabled():
@@ -219,7 +225,7 @@ def exposition(accept: str) -> tuple[bytes, str]:
     if path:
         from prometheus_client.multiprocess import MultiProcessCollector
 
-        MultiProcessCollector(scraped, path=path)
+        MultiProcessCollector(scraped, path=path)  # type: ignore[no-untyped-call]  # untyped upstream
     else:
         scraped.register(_Everything(REGISTRY))
     scraped.register(StateCollector())

@@ -119,6 +119,8 @@ def _update(
     rows = ExternalService.objects.filter(provider=provider)
     likeliest = _last_seen.get(provider, HealthStatus.HEALTHY)
     olds = [likeliest, *(status for status in HealthStatus.values if status != likeliest)]
+    # A run continuing where it was (down and still failing) first: one UPDATE.
+    targets = sorted(targets, key=lambda target: target[1] != likeliest)
     for old in olds:
         for applies_to, new in targets:
             if rows.filter(applies_to, health_status=old).update(**updates, health_status=new):
