@@ -118,3 +118,20 @@ def test_processes_recording_at_once_send_one_signal_per_change(postgres_only, c
     assert row.consecutive_failures == 8
     assert row.health_status == "down"
     assert [change[2:4] for change in changes] == [("healthy", "degraded"), ("degraded", "down")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("before", "batch"),
+    [("healthy", [OK]), ("degraded", [FAULT]), ("down", [FAULT]), ("healthy", [DECLINED])],
+)
+def test_a_status_that_stays_costs_one_update(settings, before, batch, django_assert_num_queries):
+    settings.PATCHBAY_HEALTH_DOWN_THRESHOLD = 5
+    failures = {"healthy": 0, "degraded": 1, "down": 6}[before]
+    ExternalService.objects.update_or_create(
+        provider="dummy", defaults={"health_status": before, "consecutive_failures": failures}
+    )
+    health_module._last_seen["dummy"] = before  # this process saw it last
+    with django_assert_num_queries(1):
+        record_outcomes("dummy", batch)
+    assert ExternalService.objects.get(provider="dummy").health_status == before
