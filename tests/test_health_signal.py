@@ -43,8 +43,8 @@ class TestTransitions:
         for batch in ([OK], [OK], [FAULT], [FAULT], [FAULT], [FAULT], [DECLINED], [OK]):
             record(batch, django_capture_on_commit_callbacks)
         reason = FAULT.error
+        # A service's first success is how it should be: no signal.
         assert changes == [
-            ("dummy", "dummy", "unknown", "healthy", ""),
             ("dummy", "dummy", "healthy", "degraded", reason),
             ("dummy", "dummy", "degraded", "down", reason),
             ("dummy", "dummy", "down", "healthy", ""),

@@ -174,7 +174,6 @@ class StateCollector:
 
 
 def _queues(family: Any) -> Iterator[Any]:
-    from django.db.models import Count
     from django.utils import timezone
 
     from patchbay.core.sends import PENDING
@@ -204,7 +203,7 @@ def _queues(family: Any) -> Iterator[Any]:
         labels=["channel"],
     )
     sms = SMS.objects.filter(status=PENDING, direction=SMS.DIRECTION_OUTBOUND)
-    pending.add_metric(["sms"], sms.aggregate(n=Count("pk"))["n"])
+    pending.add_metric(["sms"], sms.count())
     pending.add_metric(["email"], OutboundEmail.objects.filter(status=PENDING).count())
     yield waiting
     yield oldest

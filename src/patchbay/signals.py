@@ -27,7 +27,8 @@ sms_received = Signal()
 email_event_received = Signal()
 
 #: Sent when a service's health moves between ``healthy``, ``degraded`` and
-#: ``down`` (or first leaves ``unknown``), once the change commits, and once per
+#: ``down`` (or from ``unknown`` to ``degraded`` or ``down``: a service failing
+#: from its first calls; not its first success), once the change commits, once per
 #: change however many processes record calls at the same time. Arguments:
 #: ``sender`` and ``provider`` (the provider name), ``old_state`` and
 #: ``new_state`` (:class:`~patchbay.models.ExternalService.HealthStatus`

@@ -93,14 +93,22 @@ def record_outcomes(provider: str, outcomes: Sequence[Outcome], *, name: str = "
     if transition is None:
         ExternalService.objects.get_or_create(provider=provider, defaults={"name": name})
         transition = _update(provider, updates, targets)
-    if transition is not None and transition[0] != transition[1]:
+    if transition is not None and _worth_a_signal(*transition):
         # Healthy again needs no reason; a failure's is its error (already redacted).
         reason = failures[-1].error[:2000] if trailing_faults else ""
         _announce(provider, *transition, reason=reason)
 
 
-# What _update answers when it cannot tell the transition: nothing to announce.
-_UNANNOUNCED = ("", "")
+# What _update answers when it cannot tell the transition.
+_UNTOLD = ("", "")
+# Not a change worth a signal: a service's first successful call is how it should be.
+_FIRST_SUCCESS = (HealthStatus.UNKNOWN, HealthStatus.HEALTHY)
+
+
+def _worth_a_signal(old: str, new: str) -> bool:
+    return old != new and (old, new) not in {_UNTOLD, _FIRST_SUCCESS}
+
+
 #: The status a process last saw each service in: its likeliest stored status.
 _last_seen: dict[str, str] = {}
 
@@ -133,7 +141,7 @@ def _update(
         status = Case(*(When(applies_to, then=Value(new)) for applies_to, new in targets))
     if rows.update(**updates, health_status=status):
         _last_seen.pop(provider, None)
-        return _UNANNOUNCED
+        return _UNTOLD
     return None
 
 
