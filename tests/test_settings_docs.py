@@ -15,7 +15,7 @@ import pytest
 from patchbay.conf import SETTINGS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["configuration.rst", "stripe.rst", "twilio.rst", "loops.rst", "aws.rst"]
+PAGES = ["configuration.rst", "operations.rst", "stripe.rst", "twilio.rst", "loops.rst", "aws.rst"]
 ENTRY = re.compile(r"^\.\. setting:: (\S+)\s*$", re.MULTILINE)
 # The end of an entry: the next entry, or a section title's underline.
 END = re.compile(r"^\.\. setting:: |^[-~=^]{4,}\s*$", re.MULTILINE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -794,6 +795,44 @@ def check_client_addresses(**kwargs: Any) -> list[CheckMessage]:
                 "PATCHBAY_TRUSTED_PROXIES if more than one proxy appends to it), or silence "
                 "patchbay.W032 if a middleware of yours sets REMOTE_ADDR to the client's.",
                 id="patchbay.W032",
+            )
+        )
+    return messages
+
+
+@register("patchbay")
+def check_metrics(**kwargs: Any) -> list[CheckMessage]:
+    from patchbay import metrics
+
+    messages: list[CheckMessage] = []
+    if conf.METRICS and not metrics.installed():
+        messages.append(
+            Error(
+                "PATCHBAY_METRICS is on but prometheus-client is not installed: nothing is "
+                "counted and the metrics view answers 404.",
+                hint="pip install django-patchbay[prometheus]",
+                id="patchbay.E065",
+            )
+        )
+    directory = os.environ.get(metrics.MULTIPROC_DIR)
+    writable = bool(directory and os.path.isdir(directory) and os.access(directory, os.W_OK))
+    if conf.METRICS and directory and not writable:
+        messages.append(
+            Error(
+                f"{metrics.MULTIPROC_DIR} ({directory}) is not a directory this process can "
+                "write: prometheus-client's multiprocess mode keeps each process's metrics "
+                "there, so none would be counted.",
+                hint="Create it (empty) before the server starts, writable by its workers.",
+                id="patchbay.E066",
+            )
+        )
+    if conf.METRICS_TOKEN and not conf.METRICS:
+        messages.append(
+            Warning(
+                "PATCHBAY_METRICS_TOKEN is set but PATCHBAY_METRICS is off: the metrics view "
+                "answers 404 to every scrape.",
+                hint="Set PATCHBAY_METRICS = True, or remove the token.",
+                id="patchbay.W065",
             )
         )
     return messages

@@ -425,6 +425,21 @@ class PatchbaySettings:
         convert=int,
         rule=POSITIVE,
     )
+    METRICS = Setting(
+        "PATCHBAY_METRICS",
+        False,
+        "True counts calls and webhook deliveries for Prometheus (needs prometheus-client).",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    METRICS_TOKEN: Setting[str | None] = Setting(
+        "PATCHBAY_METRICS_TOKEN",
+        None,
+        "Bearer token a scraper sends to the metrics view; unset: staff sessions only.",
+        kind="str",
+        rule=STRING,
+        secret=True,
+    )
     CACHE_ALIAS = Setting(
         "PATCHBAY_CACHE_ALIAS",
         "default",

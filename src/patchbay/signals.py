@@ -25,3 +25,15 @@ sms_received = Signal()
 #: bounced, complained, unsubscribed). Arguments: ``sender`` (the provider,
 #: "loops") and ``event`` (the :class:`~patchbay.models.EmailEvent`).
 email_event_received = Signal()
+
+#: Sent when a service's health moves between ``healthy``, ``degraded`` and
+#: ``down`` (or from ``unknown`` to ``degraded`` or ``down``: a service failing
+#: from its first calls; not its first success), once the change commits, once per
+#: change however many processes record calls at the same time. Arguments:
+#: ``sender`` and ``provider`` (the provider name), ``old_state`` and
+#: ``new_state`` (:class:`~patchbay.models.ExternalService.HealthStatus`
+#: values) and ``reason`` (the last failure's redacted error; empty when the
+#: service is healthy again). Receivers run in the process that recorded the
+#: calls, often patchbay's background writer thread: hand slow work to a task
+#: (see :ref:`health-notifications`). A receiver that raises is logged.
+service_health_changed = Signal()

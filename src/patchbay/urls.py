@@ -21,6 +21,7 @@ app_name = "patchbay"
 
 urlpatterns = [
     path("status/", views.status, name="status"),
+    path("metrics/", views.metrics, name="metrics"),
     *stripe_urls.urlpatterns,
     *twilio_urls.urlpatterns,
     *loops_urls.urlpatterns,

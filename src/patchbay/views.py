@@ -7,14 +7,18 @@ imports no view module.
 
 from __future__ import annotations
 
+import hmac
 import threading
 from typing import Any
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.module_loading import import_string
 from django.views import View
 from django.views.decorators.http import require_GET
+
+from patchbay.conf import conf
 
 
 @require_GET
@@ -25,6 +29,37 @@ def status(request: HttpRequest) -> JsonResponse:
     from patchbay.status import status_report
 
     return JsonResponse({"services": status_report()})
+
+
+@require_GET
+@login_not_required  # a scraper has no session: it sends PATCHBAY_METRICS_TOKEN
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for a staff session or ``Authorization: Bearer <token>``.
+
+    404 while :setting:`PATCHBAY_METRICS` is off or prometheus-client is not
+    installed; 401 without a staff session or the right token.
+    """
+    from patchbay import metrics as patchbay_metrics
+
+    if not patchbay_metrics.enabled():
+        return JsonResponse({"error": "Metrics are off (PATCHBAY_METRICS)."}, status=404)
+    user = getattr(request, "user", None)
+    staff = bool(user and user.is_active and user.is_staff)
+    if not (staff or _bearer_token_matches(request)):
+        response = JsonResponse({"error": "A staff session or the metrics token is needed."})
+        response.status_code = 401
+        response["WWW-Authenticate"] = 'Bearer realm="patchbay metrics"'
+        return response
+    body, content_type = patchbay_metrics.exposition(request.headers.get("Accept", ""))
+    return HttpResponse(body, content_type=content_type)
+
+
+def _bearer_token_matches(request: HttpRequest) -> bool:
+    expected = conf.METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
 class LazyView:

@@ -6,15 +6,20 @@ Each batch of outcomes is applied in one atomic UPDATE (see :ref:`health`).
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from django.db.models import Case, F, Value, When
+from django.db import router, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from patchbay.conf import conf
 from patchbay.models import ExternalService
 from patchbay.models.services import HealthStatus
+from patchbay.signals import service_health_changed
+
+logger = logging.getLogger("patchbay")
 
 
 class Outcome(NamedTuple):
@@ -49,7 +54,8 @@ def record_outcomes(provider: str, outcomes: Sequence[Outcome], *, name: str = "
 
     The result is the same as applying them one by one: only the failures after
     the last reset count towards ``consecutive_failures``, and the health
-    status follows from the final count.
+    status follows from the final count. A change of status sends
+    :data:`~patchbay.signals.service_health_changed` after commit.
     """
     if not outcomes:
         return
@@ -70,26 +76,87 @@ def record_outcomes(provider: str, outcomes: Sequence[Outcome], *, name: str = "
     if successes:
         updates["last_success_at"] = successes[-1].at
     threshold = conf.HEALTH_DOWN_THRESHOLD
+    # Each target: the stored rows it applies to, and the status they move to.
+    targets: list[tuple[Q, str]]
     if not trailing_faults:
-        updates.update(consecutive_failures=0, health_status=HealthStatus.HEALTHY)
+        updates["consecutive_failures"] = 0
+        targets = [(Q(), HealthStatus.HEALTHY)]
     elif resets:  # the run of failures started within this batch
-        updates.update(
-            consecutive_failures=trailing_faults,
-            health_status=HealthStatus.DOWN
-            if trailing_faults >= threshold
-            else HealthStatus.DEGRADED,
-        )
+        updates["consecutive_failures"] = trailing_faults
+        status = HealthStatus.DOWN if trailing_faults >= threshold else HealthStatus.DEGRADED
+        targets = [(Q(), status)]
     else:  # the run continues from the stored count
-        updates.update(
-            consecutive_failures=F("consecutive_failures") + trailing_faults,
-            health_status=Case(
-                When(
-                    consecutive_failures__gte=threshold - trailing_faults,
-                    then=Value(HealthStatus.DOWN),
-                ),
-                default=Value(HealthStatus.DEGRADED),
-            ),
-        )
-    if not ExternalService.objects.filter(provider=provider).update(**updates):
+        updates["consecutive_failures"] = F("consecutive_failures") + trailing_faults
+        reaches_down = Q(consecutive_failures__gte=threshold - trailing_faults)
+        targets = [(~reaches_down, HealthStatus.DEGRADED), (reaches_down, HealthStatus.DOWN)]
+    transition = _update(provider, updates, targets)
+    if transition is None:
         ExternalService.objects.get_or_create(provider=provider, defaults={"name": name})
-        ExternalService.objects.filter(provider=provider).update(**updates)
+        transition = _update(provider, updates, targets)
+    if transition is not None and _worth_a_signal(*transition):
+        # Healthy again needs no reason; a failure's is its error (already redacted).
+        reason = failures[-1].error[:2000] if trailing_faults else ""
+        _announce(provider, *transition, reason=reason)
+
+
+# What _update answers when it cannot tell the transition.
+_UNTOLD = ("", "")
+# Not a change worth a signal: a service's first successful call is how it should be.
+_FIRST_SUCCESS = (HealthStatus.UNKNOWN, HealthStatus.HEALTHY)
+
+
+def _worth_a_signal(old: str, new: str) -> bool:
+    return old != new and (old, new) not in {_UNTOLD, _FIRST_SUCCESS}
+
+
+#: The status a process last saw each service in: its likeliest stored status.
+_last_seen: dict[str, str] = {}
+
+
+def _update(
+    provider: str, updates: dict[str, object], targets: list[tuple[Q, str]]
+) -> tuple[str, str] | None:
+    """Apply ``updates`` with the status that follows; ``(old, new)``, None with no row.
+
+    Each UPDATE names the stored status it replaces, so the one that matches
+    tells which transition it made: atomic per row, so of processes updating
+    at once exactly one sees a given move (PostgreSQL re-reads the row it
+    waited for before matching it again). The status this process last saw
+    is tried first: nearly always one UPDATE.
+    """
+    rows = ExternalService.objects.filter(provider=provider)
+    likeliest = _last_seen.get(provider, HealthStatus.HEALTHY)
+    olds = [likeliest, *(status for status in HealthStatus.values if status != likeliest)]
+    # A run continuing where it was (down and still failing) first: one UPDATE.
+    targets = sorted(targets, key=lambda target: target[1] != likeliest)
+    for old in olds:
+        for applies_to, new in targets:
+            if rows.filter(applies_to, health_status=old).update(**updates, health_status=new):
+                _last_seen[provider] = new
+                return old, new
+    # A status outside the choices (set by hand), or one changing under every attempt:
+    # applied without knowing the old one, so no transition is announced.
+    status: object = Value(targets[0][1])
+    if len(targets) > 1:
+        status = Case(*(When(applies_to, then=Value(new)) for applies_to, new in targets))
+    if rows.update(**updates, health_status=status):
+        _last_seen.pop(provider, None)
+        return _UNTOLD
+    return None
+
+
+def _announce(provider: str, old: str, new: str, *, reason: str) -> None:
+    """Send :data:`~patchbay.signals.service_health_changed` once the change commits."""
+
+    def send() -> None:
+        for receiver, response in service_health_changed.send_robust(
+            sender=provider, provider=provider, old_state=old, new_state=new, reason=reason
+        ):
+            if isinstance(response, Exception):
+                logger.error(
+                    "A service_health_changed receiver (%r) failed",
+                    receiver,
+                    exc_info=response,
+                )
+
+    transaction.on_commit(send, using=router.db_for_write(ExternalService))

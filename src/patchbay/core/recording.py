@@ -28,6 +28,7 @@ from django.core.cache import BaseCache, caches
 from django.db import DatabaseError, router, transaction
 from django.utils import timezone
 
+from patchbay import metrics
 from patchbay.conf import conf
 from patchbay.core.arguments import storable, storable_json
 from patchbay.core.health import Outcome, record_outcomes
@@ -107,6 +108,15 @@ def record_call(
             tag,
             error_code,
             error,
+        )
+    if direction == IntegrationLog.Direction.OUTBOUND:
+        metrics.count_call(
+            provider,
+            operation,
+            success=success,
+            error_code=error_code,
+            seconds=duration_ms / 1000,
+            simulated=simulated,
         )
     if not store and health is None:
         return

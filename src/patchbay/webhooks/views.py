@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from patchbay import metrics
 from patchbay.conf import conf
 from patchbay.core.recording import record_call, record_refusal, records_in_background
 from patchbay.exceptions import WebhookVerificationError
@@ -107,6 +108,7 @@ class WebhookView(View):
             )
 
         def record(event: WebhookEvent, outcome: str) -> None:
+            metrics.count_delivery(self.provider, outcome)
             failed = outcome == WebhookEvent.Status.FAILED
             malformed = outcome == WebhookEvent.Status.MALFORMED
             self._record(
@@ -166,6 +168,7 @@ class WebhookView(View):
     def _refuse(self, started: float, status: int, error: str, error_code: str) -> HttpResponse:
         # Anyone can post these, as often as they like: counted, and stored and logged
         # once per window and reason (see record_refusal).
+        metrics.count_delivery(self.provider, "refused")
         record_refusal(
             provider=self.provider,
             operation="webhook",
