@@ -21,6 +21,9 @@ The limits fail closed: when the cache does not answer, :func:`check_send_limits
 refuses the send with the retryable ``rate_limit_unavailable``. They are
 security limits (against SMS pumping and flooded inboxes), and a send that
 cannot be counted cannot be allowed.
+
+The outbound rate limits (:mod:`patchbay.core.throttle`) count with the same
+window counter (:func:`count_use`, :func:`hold`), and fail open.
 """
 
 from __future__ import annotations
