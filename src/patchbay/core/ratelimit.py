@@ -266,10 +266,10 @@ def count_use(
     """:func:`consume`, with the wait in fractions of a second (for a caller that sleeps)."""
     store = cache or caches[conf.CACHE_ALIAS]
     key = _key(scope, identity)
-    _open_window(store, key, window)
+    # incr first: inside a window (most uses) it is the one round trip.
     try:
         count = store.incr(key)
-    except ValueError:  # the window ended between add and incr: this use opens a new one
+    except ValueError:  # no window open: this use opens one (or another process just did)
         _open_window(store, key, window)
         count = store.incr(key)
     if count <= limit:
