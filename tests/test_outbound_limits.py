@@ -136,3 +136,18 @@ def test_local_calls_are_not_limited(settings):
     assert [sign()["success"] for _ in range(3)] == [True, True, True]
     assert client.create_item("a")["success"] is True  # the only live turn of the hour
     assert client.create_item("b")["error_code"] == "rate_limited"
+
+
+@responses.activate
+def test_a_limit_on_one_number_holds_no_other_call(live_twilio, no_waiting, settings):
+    settings.TWILIO_VERIFY_SERVICE_SID = "VA" + "0" * 32
+    responses.post(
+        f"https://verify.twilio.com/v2/Services/{settings.TWILIO_VERIFY_SERVICE_SID}/Verifications",
+        **twilio_error(60203, "Max send attempts reached", 429),
+    )
+
+    refused = TwilioClient().start_verification(TO)
+
+    assert refused["error_code"] == "rate_limited"
+    assert "retry_after" not in refused
+    assert Throttle("twilio").acquire() is None

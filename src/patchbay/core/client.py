@@ -411,7 +411,9 @@ class BaseClient:
             self.breaker.record_success()  # the service answered
         failed = self._failure(error)
         if error.error_code == "rate_limited":
-            failed = self._held(failed, self.retry_after(raised))
+            hold = self.retry_after(raised)
+            if hold is None or hold > 0:
+                failed = self._held(failed, hold)
         health = HealthOutcome(
             success=False,
             service_fault=error.retryable or error.error_code in SERVICE_FAULT_CODES,
@@ -515,7 +517,9 @@ class BaseClient:
         :attr:`ServiceError.retry_after <patchbay.exceptions.ServiceError>`;
         a subclass whose SDK keeps the answer's headers reads them with
         :func:`patchbay.core.throttle.retry_after`. None when the answer does
-        not say: the hold is then :data:`~patchbay.core.DEFAULT_HOLD`.
+        not say: the hold is then :data:`~patchbay.core.throttle.DEFAULT_HOLD`.
+        0 when the answer is about a limit narrower than the provider's (one
+        phone number's): no hold, and no ``retry_after`` in the result.
         """
         return exc.retry_after if isinstance(exc, ServiceError) else None
 
