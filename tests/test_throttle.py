@@ -1,7 +1,8 @@
 """The outbound rate limits (``patchbay.core.throttle``), on a fake clock.
 
 The clock is ``time.time`` itself, replaced: the local-memory cache expires
-its keys by it too, so a window ends when the fake clock says so. Sleeping
+its keys by it too (the tests use one even when the suite runs on Redis), so
+a window ends when the fake clock says so. Sleeping
 advances the clock instead of the test.
 """
 
@@ -34,10 +35,17 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock(monkeypatch, settings):
     fake = FakeClock()
     monkeypatch.setattr(time, "time", fake.time)
-    return fake
+    # A cache of local memory, even where the suite runs on Redis (whose clock is its own).
+    settings.CACHES = {
+        **settings.CACHES,
+        "fake-clock": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    settings.PATCHBAY_CACHE_ALIAS = "fake-clock"
+    yield fake
+    caches["fake-clock"].clear()
 
 
 @pytest.fixture
@@ -147,16 +155,12 @@ def test_reset_forgets_the_window_and_the_hold(clock, limits):
     assert loops(clock).acquire() is None
 
 
-class BrokenCache:
-    def __getattr__(self, name):
-        def broken(*args, **kwargs):
-            raise ConnectionError("redis://:hunter2@cache.internal:6379 refused")
-
-        return broken
-
-
 def test_the_limits_fail_open_when_the_cache_is_down(clock, limits, monkeypatch, caplog):
-    monkeypatch.setitem(caches._connections.__dict__, conf.CACHE_ALIAS, BrokenCache())
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("redis://:hunter2@cache.internal:6379 refused")
+
+    monkeypatch.setattr(ratelimit, "count_use", cache_down)
+    monkeypatch.setattr(ratelimit, "hold", cache_down)
     limiter = loops(clock)
 
     with caplog.at_level(logging.WARNING, logger="patchbay"):

@@ -26,9 +26,9 @@ CALLS_PER_PROCESS = 8
 TRANSIT_ALLOWANCE = 0.1
 
 # Run in each process: Django on tests/settings.py (Redis from REDIS_URL), Loops live
-# at the local server, then CALLS_PER_PROCESS calls once the test says go.
-CALLER = (
-    """
+# at the local server and limited to its third argument, then CALLS_PER_PROCESS calls
+# once the test says go.
+CALLER = """
 import os, sys
 import django
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
@@ -40,7 +40,7 @@ settings.PATCHBAY_SIMULATE = False
 settings.LOOPS_API_KEY = "loops-api-key-0123456789abcdef"
 settings.LOOPS_API_BASE = sys.argv[1]
 settings.PATCHBAY_MAX_RETRIES = 0
-settings.PATCHBAY_RATE_LIMITS = {"loops": "%d/s"}
+settings.PATCHBAY_RATE_LIMITS = {"loops": sys.argv[3]}
 settings.PATCHBAY_RATE_LIMIT_MAX_WAIT = 30
 from patchbay.conf import conf
 from patchbay.loops import http
@@ -52,8 +52,6 @@ sys.stdin.readline()
 results = [LoopsClient().check_health() for _ in range(int(sys.argv[2]))]
 print("ok" if all(result["success"] for result in results) else results, flush=True)
 """
-    % LIMIT
-)  # noqa: UP031  # the code's own braces stay as they are
 
 
 class Loops(BaseHTTPRequestHandler):
@@ -104,7 +102,7 @@ def test_two_processes_stay_within_the_limit_together(redis_url, loops_server, t
     env.pop("DATABASE_URL", None)  # each process records its calls in its own SQLite
     callers = [
         subprocess.Popen(  # noqa: S603  (our interpreter, our code)
-            [sys.executable, "-c", CALLER, base, str(CALLS_PER_PROCESS)],
+            [sys.executable, "-c", CALLER, base, str(CALLS_PER_PROCESS), f"{LIMIT}/s"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
