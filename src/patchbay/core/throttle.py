@@ -99,13 +99,14 @@ class Throttle:
         if self._cache_down():
             return None
         try:
-            rate = self.rate
-            if rate is None:
+            limit = parse_rate(self.rate) if self.rate is not None else None
+        except ValueError:  # a rate patchbay.E060 reports: no limit, but holds still apply
+            limit = None
+        try:
+            if limit is None:
                 return ratelimit.held_for(SCOPE, self.provider)
-            calls, period = parse_rate(rate)
+            calls, period = limit
             return ratelimit.count_use(SCOPE, self.provider, limit=calls, window=period)
-        except ValueError:  # a rate patchbay.E060 reports: no limit
-            return None
         except Exception as exc:
             self._cache_failed(exc)
             return None
