@@ -390,6 +390,9 @@ BASE_SETTINGS: dict[str, Any] = {
     "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     "PATCHBAY_SIMULATE": False,
+    # The stub servers answer as fast as they can: limits no call reaches, so that the
+    # figures count what keeping to a limit costs a call, but never a wait for a turn.
+    "PATCHBAY_RATE_LIMITS": {"stripe": "1000000/s", "loops": "1000000/s", "twilio": "1000000/s"},
     "SILENCED_SYSTEM_CHECKS": ["patchbay.W004"],
 }
 

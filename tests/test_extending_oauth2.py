@@ -193,11 +193,14 @@ def test_http_errors_are_mapped(api, acme_login, ada, status, error_code, retrya
 
     result = AcmeCrmClient(user=ada).add_contact("grace@example.com")
 
+    # A 429 puts the provider on hold: for a second, when it does not say how long.
+    held = {"retry_after": 1} if status == 429 else {}
     assert result == {
         "success": False,
         "error": f"Acme CRM refused the request (HTTP {status}): Nope.",
         "error_code": error_code,
         "retryable": retryable,
+        **held,
     }
 
 

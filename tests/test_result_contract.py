@@ -66,6 +66,7 @@ NOT_OPERATIONS = {
     "patchbay.core.client.BaseClient.perform": "the plumbing every operation goes through",
     "patchbay.core.client.BaseClient.sdk": "imports the provider SDK",
     "patchbay.core.client.BaseClient.basic_auth": "a hook naming credentials to redact",
+    "patchbay.core.client.BaseClient.retry_after": "a hook reading a 429's wait",
     "patchbay.core.client.BaseClient.add_secrets": "names more values to redact",
     "patchbay.core.client.BaseClient.http": "the transport operations send with (in send)",
     "patchbay.aws.s3.S3Client.probe": "the hook check_health calls (walked through it)",
@@ -76,9 +77,11 @@ NOT_OPERATIONS = {
     "patchbay.stripe.client.StripeClient.probe": "the hook check_health calls (walked through it)",
     "patchbay.stripe.client.StripeClient.translate_exception": "a hook mapping an exception",
     "patchbay.stripe.client.StripeClient.webhook_verifier": "returns the verifier object",
+    "patchbay.stripe.client.StripeClient.retry_after": "a hook reading a 429's wait",
     "patchbay.twilio.client.TwilioClient.probe": "the hook check_health calls (walked through it)",
     "patchbay.twilio.client.TwilioClient.translate_exception": "a hook mapping an exception",
     "patchbay.twilio.client.TwilioClient.basic_auth": "a hook naming credentials to redact",
+    "patchbay.twilio.client.TwilioClient.retry_after": "a hook reading a 429's wait",
 }
 
 

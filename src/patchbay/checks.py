@@ -836,3 +836,29 @@ def check_metrics(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+# -- Outbound rate limits (ids patchbay.E060-E064, W060-W064) -----------------------------
+
+
+@register("patchbay")
+def check_rate_limits(**kwargs: Any) -> list[CheckMessage]:
+    """PATCHBAY_RATE_LIMITS names registered providers (its type and rates: E060)."""
+    limits = conf.raw("PATCHBAY_RATE_LIMITS")
+    if limits is None or SETTINGS["PATCHBAY_RATE_LIMITS"].problem():
+        return []
+    providers = [client_class.provider for client_class in registry.client_classes()]
+    unknown = [name for name in limits if name not in providers]
+    if not unknown:
+        return []
+    close = {name: difflib.get_close_matches(name, providers, n=1, cutoff=0.6) for name in unknown}
+    suggestions = [f"{name!r} → {found[0]!r}" for name, found in close.items() if found]
+    return [
+        Warning(
+            f"PATCHBAY_RATE_LIMITS limits {', '.join(map(repr, unknown))}, which no "
+            "registered service is: those limits apply to nothing.",
+            hint=(f"Did you mean {', '.join(suggestions)}? " if suggestions else "")
+            + f"The services are {', '.join(map(repr, providers))}.",
+            id="patchbay.W060",
+        )
+    ]

@@ -240,6 +240,51 @@ ALLOWED_COUNTRIES_RULE = Rule(
 )
 
 
+#: "N/s", "N/m" or "N/h": N calls a second, minute or hour.
+_RATE = re.compile(r"\s*([0-9]+)\s*/\s*([smh])\s*")
+_PERIODS = {"s": 1, "m": 60, "h": 3600}
+#: The outbound rate limits of PATCHBAY_RATE_LIMITS left unset (see docs/operations.rst).
+DEFAULT_RATE_LIMITS: Mapping[str, str | None] = {"loops": "10/s", "stripe": "25/s"}
+
+
+def parse_rate(value: object) -> tuple[int, int]:
+    """``"10/s"`` as ``(10, 1)``: calls, and the seconds they are counted over.
+
+    Raises ``ValueError`` for anything else (0 calls included).
+    """
+    match = _RATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or int(match[1]) < 1:
+        raise ValueError(f"{value!r} is not a rate such as '10/s', '600/m' or '5000/h'.")
+    return int(match[1]), _PERIODS[match[2]]
+
+
+def _rate_limits(value: Any) -> bool:
+    if not isinstance(value, Mapping):
+        return False
+    try:
+        for provider, rate in value.items():
+            if not isinstance(provider, str):
+                return False
+            if rate is not None:
+                parse_rate(rate)
+    except ValueError:
+        return False
+    return True
+
+
+def _with_default_rates(value: Any) -> dict[str, str | None]:
+    # The project's entries over the defaults; a value patchbay.E060 reports adds none.
+    return {**DEFAULT_RATE_LIMITS, **(value if _rate_limits(value) else {})}
+
+
+RATE_LIMITS_RULE = Rule(
+    "patchbay.E060",
+    'must be a dict of rates by provider: "N/s", "N/m", "N/h" (N at least 1) or None',
+    _rate_limits,
+    hint='For example {"loops": "10/s", "twilio": "1/s", "stripe": None} (None: no limit).',
+)
+
+
 _FALSE_WORDS = frozenset({"false", "no", "off", "0", "none", "disabled"})
 ENABLED_RULE = Rule(
     "patchbay.E017",
@@ -446,6 +491,23 @@ class PatchbaySettings:
         "The Django cache holding shared state (breakers, rate limits).",
         kind="str",
         rule=STRING,
+    )
+    RATE_LIMITS: Setting[dict[str, str | None]] = Setting(
+        "PATCHBAY_RATE_LIMITS",
+        dict(DEFAULT_RATE_LIMITS),
+        "Outbound calls allowed per provider, shared by every process; merged over the "
+        "defaults, None removes a limit.",
+        kind="dict[str, str | None]",
+        convert=_with_default_rates,
+        rule=RATE_LIMITS_RULE,
+    )
+    RATE_LIMIT_MAX_WAIT = Setting(
+        "PATCHBAY_RATE_LIMIT_MAX_WAIT",
+        5.0,
+        "Seconds a live call over its provider's rate limit may wait for its turn; 0 never waits.",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
     )
     WEBHOOK_MAX_BODY_SIZE = Setting(
         "PATCHBAY_WEBHOOK_MAX_BODY_SIZE",

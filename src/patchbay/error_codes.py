@@ -53,8 +53,9 @@ class ErrorCode:
     AUTHENTICATION_ERROR = "authentication_error"
     #: The credentials lack a permission. Counts against its health.
     PERMISSION_ERROR = "permission_error"
-    #: Too many requests, to the service or to a patchbay send limit (with
-    #: ``retry_after`` seconds when patchbay knows it). Retryable.
+    #: Too many requests: the service answered 429, or a patchbay send limit or
+    #: outbound rate limit refused the call unsent (with ``retry_after`` seconds when
+    #: patchbay knows it). Retryable.
     RATE_LIMITED = "rate_limited"
     #: A send limit (phone codes, sign-in links) could not be counted: the cache does not
     #: answer. Nothing was sent; the limits fail closed. Retryable.

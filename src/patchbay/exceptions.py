@@ -42,8 +42,9 @@ class ServiceError(PatchbayError):
     """A remote service refused or failed a call.
 
     Keeps what the service said: ``status`` (HTTP status, if any), ``response``
-    (the parsed body, if any), a stable ``error_code`` and whether the same
-    call may succeed if retried later (``retryable``).
+    (the parsed body, if any), a stable ``error_code``, whether the same
+    call may succeed if retried later (``retryable``) and, for a
+    ``rate_limited`` answer, the seconds it asked to wait (``retry_after``).
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class ServiceError(PatchbayError):
         retryable: bool = False,
         status: int | None = None,
         response: Any = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -61,6 +63,7 @@ class ServiceError(PatchbayError):
         self.retryable = retryable
         self.status = status
         self.response = response
+        self.retry_after = retry_after
 
 
 class WebhookVerificationError(PatchbayError):

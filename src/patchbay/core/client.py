@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -29,12 +30,14 @@ from patchbay.core.recording import record_call
 from patchbay.core.request import CallableRequest, Request, SuccessT
 from patchbay.core.sdk import import_sdk, sdk_available
 from patchbay.core.simulation import SimulatedCall, console, outbox, should_simulate
+from patchbay.core.throttle import DEFAULT_HOLD, Throttle
 from patchbay.exceptions import SDKNotInstalled, ServiceError
 from patchbay.redaction import Redactor
 from patchbay.results import (
     Failure,
     HealthCheckResult,
     HealthCheckSuccess,
+    RateLimitedFailure,
     Result,
     failure,
 )
@@ -164,6 +167,14 @@ class BaseClient:
         Simulated and local operations (presigning) never need it.
         """
         return CircuitBreaker(self.provider)
+
+    @functools.cached_property
+    def throttle(self) -> Throttle:
+        """The service's outbound rate limit (see :ref:`outbound-rate-limits`), made on first use.
+
+        Only live calls take a turn; simulated and local ones are not limited.
+        """
+        return Throttle(self.provider)
 
     @classmethod
     def label(cls) -> str:
@@ -378,12 +389,17 @@ class BaseClient:
                     retryable=True,
                 )
             )
+        wait = self.throttle.acquire()
+        if wait is not None:
+            # Not sent: neither the breaker nor the health counters hear of it.
+            return CallOutcome(self._rate_limited(wait))
+        raised: Exception
         try:
             result = request.send(self)
         except ServiceError as exc:
-            error = exc
+            error = raised = exc
         except Exception as exc:  # SDK exceptions never reach callers.
-            error = self.translate_exception(exc)
+            raised, error = exc, self.translate_exception(exc)
             if error.error_code == "unexpected_error":
                 logger.exception("%s.%s raised unexpectedly", self.provider, request.operation)
         else:
@@ -396,6 +412,10 @@ class BaseClient:
         elif not breaker_clean:
             self.breaker.record_success()  # the service answered
         failed = self._failure(error)
+        if error.error_code == "rate_limited":
+            hold = self.retry_after(raised)
+            if hold is None or hold > 0:
+                failed = self._held(failed, hold)
         health = HealthOutcome(
             success=False,
             service_fault=error.retryable or error.error_code in SERVICE_FAULT_CODES,
@@ -414,6 +434,30 @@ class BaseClient:
             if error.error_code == "unexpected_error":
                 logger.exception("%s.%s raised unexpectedly", self.provider, request.operation)
         return CallOutcome(self._failure(error), status_code=error.status)
+
+    def _held(self, failed: Failure, seconds: float | None) -> RateLimitedFailure:
+        """The provider's own 429: every process holds off, and the caller learns how long."""
+        self.throttle.hold(seconds)
+        held: RateLimitedFailure = {
+            **failed,
+            "retry_after": max(1, math.ceil(seconds or DEFAULT_HOLD)),
+        }
+        return held
+
+    def _rate_limited(self, wait: int) -> RateLimitedFailure:
+        """A call refused before it was sent: its provider's turn is more than a wait away."""
+        rate = self.throttle.rate
+        limit = f"its outbound rate limit ({rate}) is reached or it" if rate else "it"
+        refused: RateLimitedFailure = {
+            **failure(
+                f"Not sent to {self.label()}: {limit} asked patchbay to slow down; try again "
+                f"in {wait} seconds.",
+                error_code="rate_limited",
+                retryable=True,
+            ),
+            "retry_after": wait,
+        }
+        return refused
 
     def _failure(self, error: ServiceError) -> Failure:
         return failure(
@@ -465,6 +509,21 @@ class BaseClient:
             f"Unexpected error calling {self.label()}: {type(exc).__name__}: {exc}",
             error_code="unexpected_error",
         )
+
+    def retry_after(self, exc: Exception) -> float | None:
+        """The seconds a ``rate_limited`` answer asked to wait, read from what the call raised.
+
+        ``exc`` is the SDK's exception (or the :class:`ServiceError` a client
+        raised itself); the answer puts the provider on hold in every process
+        (see :ref:`outbound-rate-limits`). The base reads
+        :attr:`ServiceError.retry_after <patchbay.exceptions.ServiceError>`;
+        a subclass whose SDK keeps the answer's headers reads them with
+        :func:`patchbay.core.throttle.retry_after`. None when the answer does
+        not say: the hold is then :data:`~patchbay.core.throttle.DEFAULT_HOLD`.
+        0 when the answer is about a limit narrower than the provider's (one
+        phone number's): no hold, and no ``retry_after`` in the result.
+        """
+        return exc.retry_after if isinstance(exc, ServiceError) else None
 
     def basic_auth(self) -> list[tuple[str, str]]:
         """The ``(user, password)`` pairs this client sends as HTTP Basic credentials.

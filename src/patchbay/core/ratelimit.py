@@ -21,6 +21,9 @@ The limits fail closed: when the cache does not answer, :func:`check_send_limits
 refuses the send with the retryable ``rate_limit_unavailable``. They are
 security limits (against SMS pumping and flooded inboxes), and a send that
 cannot be counted cannot be allowed.
+
+The outbound rate limits (:mod:`patchbay.core.throttle`) count with the same
+window counter (:func:`count_use`, :func:`hold`), and fail open.
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("patchbay")
 
 _PREFIX = "patchbay:ratelimit"
+# What a held window counts: beyond any limit, and far from the counter's 64-bit end.
+_HELD = 2**60
+# The shortest wait count_use() gives: a window whose end has passed is about to expire.
+_SHORTEST_WAIT = 0.01
 
 
 def check_send_limits(
@@ -246,23 +253,69 @@ def consume(
     """Count one use of ``identity`` in ``scope``: None if allowed, else seconds to wait.
 
     ``identity`` (a number, an IP) is hashed into the key, so keys stay short
-    and well-formed whatever the input.
+    and well-formed whatever the input. The wait is whole seconds, at least
+    one: what a ``Retry-After`` header says.
     """
+    wait = count_use(scope, identity, limit=limit, window=window, cache=cache)
+    return None if wait is None else max(1, math.ceil(wait))
+
+
+def count_use(
+    scope: str, identity: str, *, limit: int, window: int, cache: BaseCache | None = None
+) -> float | None:
+    """:func:`consume`, with the wait in fractions of a second (for a caller that sleeps)."""
     store = cache or caches[conf.CACHE_ALIAS]
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    key = f"{_PREFIX}:{scope}:{digest}"
-    _open_window(store, key, window)
+    key = _key(scope, identity)
+    # incr first: inside a window (most uses) it is the one round trip.
     try:
         count = store.incr(key)
-    except ValueError:  # the window ended between add and incr: this use opens a new one
+    except ValueError:  # no window open: this use opens one (or another process just did)
         _open_window(store, key, window)
         count = store.incr(key)
     if count <= limit:
         return None
     resets_at = store.get(f"{key}:reset")
     if resets_at is None:
-        return window
-    return max(1, math.ceil(float(resets_at) - time.time()))
+        return float(window)
+    # The counter's own expiry may lag its recorded end by the cache's rounding.
+    return max(_SHORTEST_WAIT, float(resets_at) - time.time())
+
+
+def hold(scope: str, identity: str, seconds: float, *, cache: BaseCache | None = None) -> None:
+    """Refuse every use of ``identity`` in ``scope`` for ``seconds``, in every process.
+
+    The window is replaced by one that ends then and is counted full, so
+    :func:`count_use` (whatever its limit) and :func:`held_for` answer with
+    the time left.
+    """
+    store = cache or caches[conf.CACHE_ALIAS]
+    key = _key(scope, identity)
+    store.set_many(
+        {key: _HELD, f"{key}:reset": time.time() + seconds}, timeout=max(1, math.ceil(seconds))
+    )
+
+
+def held_for(scope: str, identity: str, *, cache: BaseCache | None = None) -> float | None:
+    """Seconds left of a :func:`hold` on ``identity`` in ``scope``, or None; counts nothing."""
+    store = cache or caches[conf.CACHE_ALIAS]
+    key = _key(scope, identity)
+    found = store.get_many([key, f"{key}:reset"])
+    if int(found.get(key) or 0) < _HELD or found.get(f"{key}:reset") is None:
+        return None
+    left = float(found[f"{key}:reset"]) - time.time()
+    return left if left > 0 else None
+
+
+def forget(scope: str, identity: str, *, cache: BaseCache | None = None) -> None:
+    """Delete the window (or hold) of ``identity`` in ``scope``."""
+    store = cache or caches[conf.CACHE_ALIAS]
+    key = _key(scope, identity)
+    store.delete_many([key, f"{key}:reset"])
+
+
+def _key(scope: str, identity: str) -> str:
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    return f"{_PREFIX}:{scope}:{digest}"
 
 
 def _open_window(store: BaseCache, key: str, window: int) -> None:

@@ -162,7 +162,7 @@ class LoopsClient(BaseClient):
         except ValueError:
             body = None
         if not response.ok or (isinstance(body, dict) and body.get("success") is False):
-            raise http.api_error(response.status_code, body)
+            raise http.api_error(response.status_code, body, response.headers)
         return body
 
     def probe(self) -> Mapping[str, Any]:

@@ -9,8 +9,10 @@ retried too, which is safe only because every send carries an
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
+from patchbay.core.throttle import retry_after
 from patchbay.exceptions import ServiceError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -54,8 +56,11 @@ def session(retries: int, backoff: float) -> Any:
     return http
 
 
-def api_error(status: int, body: Any) -> ServiceError:
-    """A ``ServiceError`` for a refused call, keeping Loops' own message."""
+def api_error(status: int, body: Any, headers: Mapping[str, Any] | None = None) -> ServiceError:
+    """A ``ServiceError`` for a refused call, keeping Loops' own message.
+
+    A 429's ``Retry-After``, if Loops sends one, is kept as its ``retry_after``.
+    """
     message = ""
     if isinstance(body, dict):
         message = str(body.get("message") or body.get("error") or "")
@@ -66,4 +71,5 @@ def api_error(status: int, body: Any) -> ServiceError:
         retryable=status in RETRY_STATUSES,
         status=status,
         response=body,
+        retry_after=retry_after(headers) if status == 429 else None,
     )

@@ -24,6 +24,7 @@ from patchbay.core.arguments import (
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request, SuccessT
+from patchbay.core.throttle import retry_after
 from patchbay.exceptions import ServiceError, WebhookVerificationError
 from patchbay.results import Result, failure, success
 from patchbay.stripe import simulation
@@ -258,6 +259,10 @@ class StripeClient(BaseClient):
                 response=exc.json_body,
             )
         return super().translate_exception(exc)
+
+    def retry_after(self, exc: Exception) -> float | None:
+        # The SDK keeps the answer's headers on its exception.
+        return retry_after(getattr(exc, "headers", None)) or super().retry_after(exc)
 
 
 # -- the requests of the operations above --------------------------------------------------

@@ -8,6 +8,7 @@ from patchbay.core import registry
 from patchbay.core.breaker import CircuitBreaker
 from patchbay.core.config import forget_service_rows
 from patchbay.core.simulation import outbox
+from patchbay.core.throttle import Throttle
 
 
 def simulate(enabled: bool = True) -> override_settings:
@@ -25,7 +26,8 @@ def live() -> override_settings:
 
 
 def reset_state() -> None:
-    """Forget what patchbay keeps between tests: the outbox, breakers, cached service rows.
+    """Forget what patchbay keeps between tests: the outbox, breakers, outbound rate
+    limits, cached service rows.
 
     The test database is rolled back after each test but this state lives in
     memory and in the cache, so without a reset one test's failures could
@@ -40,3 +42,4 @@ def reset_state() -> None:
     forget_service_rows()
     for client_class in registry.client_classes():
         CircuitBreaker(client_class.provider).reset()
+        Throttle(client_class.provider).reset()

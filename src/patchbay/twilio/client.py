@@ -194,6 +194,11 @@ class TwilioClient(BaseClient):
     def translate_exception(self, exc: Exception) -> ServiceError:
         return errors.from_rest_exception(exc) or super().translate_exception(exc)
 
+    def retry_after(self, exc: Exception) -> float | None:
+        if getattr(exc, "code", None) in errors.ONE_NUMBER_LIMITS:
+            return 0  # one number's limit: every other call may go
+        return super().retry_after(exc)
+
 
 # -- the requests of the operations above --------------------------------------------------
 

@@ -18,6 +18,9 @@ _PERMANENT_ERRORS = {
 }
 _AUTH_ERRORS = {20003, 20005}
 _RATE_LIMIT_ERRORS = {20429, 14107}
+#: Verify's 429s about one phone number (too many checks, too many codes sent), not the
+#: account's rate: they put no hold on Twilio (see BaseClient.retry_after).
+ONE_NUMBER_LIMITS = frozenset({60202, 60203})
 
 
 def from_rest_exception(exc: object) -> ServiceError | None:
