@@ -58,8 +58,10 @@ def limits(settings):
 @pytest.fixture(autouse=True)
 def _forget_cache_outages():
     throttle._cache_down_until.clear()
+    throttle._not_held_until.clear()
     yield
     throttle._cache_down_until.clear()
+    throttle._not_held_until.clear()
 
 
 def loops(clock):
@@ -136,6 +138,39 @@ def test_a_hold_applies_to_a_provider_without_a_limit(clock, limits, settings):
     assert stripe.acquire() == 12
     clock.now += 12
     assert stripe.acquire() is None
+
+
+def test_a_provider_without_a_limit_asks_the_cache_once_a_recheck_period(
+    clock, settings, monkeypatch
+):
+    settings.PATCHBAY_RATE_LIMITS = {"stripe": None}
+    settings.PATCHBAY_RATE_LIMIT_RECHECK_AFTER = 1.0
+    monotonic = [100.0]
+    monkeypatch.setattr(throttle.time, "monotonic", lambda: monotonic[0])
+    asked = []
+    held_for = ratelimit.held_for
+    monkeypatch.setattr(
+        ratelimit, "held_for", lambda *args, **kwargs: asked.append(1) or held_for(*args, **kwargs)
+    )
+    stripe = Throttle("stripe", sleep=clock.sleep)
+
+    assert [stripe.acquire() for _ in range(5)] == [None] * 5
+    assert len(asked) == 1
+    ratelimit.hold(throttle.SCOPE, "stripe", 12)  # another process got a 429
+    assert stripe.acquire() is None  # not seen yet: trusted for a second
+    monotonic[0] += 1.0
+    assert stripe.acquire() == 12
+    assert len(asked) == 2
+
+
+def test_a_429_of_this_process_holds_its_calls_at_once(clock, settings):
+    settings.PATCHBAY_RATE_LIMITS = {"stripe": None}
+    stripe = Throttle("stripe", sleep=clock.sleep)
+    assert stripe.acquire() is None  # trusted from now on
+
+    stripe.hold(12)
+
+    assert stripe.acquire() == 12
 
 
 @pytest.mark.parametrize(

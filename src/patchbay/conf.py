@@ -509,6 +509,14 @@ class PatchbaySettings:
         convert=float,
         rule=NON_NEGATIVE,
     )
+    RATE_LIMIT_RECHECK_AFTER = Setting(
+        "PATCHBAY_RATE_LIMIT_RECHECK_AFTER",
+        1.0,
+        "Seconds a process trusts that a provider without a limit is not on hold.",
+        kind="float",
+        convert=float,
+        rule=NON_NEGATIVE,
+    )
     WEBHOOK_MAX_BODY_SIZE = Setting(
         "PATCHBAY_WEBHOOK_MAX_BODY_SIZE",
         1024 * 1024,

@@ -43,6 +43,9 @@ LONGEST_HOLD = 60.0
 _CACHE_RETRY_AFTER = 5.0
 # Providers whose cache raised, with the monotonic time until which it is not asked again.
 _cache_down_until: dict[str, float] = {}
+# Providers without a limit found not on hold, with the monotonic time until which that is
+# trusted (PATCHBAY_RATE_LIMIT_RECHECK_AFTER): their calls need no cache round trip each.
+_not_held_until: dict[str, float] = {}
 
 
 class Throttle:
@@ -80,6 +83,7 @@ class Throttle:
     def hold(self, seconds: float | None) -> None:
         """Hold every process's calls to the provider for ``seconds`` (it answered 429)."""
         seconds = DEFAULT_HOLD if seconds is None or seconds <= 0 else min(seconds, LONGEST_HOLD)
+        _not_held_until.pop(self.provider, None)
         if self._cache_down():
             return
         try:
@@ -90,6 +94,7 @@ class Throttle:
     def reset(self) -> None:
         """Forget the provider's window and hold, asking the cache again if it was down."""
         _cache_down_until.pop(self.provider, None)
+        _not_held_until.pop(self.provider, None)
         try:
             ratelimit.forget(SCOPE, self.provider)
         except Exception as exc:
@@ -104,12 +109,21 @@ class Throttle:
             limit = None
         try:
             if limit is None:
-                return ratelimit.held_for(SCOPE, self.provider)
+                return self._held_for()
             calls, period = limit
             return ratelimit.count_use(SCOPE, self.provider, limit=calls, window=period)
         except Exception as exc:
             self._cache_failed(exc)
             return None
+
+    def _held_for(self) -> float | None:
+        now = time.monotonic()
+        if _not_held_until.get(self.provider, 0.0) > now:
+            return None
+        held = ratelimit.held_for(SCOPE, self.provider)
+        if held is None:
+            _not_held_until[self.provider] = now + conf.RATE_LIMIT_RECHECK_AFTER
+        return held
 
     def _cache_down(self) -> bool:
         return _cache_down_until.get(self.provider, 0.0) > time.monotonic()
