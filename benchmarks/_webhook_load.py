@@ -2,7 +2,8 @@
 
 Reads a plan (JSON) on stdin: where to send, the secret, and a list of phases
 (``{"name", "path", "ids": "unique"|"duplicate", "event_id", "count", "seconds"}``,
-and optionally ``"port"``, for a phase sent to another server than the plan's);
+and optionally ``"port"``, for a phase sent to another server than the plan's, and
+``"event_type"``, for another type than ``customer.created``);
 runs them in order and prints one JSON result per phase on stdout.
 
 Each request is a fresh connection with ``Connection: close``: gunicorn's sync
@@ -53,10 +54,15 @@ _EVENT_TEMPLATE: dict[str, Any] = {
 }
 
 
-def signed_request(host: str, port: int, path: str, secret: str, event_id: str) -> bytes:
+def signed_request(
+    host: str, port: int, path: str, secret: str, event_id: str, event_type: str = ""
+) -> bytes:
     """The bytes of one POST carrying a Stripe event signed with ``secret``."""
     timestamp = int(time.time())
-    body = json.dumps({**_EVENT_TEMPLATE, "id": event_id, "created": timestamp}).encode()
+    event = {**_EVENT_TEMPLATE, "id": event_id, "created": timestamp}
+    if event_type:
+        event["type"] = event_type
+    body = json.dumps(event).encode()
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     head = (
         f"POST {path} HTTP/1.1\r\n"
@@ -95,7 +101,10 @@ def run_phase(
         if phase["ids"] == "duplicate"
         else [f"{phase['event_id']}_{index}" for index in range(count)]
     )
-    requests = [signed_request(host, port, phase["path"], secret, event_id) for event_id in ids]
+    event_type = str(phase.get("event_type", ""))
+    requests = [
+        signed_request(host, port, phase["path"], secret, event_id, event_type) for event_id in ids
+    ]
     statuses: list[int] = []
     latencies: list[float] = []
     lock = threading.Lock()
