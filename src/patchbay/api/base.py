@@ -48,7 +48,7 @@ class APIView(View):
     def http_method_not_allowed(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponse:
-        allowed = ", ".join(self._allowed_methods())
+        allowed = ", ".join(self.allowed_methods())
         return JsonResponse(
             {"error": f"{request.method!s:.20} is not allowed here; use {allowed}."},
             status=405,
@@ -56,7 +56,10 @@ class APIView(View):
         )
 
     def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return HttpResponse(headers={"Allow": ", ".join(self._allowed_methods())})
+        return HttpResponse(headers={"Allow": ", ".join(self.allowed_methods())})
+
+    def allowed_methods(self) -> list[str]:
+        return [method.upper() for method in self.http_method_names if hasattr(self, method)]
 
     def query(self) -> Query:
         """The request's query string, with the parameters this method accepts."""

@@ -81,13 +81,14 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _path(name: str, description: str) -> dict[str, Any]:
+def _path(name: str, description: str, example: str) -> dict[str, Any]:
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
         "schema": {"type": "string"},
+        "example": example,
     }
 
 
@@ -105,8 +106,8 @@ DATES = [
         "end_date", "Until this ISO 8601 date-time, or the end of this date.", {"type": "string"}
     ),
 ]
-PROVIDER = _path("provider", "The service's provider name (stripe, twilio...).")
-EVENT = _path("event_id", "The event's id (its row's primary key).")
+PROVIDER = _path("provider", "The service's provider name (stripe, twilio...).", "stripe")
+EVENT = _path("event_id", "The event's id (its row's primary key).", "1")
 
 
 def _page(item: str) -> dict[str, Any]:
@@ -214,7 +215,10 @@ SCHEMAS: dict[str, Any] = {
 }
 SCHEMAS["ServiceCreation"] = {
     **SCHEMAS["ServiceChanges"],
-    "properties": {"provider": {"type": "string"}, **SCHEMAS["ServiceChanges"]["properties"]},
+    "properties": {
+        "provider": {"type": "string", "maxLength": 50, "examples": ["stripe"]},
+        **SCHEMAS["ServiceChanges"]["properties"],
+    },
     "required": ["provider"],
 }
 SCHEMAS["ServiceReplacement"] = {
@@ -373,6 +377,7 @@ PATHS: dict[str, Any] = {
                     "ids": {
                         "type": "array",
                         "items": {"type": "integer", "minimum": 1},
+                        "examples": [[1, 2]],
                         "minItems": 1,
                         "maxItems": MAX_REPROCESS,
                     }

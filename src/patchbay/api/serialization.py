@@ -51,7 +51,7 @@ def health_check(check: HealthCheck) -> dict[str, Any]:
 
 
 def log(row: IntegrationLog) -> dict[str, Any]:
-    user_id = row.user_id
+    user_id: Any = row.user_id
     return {
         "id": row.pk,
         "provider": row.provider,

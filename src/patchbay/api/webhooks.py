@@ -65,8 +65,9 @@ class EventsReprocess(APIView):
         ids = body.get("ids")
         if set(body) != {"ids"} or not isinstance(ids, list) or not 1 <= len(ids) <= MAX_REPROCESS:
             raise APIError(400, f'Give {{"ids": [...]}}: from 1 to {MAX_REPROCESS} event ids.')
-        wanted = {row_id(value) for value in ids}
-        if None in wanted:
+        given = [row_id(value) for value in ids]
+        wanted = {pk for pk in given if pk is not None}
+        if len(wanted) < len(set(given)):
             raise APIError(400, "Every id must be a positive integer.")
         events = WebhookEvent.objects.filter(pk__in=wanted)
         missing = sorted(wanted - set(events.values_list("pk", flat=True)))

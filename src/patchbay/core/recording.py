@@ -59,7 +59,7 @@ class CallRecord(NamedTuple):
     service_name: str = ""
     #: False for a call that is only logged (a successful local operation).
     store_row: bool = True
-    #: The row's level; derived from ``success`` if not given (see :ref:`log-levels`).
+    #: The row's level; derived from ``success`` if not given (see :ref:`levels <log-levels>`).
     level: str = ""
     #: The primary key of the user the call was made for (:func:`acting_user`).
     user_id: Any = None

@@ -16,7 +16,7 @@ class IntegrationLog(models.Model):
         INBOUND = "inbound", _("Inbound webhook")
 
     class Level(models.TextChoices):
-        """Set when the call is recorded (see :ref:`log-levels`)."""
+        """Set when the call is recorded (see :ref:`levels <log-levels>`)."""
 
         INFO = "info", _("Info")
         WARNING = "warning", _("Warning")
