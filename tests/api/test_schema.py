@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.urls import URLPattern
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
@@ -73,6 +75,18 @@ schema = schemathesis.openapi.from_wsgi(f"{API}/schema/", get_wsgi_application()
 
 @pytest.fixture
 def bearer(django_user_model):
+    # The WSGI handler closes the connection after each request (Django's test client
+    # stops it from doing so, as here): the test's transaction must stay open.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield _bearer(django_user_model)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _bearer(django_user_model):
     user = django_user_model.objects.create_superuser("fuzz", password=None)
     for number in range(1, 3):
         WebhookEvent.objects.create(provider="stripe", event_id=f"evt_{number}", status="failed")
