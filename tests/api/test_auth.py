@@ -91,6 +91,14 @@ def test_each_endpoint_requires_its_own_permissions(client, staff):
     assert "patchbay.change_externalservice" in response.json()["error"]
 
 
+def test_head_needs_the_permissions_of_get(client, staff):
+    client.force_login(staff)
+
+    assert client.head(f"{API}/logs/").status_code == 403
+    grant(staff, "view_integrationlog")
+    assert client.head(f"{API}/logs/").status_code == 200
+
+
 def test_session_requests_with_unsafe_methods_must_pass_the_csrf_check(staff):
     grant(staff, "view_externalservice", "change_externalservice")
     browser = Client(enforce_csrf_checks=True)

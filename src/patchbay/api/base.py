@@ -40,7 +40,9 @@ class APIView(View):
             return self.http_method_not_allowed(request, *args, **kwargs)
         try:
             self.user = authenticate(request)
-            require(self.user, self.permissions.get(method.upper(), ()))
+            # HEAD runs GET's handler, so it needs GET's permissions.
+            checked = "GET" if method == "head" else method.upper()
+            require(self.user, self.permissions.get(checked, ()))
             return super().dispatch(request, *args, **kwargs)
         except APIError as error:
             return error.response()

@@ -67,12 +67,12 @@ class ServiceList(APIView):
         self.query()
         body = self.body()
         provider = _checked(arguments.text, body.pop("provider", None), "provider", max_length=50)
-        if get_client_class(provider) is None:
+        client_class = get_client_class(provider)
+        if client_class is None:
             raise APIError(404, f"No service client is registered for provider {provider!r:.60}.")
         if ExternalService.objects.filter(provider=provider).exists():
             raise APIError(409, f"The service {provider!r} exists: update it instead.")
-        client_class = get_client_class(provider)
-        row = ExternalService(provider=provider, name=client_class.label() if client_class else "")
+        row = ExternalService(provider=provider, name=client_class.label())
         _apply(row, body, replace=False)
         try:
             with transaction.atomic():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 
 from patchbay.api import serialization
@@ -84,10 +85,10 @@ def get_event(event_id: str) -> WebhookEvent:
     return event
 
 
-def reprocessed(events: object) -> list[dict[str, object]]:
+def reprocessed(events: QuerySet[WebhookEvent]) -> list[dict[str, object]]:
     """Each event after its handlers ran again (the admin action's code path)."""
     results = []
-    for event, _status in reprocess_many(events):  # type: ignore[arg-type]
+    for event, _status in reprocess_many(events):
         event.refresh_from_db()
         results.append(serialization.webhook_event(event))
     return results
