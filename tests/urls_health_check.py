@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from health_check.views import HealthCheckView
 
 from patchbay.health_checks import service_checks
 
 urlpatterns = [
-    path("health/", HealthCheckView.as_view(checks=service_checks())),
+    # Monitors do not sign in: public even behind LoginRequiredMiddleware.
+    path("health/", login_not_required(HealthCheckView.as_view(checks=service_checks()))),
     path(
         "health/probe/",
-        HealthCheckView.as_view(
-            checks=service_checks(probe=True, timeout=datetime.timedelta(seconds=0))
+        login_not_required(
+            HealthCheckView.as_view(
+                checks=service_checks(probe=True, timeout=datetime.timedelta(seconds=0))
+            )
         ),
     ),
     path("integrations/", include("patchbay.urls")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.urls import path
 
 from patchbay import views
+from patchbay.api import urls as api_urls
 from patchbay.aws import urls as aws_urls
 from patchbay.loops import urls as loops_urls
 from patchbay.oauth2 import urls as oauth2_urls
@@ -22,6 +23,7 @@ app_name = "patchbay"
 urlpatterns = [
     path("status/", views.status, name="status"),
     path("metrics/", views.metrics, name="metrics"),
+    *api_urls.urlpatterns,
     *stripe_urls.urlpatterns,
     *twilio_urls.urlpatterns,
     *loops_urls.urlpatterns,

@@ -6,6 +6,7 @@ project can unregister one and register its own subclass.
 
 from __future__ import annotations
 
+from patchbay.admin.api import APITokenAdmin
 from patchbay.admin.aws import UploadAdmin
 from patchbay.admin.logs import IntegrationLogAdmin
 from patchbay.admin.loops import (
@@ -22,6 +23,7 @@ from patchbay.admin.verification import PhoneVerificationAdmin
 from patchbay.admin.webhooks import WebhookEventAdmin
 
 __all__ = [
+    "APITokenAdmin",
     "EmailEventAdmin",
     "EmailSuppressionAdmin",
     "ExternalServiceAdmin",

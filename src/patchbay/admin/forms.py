@@ -65,13 +65,18 @@ class ExternalServiceForm(forms.ModelForm):  # type: ignore[type-arg]
         return service
 
     def _updated_credentials(self) -> dict[str, Any]:
-        credentials = dict(self.instance.credentials)
-        for name in _secret_names(self.client_class):
-            if self.cleaned_data.get(CLEAR_PREFIX + name):
-                credentials.pop(name, None)
-            elif value := self.cleaned_data.get(SECRET_PREFIX + name):
-                credentials[name] = value
-        return credentials
+        from patchbay.core.services import updated_credentials
+
+        names = _secret_names(self.client_class)
+        return updated_credentials(
+            self.instance.credentials,
+            new={
+                name: value
+                for name in names
+                if (value := self.cleaned_data.get(SECRET_PREFIX + name))
+            },
+            cleared=[name for name in names if self.cleaned_data.get(CLEAR_PREFIX + name)],
+        )
 
     def _updated_options(self) -> dict[str, Any]:
         # Keys no field knows about (set in code or by an older version) are kept.

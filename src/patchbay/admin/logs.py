@@ -15,6 +15,7 @@ _COLUMNS = (
     "provider",
     "operation",
     "direction",
+    "level",
     "success",
     "simulated",
     "duration_ms",
@@ -26,10 +27,10 @@ _COLUMNS = (
 @admin.register(IntegrationLog)
 class IntegrationLogAdmin(ReadOnlyAdmin):
     list_display = _COLUMNS
-    list_filter = ["provider", "direction", "success", "simulated", "error_code"]
+    list_filter = ["provider", "direction", "level", "success", "simulated", "error_code"]
     search_fields = ["operation", "error"]
     date_hierarchy = "created_at"
-    fields = [*_COLUMNS, "error", "summary"]
+    fields = [*_COLUMNS, "user", "error", "summary"]
     readonly_fields = ["summary"]
 
     @admin.display(description=_("request summary"))

@@ -20,7 +20,6 @@ from patchbay.admin.forms import (
 )
 from patchbay.admin.oauth2 import connection_panel, is_oauth2_client
 from patchbay.core.registry import get_client_class
-from patchbay.exceptions import DecryptionError
 from patchbay.models import ExternalService, HealthCheck
 
 if TYPE_CHECKING:
@@ -145,28 +144,19 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> ExternalService | None:
         obj: ExternalService | None = super().get_object(request, object_id, from_field)
         if obj is not None:
-            try:
-                obj.credentials  # noqa: B018  (loads the deferred column)
-            except DecryptionError:
-                # The page opens without them, so that they can be entered again (or
-                # left for the old key to come back).
-                obj.credentials = {}
-                obj.credentials_unreadable = True
+            from patchbay.core.services import load_credentials
+
+            # The page opens without unreadable credentials, so that they can be entered
+            # again (or left for the old key to come back).
+            load_credentials(obj)
         return obj
 
     def save_model(
         self, request: HttpRequest, obj: ExternalService, form: Any, change: bool
     ) -> None:
-        if obj.credentials_unreadable and not obj.credentials:
-            # Nothing entered: the stored ciphertext stays, readable once its key is back.
-            kept = [
-                field.name
-                for field in obj._meta.concrete_fields
-                if not field.primary_key and field.name != "credentials"
-            ]
-            obj.save(update_fields=kept)
-        else:
-            super().save_model(request, obj, form, change)
+        from patchbay.core.services import save_service
+
+        save_service(obj)
 
     def _client_class(
         self, request: HttpRequest, obj: ExternalService | None
@@ -204,13 +194,13 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Test connection"), permissions=["change"])
     def test_connection(self, request: HttpRequest, queryset: QuerySet[ExternalService]) -> None:
-        # Imported here: the admin module is imported at every start, health checks
-        # only run on demand.
-        from patchbay.status import ServiceCheck
+        # Imported here: the admin module is imported at every start, the client
+        # machinery only when a service is tested.
+        from patchbay.core.services import probe_service
 
         for service in queryset:
-            client_class = get_client_class(service.provider)
-            if client_class is None:
+            check = probe_service(service, user=request.user)
+            if check is None:
                 self.message_user(
                     request,
                     gettext("%(service)s: no client is installed for provider %(provider)r.")
@@ -218,7 +208,7 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     messages.WARNING,
                 )
                 continue
-            self._report_check(request, service, ServiceCheck(client_class).run())
+            self._report_check(request, service, check)
 
     def _report_check(
         self, request: HttpRequest, service: ExternalService, check: HealthCheck
@@ -247,15 +237,10 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def _set_enabled(
         self, request: HttpRequest, queryset: QuerySet[ExternalService], *, enabled: bool
     ) -> None:
-        changing = list(queryset.exclude(enabled=enabled))
-        ExternalService.objects.filter(pk__in=[service.pk for service in changing]).update(
-            enabled=enabled
-        )
-        # update() sends no post_save, which is what normally drops the cached rows.
-        # (Imported here, as the client machinery is: not at every start.)
-        from patchbay.core.config import forget_service_rows
+        # Imported here, as the client machinery is: not at every start.
+        from patchbay.core.services import set_enabled
 
-        forget_service_rows()
+        changing = set_enabled(queryset, enabled=enabled)
         label = str(ExternalService._meta.get_field("enabled").verbose_name).capitalize()
         for service in changing:
             self.log_change(request, service, [{"changed": {"fields": [label]}}])

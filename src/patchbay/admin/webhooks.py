@@ -76,11 +76,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     def reprocess_events(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
         # Imported here: the admin module is imported at every start, the pipeline
         # only when an event is reprocessed.
-        from patchbay.webhooks.processing import reprocess
+        from patchbay.webhooks.processing import reprocess_many
 
         statuses: Counter[str] = Counter()
-        for event in queryset.order_by("received_at", "pk"):
-            status = reprocess(event)
+        for event, status in reprocess_many(queryset):
             statuses[status] += 1
             if status in NOT_PROCESSED:
                 event.refresh_from_db(fields=["error"])

@@ -17,11 +17,12 @@ before it that were not stored; :func:`refusal_counts` reads them back.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from django.core.cache import BaseCache, caches
@@ -59,9 +60,18 @@ class CallRecord(NamedTuple):
     service_name: str = ""
     #: False for a call that is only logged (a successful local operation).
     store_row: bool = True
+    #: The row's level; derived from ``success`` if not given (see :ref:`levels <log-levels>`).
+    level: str = ""
+    #: The primary key of the user the call was made for (:func:`acting_user`).
+    user_id: Any = None
 
     def log_row(self) -> IntegrationLog:
+        level = self.level or (
+            IntegrationLog.Level.INFO if self.success else IntegrationLog.Level.ERROR
+        )
         return IntegrationLog(
+            level=level,
+            user_id=self.user_id,
             provider=self.provider,
             operation=self.operation[:100],
             direction=self.direction,
@@ -143,8 +153,30 @@ def record_call(
         health=health,
         service_name=service_name,
         store_row=store,
+        user_id=_acting_user_id.get(),
     )
     _submit(record)
+
+
+_acting_user_id: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "patchbay_acting_user_id", default=None
+)
+
+
+@contextlib.contextmanager
+def acting_user(user: Any) -> Iterator[None]:
+    """Record the calls made inside the block as made by ``user`` (IntegrationLog.user).
+
+    A signed-in user (anything with a primary key that is authenticated);
+    an anonymous one, or None, records no user. The management API wraps its
+    connection tests in it; wrap your own calls where a person asked for them.
+    """
+    pk = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    token = _acting_user_id.set(pk)
+    try:
+        yield
+    finally:
+        _acting_user_id.reset(token)
 
 
 def _submit(record: CallRecord) -> None:
@@ -202,6 +234,8 @@ def record_refusal(
             summary={"refused": refused, "window_seconds": window},
             direction=direction,
             at=timezone.now(),
+            # Refused at the door: nothing of the site failed, and the count is the news.
+            level=IntegrationLog.Level.WARNING,
         )
     )
     return True

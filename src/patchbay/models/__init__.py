@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from patchbay.models.api import APIToken
 from patchbay.models.email import EmailEvent, EmailSuppression, OutboundEmail
 from patchbay.models.login import LoginToken
 from patchbay.models.logs import IntegrationLog
@@ -15,6 +16,7 @@ from patchbay.models.webhooks import WebhookEvent
 
 __all__ = [
     "SMS",
+    "APIToken",
     "EmailEvent",
     "EmailSuppression",
     "ExternalService",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,18 +15,35 @@ class IntegrationLog(models.Model):
         OUTBOUND = "outbound", _("Outbound call")
         INBOUND = "inbound", _("Inbound webhook")
 
+    class Level(models.TextChoices):
+        """Set when the call is recorded (see :ref:`levels <log-levels>`)."""
+
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        ERROR = "error", _("Error")
+
     provider = models.CharField(_("provider"), max_length=50)
     operation = models.CharField(_("operation"), max_length=100)
     direction = models.CharField(
         _("direction"), max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
     )
     success = models.BooleanField(_("success"))
+    level = models.CharField(_("level"), max_length=7, choices=Level.choices, default=Level.INFO)
     simulated = models.BooleanField(_("simulated"), default=False)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=100, blank=True)
     error = models.TextField(_("error"), blank=True)
     request_summary = models.JSONField(_("request summary"), default=dict, blank=True)
+    # Who made the call, when the caller said (patchbay.core.recording.acting_user).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
     # When the call was made: set by the recorder, which may store the row later.
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
 

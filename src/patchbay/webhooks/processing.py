@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, connections, router, transaction
 from django.utils import timezone
@@ -18,6 +18,9 @@ from patchbay.signals import webhook_received
 from patchbay.webhooks.registry import Handler, handlers_for
 from patchbay.webhooks.statements import DONE, EventStatements
 from patchbay.webhooks.verification import VerifiedDelivery
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 logger = logging.getLogger("patchbay.webhooks")
 
@@ -252,6 +255,15 @@ def reprocess(event: WebhookEvent) -> str:
         locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
         run_handlers(locked)
     return locked.status
+
+
+def reprocess_many(events: QuerySet[WebhookEvent]) -> Iterator[tuple[WebhookEvent, str]]:
+    """Reprocess ``events`` oldest first, each in its own transaction: each and its status.
+
+    The admin's *Reprocess* action and the management API's reprocess use it.
+    """
+    for event in events.order_by("received_at", "pk"):
+        yield event, reprocess(event)
 
 
 def _sender(provider: str) -> str:
