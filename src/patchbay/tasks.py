@@ -68,3 +68,17 @@ def twilio_reconcile() -> None:
 def probe_services() -> None:
     """``patchbay_status --probe``: call each service's health probe; raises if one fails."""
     run_command("patchbay_status", probe=True)
+
+
+@task
+def rebuild_rollups(days: int = 1) -> None:
+    """``patchbay_rebuild_rollups``: recompute the dashboard's rollups of the last hours.
+
+    The whole hours of the last ``days`` days that are over, so none the recorder
+    is still adding to.
+    """
+    from django.utils import timezone
+
+    from patchbay.core.rollups import hour_of
+
+    run_command("patchbay_rebuild_rollups", days=days, until=hour_of(timezone.now()).isoformat())

@@ -23,6 +23,7 @@ app_name = "patchbay"
 urlpatterns = [
     path("status/", views.status, name="status"),
     path("metrics/", views.metrics, name="metrics"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     *api_urls.urlpatterns,
     *stripe_urls.urlpatterns,
     *twilio_urls.urlpatterns,

@@ -31,6 +31,46 @@ def status(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"services": status_report()})
 
 
+#: What the health dashboard needs besides staff status (a superuser has every one).
+DASHBOARD_PERMISSIONS = ("patchbay.view_externalservice", "patchbay.view_integrationlog")
+
+
+def can_view_dashboard(user: Any) -> bool:
+    """Whether ``user`` may open the health dashboard: active staff with both view permissions."""
+    return bool(
+        user
+        and user.is_active
+        and user.is_staff
+        and user.has_perms(DASHBOARD_PERMISSIONS)
+    )
+
+
+@require_GET
+@staff_member_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The health dashboard: each service's health, latency, failures and webhook backlog.
+
+    For staff with the view permissions of external services and integration
+    logs; other staff get 403, anyone else the admin's login page.
+    """
+    from django.contrib import admin
+    from django.core.exceptions import PermissionDenied
+    from django.template.response import TemplateResponse
+
+    from patchbay.charts import calls_chart
+    from patchbay.dashboard import overview
+
+    if not can_view_dashboard(request.user):
+        raise PermissionDenied("The dashboard needs the view permissions of services and logs.")
+    services = overview()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Integration health",
+        "services": [(service, calls_chart(service.provider, service.hours)) for service in services],
+    }
+    return TemplateResponse(request, "patchbay/dashboard.html", context)
+
+
 @require_GET
 @login_not_required  # a scraper has no session: it sends PATCHBAY_METRICS_TOKEN
 def metrics(request: HttpRequest) -> HttpResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from patchbay.admin.api import APITokenAdmin
 from patchbay.admin.aws import UploadAdmin
+from patchbay.admin.dashboard import DashboardAdmin
 from patchbay.admin.logs import IntegrationLogAdmin
 from patchbay.admin.loops import (
     EmailEventAdmin,
@@ -24,6 +25,7 @@ from patchbay.admin.webhooks import WebhookEventAdmin
 
 __all__ = [
     "APITokenAdmin",
+    "DashboardAdmin",
     "EmailEventAdmin",
     "EmailSuppressionAdmin",
     "ExternalServiceAdmin",

@@ -32,6 +32,7 @@ from django.utils import timezone
 from patchbay import metrics
 from patchbay.conf import conf
 from patchbay.core.arguments import storable, storable_json
+from patchbay.core import rollups
 from patchbay.core.health import Outcome, record_outcomes
 from patchbay.core.writer import BackgroundWriter
 from patchbay.models import IntegrationLog
@@ -336,7 +337,7 @@ def _count_locally(base: str, number: int) -> int | None:
 
 
 def store_records(records: Sequence[CallRecord]) -> None:
-    """Store health updates and log rows in one transaction: one commit for all.
+    """Store health updates, log rows and their rollups in one transaction: one commit.
 
     A row that cannot be stored is logged, and the health updates are kept:
     losing a log row must never lose the rest. An error of the health update
@@ -354,6 +355,8 @@ def store_records(records: Sequence[CallRecord]) -> None:
             _update_health(outcomes)
             inserting = True
             IntegrationLog.objects.bulk_create(rows)
+            # In the rows' transaction: the dashboard's counts never differ from them.
+            rollups.add(rows)
     except DatabaseError:
         if not inserting:
             raise

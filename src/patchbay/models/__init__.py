@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from patchbay.models.api import APIToken
+from patchbay.models.dashboard import Dashboard, LogRollup
 from patchbay.models.email import EmailEvent, EmailSuppression, OutboundEmail
 from patchbay.models.login import LoginToken
 from patchbay.models.logs import IntegrationLog
@@ -17,11 +18,13 @@ from patchbay.models.webhooks import WebhookEvent
 __all__ = [
     "SMS",
     "APIToken",
+    "Dashboard",
     "EmailEvent",
     "EmailSuppression",
     "ExternalService",
     "HealthCheck",
     "IntegrationLog",
+    "LogRollup",
     "LoginToken",
     "OAuth2Token",
     "OutboundEmail",

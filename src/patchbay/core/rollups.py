@@ -1,0 +1,241 @@
+"""Hourly rollups of the outbound calls: counts and a latency histogram per provider.
+
+The health dashboard reads these instead of the IntegrationLog rows, so that
+its success rates and p50/p95 over a week cost the same at a million rows as at
+a hundred. A :class:`~patchbay.models.LogRollup` row counts the calls (and
+errors) of one provider, in one hour, simulated or live, whose durations fall
+in one bucket of :data:`BOUNDS`. :func:`add` keeps them as the recorder stores
+rows (one upsert per batch); :func:`rebuild` computes them again from the rows.
+
+Percentile precision: bucket ``0`` holds 0 ms, bucket ``i`` (1 to 89) the
+durations from ``BOUNDS[i - 1]`` up to ``BOUNDS[i]`` excluded, and the last
+one 100 s and more. Below 10 ms each bucket holds one value, so percentiles are
+exact; above, the bounds grow by a factor of 10 ** (1 / 20) (12.2 %).
+:func:`percentile` gives the largest duration of the bucket holding the true
+percentile: never below it, at most 12.2 % above it, and ``None`` (shown as
+"100 s or more") when it lies in the last bucket.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import TruncHour
+
+from patchbay.models import IntegrationLog, LogRollup
+
+#: Upper bounds (exclusive, in ms) of the buckets before the last: 1 ms to 100 s,
+#: twenty per decade, rounded up to whole milliseconds (the durations stored).
+BOUNDS: tuple[int, ...] = tuple(sorted({math.ceil(10 ** (i / 20)) for i in range(101)}))
+#: Buckets of a histogram: one per bound, and the last for 100 s and more.
+BUCKETS = len(BOUNDS) + 1
+
+
+class Key(NamedTuple):
+    provider: str
+    hour: datetime.datetime
+    simulated: bool
+    bucket: int
+
+
+def bucket_of(duration_ms: int) -> int:
+    """The bucket of a duration: the number of bounds it reaches."""
+    return bisect.bisect_right(BOUNDS, duration_ms)
+
+
+def hour_of(moment: datetime.datetime) -> datetime.datetime:
+    """The start of the hour ``moment`` falls in, in UTC."""
+    return moment.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def percentile(histogram: Sequence[int], fraction: float) -> int | None:
+    """The duration (ms) at ``fraction`` (0.5 for the median) of a histogram's calls.
+
+    The largest duration of the bucket holding the nearest-rank percentile, so
+    within the precision the module describes; 0 for an empty histogram, None
+    if it lies in the last bucket (100 s or more).
+    """
+    total = sum(histogram)
+    if not total:
+        return 0
+    rank = max(1, math.ceil(fraction * total))
+    seen = 0
+    for index, count in enumerate(histogram):
+        seen += count
+        if seen >= rank:
+            return BOUNDS[index] - 1 if index < len(BOUNDS) else None
+    return None  # pragma: no cover - seen reaches total
+
+
+def add(rows: Iterable[IntegrationLog]) -> None:
+    """Count the outbound rows in the rollups: one statement per batch.
+
+    Called by the recorder in the transaction that inserts the rows, so both are
+    stored or neither. PostgreSQL and SQLite add to existing rows with
+    ``INSERT ... ON CONFLICT DO UPDATE``; other databases with F() updates.
+    """
+    counts = _count(rows)
+    if counts:
+        store(counts)
+
+
+def _count(rows: Iterable[IntegrationLog]) -> dict[Key, tuple[int, int]]:
+    calls: Counter[Key] = Counter()
+    errors: Counter[Key] = Counter()
+    for row in rows:
+        if row.direction != IntegrationLog.Direction.OUTBOUND:
+            continue
+        key = Key(row.provider, hour_of(row.created_at), row.simulated, bucket_of(row.duration_ms))
+        calls[key] += 1
+        if not row.success:
+            errors[key] += 1
+    return {key: (calls[key], errors[key]) for key in calls}
+
+
+def store(counts: Mapping[Key, tuple[int, int]]) -> None:
+    """Add ``key -> (calls, errors)`` to the rollups."""
+    alias = router.db_for_write(LogRollup)
+    connection = connections[alias]
+    # In one order everywhere: two writers adding to the same rows cannot deadlock.
+    keys = sorted(counts)
+    if connection.vendor in {"postgresql", "sqlite"}:
+        _upsert(alias, keys, counts)
+        return
+    with transaction.atomic(using=alias):
+        for key in keys:
+            calls, errors = counts[key]
+            fields = key._asdict()
+            updated = (
+                LogRollup.objects.using(alias)
+                .filter(**fields)
+                .update(calls=F("calls") + calls, errors=F("errors") + errors)
+            )
+            if not updated:
+                _create_or_add(alias, fields, calls, errors)
+
+
+def _create_or_add(alias: str, fields: dict[str, Any], calls: int, errors: int) -> None:
+    try:
+        with transaction.atomic(using=alias):
+            LogRollup.objects.using(alias).create(**fields, calls=calls, errors=errors)
+    except IntegrityError:  # another writer created it meanwhile: add to it
+        LogRollup.objects.using(alias).filter(**fields).update(
+            calls=F("calls") + calls, errors=F("errors") + errors
+        )
+
+
+def _upsert(alias: str, keys: Sequence[Key], counts: Mapping[Key, tuple[int, int]]) -> None:
+    connection = connections[alias]
+    table = connection.ops.quote_name(LogRollup._meta.db_table)
+    columns = ("provider", "hour", "simulated", "bucket", "calls", "errors")
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    hour_field = LogRollup._meta.get_field("hour")
+    # SQLite allows 32766 parameters a statement (999 before 3.32): stay well below.
+    for start in range(0, len(keys), 150):
+        chunk = keys[start : start + 150]
+        params: list[Any] = []
+        for key in chunk:
+            params.extend(
+                (
+                    key.provider,
+                    hour_field.get_db_prep_value(key.hour, connection),
+                    key.simulated,
+                    key.bucket,
+                    *counts[key],
+                )
+            )
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+        sql = (
+            f"INSERT INTO {table} ({quoted}) VALUES {values} "  # nosec B608 - names only
+            "ON CONFLICT (provider, hour, simulated, bucket) DO UPDATE SET "
+            f"calls = {table}.calls + excluded.calls, errors = {table}.errors + excluded.errors"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _bucket_expression() -> Case:
+    # The SQL twin of bucket_of(): the same integer bounds, compared exactly.
+    return Case(
+        *(
+            When(duration_ms__gte=bound, then=Value(index + 1))
+            for index, bound in reversed(list(enumerate(BOUNDS)))
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def computed(
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    provider: str | None = None,
+) -> QuerySet[IntegrationLog, dict[str, Any]]:
+    """The rollups of the stored rows, computed by the database (whole hours)."""
+    rows = IntegrationLog.objects.filter(direction=IntegrationLog.Direction.OUTBOUND)
+    if since is not None:
+        rows = rows.filter(created_at__gte=hour_of(since))
+    if until is not None:
+        rows = rows.filter(created_at__lt=hour_of(until))
+    if provider:
+        rows = rows.filter(provider=provider)
+    return (
+        rows.annotate(
+            rollup_hour=TruncHour("created_at", tzinfo=datetime.UTC),
+            rollup_bucket=_bucket_expression(),
+        )
+        .values("provider", "rollup_hour", "simulated", "rollup_bucket")
+        .annotate(calls=Count("pk"), errors=Count("pk", filter=Q(success=False)))
+        .order_by()
+    )
+
+
+def rebuild(
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    provider: str | None = None,
+) -> int:
+    """Replace the rollups of the hours from ``since`` up to ``until`` with the rows' counts.
+
+    Whole hours: ``since`` counts from the start of its hour, ``until`` up to the
+    start of its own (None: the first row, the last). Run it for data stored
+    before rollups existed, or after deleting rows the rollups should forget.
+    Rows recorded meanwhile in the rebuilt hours may be counted twice or not at
+    all: rebuild hours that are over. The number of rollup rows written.
+    """
+    alias = router.db_for_write(LogRollup)
+    existing = LogRollup.objects.using(alias)
+    if since is not None:
+        existing = existing.filter(hour__gte=hour_of(since))
+    if until is not None:
+        existing = existing.filter(hour__lt=hour_of(until))
+    if provider:
+        existing = existing.filter(provider=provider)
+    with transaction.atomic(using=alias):
+        existing.delete()
+        written = 0
+        batch: list[LogRollup] = []
+        for row in computed(since, until, provider).using(alias).iterator(chunk_size=2000):
+            batch.append(
+                LogRollup(
+                    provider=row["provider"],
+                    hour=row["rollup_hour"],
+                    simulated=row["simulated"],
+                    bucket=row["rollup_bucket"],
+                    calls=row["calls"],
+                    errors=row["errors"],
+                )
+            )
+            if len(batch) >= 2000:
+                LogRollup.objects.using(alias).bulk_create(batch)
+                written += len(batch)
+                batch = []
+        LogRollup.objects.using(alias).bulk_create(batch)
+        return written + len(batch)
