@@ -416,14 +416,15 @@ def django_environment(
     *,
     label: str = "bench",
     database_options: Mapping[str, Any] | None = None,
+    database_name: str | None = None,
     **settings: Any,
 ) -> dict[str, str]:
     """Configure and set up Django in this process, with migrated tables; describe it.
 
     ``database`` is ``"sqlite"`` (a file in a temporary folder, not ``:memory:``,
     which flatters writes, with the local-memory cache) or ``"postgres"`` (a
-    fresh database ``patchbay_bench_<label>`` on :func:`postgres_url`, dropped at
-    exit, with Redis at :func:`redis_url` as the cache, as in production).
+    fresh database ``database_name`` (default ``patchbay_bench_<label>``) on
+    :func:`postgres_url`, dropped at exit, with Redis at :func:`redis_url` as the cache, as in production).
     ``database_options`` become the database's ``OPTIONS``; ``settings``
     override :data:`BASE_SETTINGS`. Call once per process.
     """
@@ -442,7 +443,7 @@ def django_environment(
         chosen["CACHES"] = cache_settings(None, key_prefix=key_prefix)
     elif database == "postgres":
         db = _postgres_settings(postgres_url())
-        db["TEST"] = {"NAME": f"patchbay_bench_{label}"}
+        db["TEST"] = {"NAME": database_name or f"patchbay_bench_{label}"}
         chosen["DATABASES"] = {"default": db}
         chosen["CACHES"] = cache_settings(redis_url(), key_prefix=key_prefix)
     else:

@@ -29,7 +29,7 @@ from benchmarks.common import ROOT, Figure, call_in_subprocess, figures_from, po
 # The order of the figures; any other bench_*.py module runs after them.
 ORDER = (
     *("client_overhead", "presigning", "webhooks", "background"),
-    *("startup", "simulation", "admin"),
+    *("startup", "simulation", "admin", "dashboard"),
 )
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
 

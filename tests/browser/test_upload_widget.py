@@ -5,22 +5,13 @@ complete with its real size → its link returns its bytes; a file over the
 limit is refused with a clear message and nothing stored; a form the bucket
 refuses shows the bucket's own message; Delete removes a file.
 
-Skipped without ``/usr/bin/chromium`` (Debian's ``chromium``) or Playwright
-(``pip install --group browser``), unless ``PATCHBAY_BROWSER_TESTS=1``, as CI
-sets it: then a missing browser fails the test, so a green CI proves it ran.
-Playwright drives the system Chromium; it never downloads a browser.
+Skipped without Chromium or Playwright, unless ``PATCHBAY_BROWSER_TESTS=1``
+(see ``tests/browser/conftest.py``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,29 +19,12 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import PASSWORD, TIMEOUT_MS, USERNAME, example_server
 from tests.test_example_files import PNG
-from tests.test_example_project import EXAMPLE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    # No network here but the loopback: without these Chromium keeps trying to reach
-    # Google's services, and logs every refused connection.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REQUIRED = os.environ.get("PATCHBAY_BROWSER_TESTS") == "1"
 LIMIT = 64 * 1024
-USERNAME = "ada"
-PASSWORD = "a browser test password"
-TIMEOUT_MS = 15_000
 SIDECAR = ".patchbay-meta.json"
 
 
@@ -60,110 +34,17 @@ class Server:
     media: Path
 
 
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright is not installed (pip install --group browser)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    reason = _missing()
-    if reason is not None:
-        if REQUIRED:
-            pytest.fail(f"PATCHBAY_BROWSER_TESTS=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"runserver exited:\n{log.read_text()}", pytrace=False)
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (our own)
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"runserver did not answer at {url}:\n{log.read_text()}", pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The example project under runserver on a free port: SQLite, media in a temp dir."""
     directory = tmp_path_factory.mktemp("browser")
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}
+    settings = {
+        "AWS_MAX_UPLOAD_SIZE": str(LIMIT),
+        # Set, even empty, so that a developer's .env cannot change it.
+        "AWS_UPLOAD_ALLOWED_CONTENT_TYPES": "",
     }
-    env.update(
-        DJANGO_SETTINGS_MODULE="example.settings",
-        DATABASE_URL=f"sqlite:///{directory / 'db.sqlite3'}",
-        MEDIA_ROOT=str(directory / "media"),
-        DEBUG="True",
-        PATCHBAY_SIMULATE="",  # simulation follows DEBUG, as the example always does
-        ALLOWED_HOSTS="127.0.0.1",
-        AWS_MAX_UPLOAD_SIZE=str(LIMIT),
-        # Set, even empty, so that a developer's .env cannot change them.
-        AWS_UPLOAD_ALLOWED_CONTENT_TYPES="",
-        PATCHBAY_PUBLIC_URL="",
-        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-        PYTHONUNBUFFERED="1",
-    )
-
-    def manage(*arguments: str) -> None:
-        completed = subprocess.run(  # noqa: S603  (our own interpreter and arguments)
-            [sys.executable, "manage.py", *arguments],
-            cwd=EXAMPLE,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert completed.returncode == 0, completed.stderr
-
-    manage("migrate", "--noinput", "--verbosity", "0")
-    manage("createsuperuser", "--noinput", "--username", USERNAME, "--email", "ada@example.com")
-    port = _free_port()
-    log = directory / "runserver.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-            cwd=EXAMPLE,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_until_serving(url + "/", process, log)
-            yield Server(url=url, media=directory / "media")
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with example_server(directory, settings) as url:
+        yield Server(url=url, media=directory / "media")
 
 
 @pytest.fixture(scope="module")
