@@ -423,8 +423,9 @@ def django_environment(
 
     ``database`` is ``"sqlite"`` (a file in a temporary folder, not ``:memory:``,
     which flatters writes, with the local-memory cache) or ``"postgres"`` (a
-    fresh database ``database_name`` (default ``patchbay_bench_<label>``) on
-    :func:`postgres_url`, dropped at exit, with Redis at :func:`redis_url` as the cache, as in production).
+    fresh database ``database_name``, by default ``patchbay_bench_<label>``, on
+    :func:`postgres_url`, dropped at exit, with Redis at :func:`redis_url` as
+    the cache, as in production).
     ``database_options`` become the database's ``OPTIONS``; ``settings``
     override :data:`BASE_SETTINGS`. Call once per process.
     """

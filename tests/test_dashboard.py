@@ -197,7 +197,8 @@ class TestNumbers:
         assert f"{rollups.hour_of(now):%Y-%m-%d %H}:00 UTC: 4 calls, 1 errors" in chart
         assert '<pattern id="pb-twilio-calls"' in chart
         assert '<pattern id="pb-twilio-errors"' in chart
-        assert ">calls</text>" in chart and ">errors</text>" in chart
+        assert ">calls</text>" in chart
+        assert ">errors</text>" in chart
         # The same numbers as a table.
         assert f"{rollups.hour_of(now):%Y-%m-%d %H}:00</th><td" in content
 
@@ -242,7 +243,9 @@ class TestNumbers:
         )
         oldest = now - datetime.timedelta(hours=5)
         WebhookEvent.objects.filter(event_id="evt_4").update(received_at=oldest)
-        WebhookEvent.objects.filter(event_id="evt_5").update(received_at=oldest - datetime.timedelta(days=9))
+        WebhookEvent.objects.filter(event_id="evt_5").update(
+            received_at=oldest - datetime.timedelta(days=9)
+        )
         response = operator.get(URL)
         backlog = service(response, "stripe").backlog
         assert (backlog["queued"], backlog["retrying"], backlog["dead"]) == (3, 2, 1)
@@ -257,11 +260,19 @@ class TestNumbers:
             [
                 CallRecord(provider="loops", operation="x", success=True, duration_ms=5, at=now),
                 CallRecord(
-                    provider="loops", operation="x", success=True, duration_ms=5, at=now,
+                    provider="loops",
+                    operation="x",
+                    success=True,
+                    duration_ms=5,
+                    at=now,
                     simulated=True,
                 ),
                 CallRecord(
-                    provider="loops", operation="x", success=True, duration_ms=5, at=now,
+                    provider="loops",
+                    operation="x",
+                    success=True,
+                    duration_ms=5,
+                    at=now,
                     simulated=True,
                 ),
             ]

@@ -34,8 +34,8 @@ from tests.webhook_views import SECRET as PIPELINE_SECRET
 pytestmark = pytest.mark.django_db
 
 LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddleware"
-# The one patchbay view that needs a user: staff only.
-NEEDS_LOGIN = {"status"}
+# The patchbay views that need a user: staff only.
+NEEDS_LOGIN = {"status", "dashboard"}
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +46,9 @@ def login_required(settings):
     settings.PATCHBAY_SIMULATE = True  # the helpers sign with the simulation secrets
 
 
-def test_the_status_view_still_needs_a_login(client):
-    response = client.get(reverse("patchbay:status"))
+@pytest.mark.parametrize("name", sorted(NEEDS_LOGIN))
+def test_the_staff_views_still_need_a_login(client, name):
+    response = client.get(reverse(f"patchbay:{name}"))
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")  # staff_member_required's

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
         (tasks.reap_uploads, "patchbay_reap_uploads", {}),
         (tasks.twilio_reconcile, "patchbay_twilio_reconcile", {}),
         (tasks.probe_services, "patchbay_status", {"probe": True}),
+        (tasks.rebuild_rollups, "patchbay_rebuild_rollups", {"days": 1}),
     ],
 )
 def test_each_task_runs_its_command(monkeypatch, task, command, options):

@@ -18,7 +18,7 @@ from patchbay.models import IntegrationLog, LogRollup
 from tests.conftest import run_concurrently
 from tests.dummy import SECRET, DummyClient
 
-NOW = datetime.datetime(2026, 11, 30, 15, 42, tzinfo=datetime.UTC)
+NOW = datetime.datetime(2026, 11, 30, 15, 42, tzinfo=datetime.timezone.utc)
 
 
 def record(provider="loops", *, at=NOW, duration_ms=100, success=True, **kwargs):
@@ -45,7 +45,9 @@ def from_scratch():
     """The rollups of every stored row, computed in Python one row at a time."""
     expected: dict[tuple, tuple[int, int]] = {}
     for row in IntegrationLog.objects.filter(direction=IntegrationLog.Direction.OUTBOUND):
-        hour = row.created_at.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+        hour = row.created_at.astimezone(datetime.timezone.utc).replace(
+            minute=0, second=0, microsecond=0
+        )
         key = (row.provider, hour, row.simulated, rollups.bucket_of(row.duration_ms))
         calls, errors = expected.get(key, (0, 0))
         expected[key] = (calls + 1, errors + (not row.success))
@@ -159,7 +161,7 @@ class TestTheRecorderKeepsThem:
         assert stored() == {}
 
     def test_other_databases_add_with_f_updates(self, monkeypatch):
-        monkeypatch.setattr(connection, "vendor", "mysql")
+        monkeypatch.setattr(connection.features, "supports_update_conflicts_with_target", False)
         calls = []
         monkeypatch.setattr(rollups, "_upsert", lambda *args: calls.append(args))
         records = random_records(200, seed=11)
@@ -271,7 +273,7 @@ class TestRebuild:
         with pytest.raises(CommandError, match=message):
             call_command("patchbay_rebuild_rollups", **options)
 
-    def test_the_task_rebuilds_the_last_day_up_to_the_current_hour(self, monkeypatch):
+    def test_the_task_stops_at_the_start_of_the_current_hour(self, monkeypatch):
         seen = {}
         monkeypatch.setattr(tasks, "run_command", lambda name, **options: seen.update(options))
         tasks.rebuild_rollups()

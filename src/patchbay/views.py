@@ -37,12 +37,7 @@ DASHBOARD_PERMISSIONS = ("patchbay.view_externalservice", "patchbay.view_integra
 
 def can_view_dashboard(user: Any) -> bool:
     """Whether ``user`` may open the health dashboard: active staff with both view permissions."""
-    return bool(
-        user
-        and user.is_active
-        and user.is_staff
-        and user.has_perms(DASHBOARD_PERMISSIONS)
-    )
+    return bool(user and user.is_active and user.is_staff and user.has_perms(DASHBOARD_PERMISSIONS))
 
 
 @require_GET
@@ -66,7 +61,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Integration health",
-        "services": [(service, calls_chart(service.provider, service.hours)) for service in services],
+        "services": [
+            (service, calls_chart(service.provider, service.hours)) for service in services
+        ],
     }
     return TemplateResponse(request, "patchbay/dashboard.html", context)
 

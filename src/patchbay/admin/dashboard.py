@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 
 from patchbay.models import Dashboard
@@ -34,7 +34,7 @@ class DashboardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, str] | None = None
-    ) -> HttpResponseBase:
+    ) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:

@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from patchbay import metrics
 from patchbay.conf import conf
-from patchbay.core.arguments import storable, storable_json
 from patchbay.core import rollups
+from patchbay.core.arguments import storable, storable_json
 from patchbay.core.health import Outcome, record_outcomes
 from patchbay.core.writer import BackgroundWriter
 from patchbay.models import IntegrationLog

@@ -52,7 +52,7 @@ def bucket_of(duration_ms: int) -> int:
 
 def hour_of(moment: datetime.datetime) -> datetime.datetime:
     """The start of the hour ``moment`` falls in, in UTC."""
-    return moment.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    return moment.astimezone(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
 def percentile(histogram: Sequence[int], fraction: float) -> int | None:
@@ -79,7 +79,8 @@ def add(rows: Iterable[IntegrationLog]) -> None:
 
     Called by the recorder in the transaction that inserts the rows, so both are
     stored or neither. PostgreSQL and SQLite add to existing rows with
-    ``INSERT ... ON CONFLICT DO UPDATE``; other databases with F() updates.
+    ``INSERT ... ON CONFLICT DO UPDATE``; databases without it (MySQL, Oracle)
+    with F() updates.
     """
     counts = _count(rows)
     if counts:
@@ -105,7 +106,7 @@ def store(counts: Mapping[Key, tuple[int, int]]) -> None:
     connection = connections[alias]
     # In one order everywhere: two writers adding to the same rows cannot deadlock.
     keys = sorted(counts)
-    if connection.vendor in {"postgresql", "sqlite"}:
+    if connection.features.supports_update_conflicts_with_target:
         _upsert(alias, keys, counts)
         return
     with transaction.atomic(using=alias):
@@ -133,32 +134,36 @@ def _create_or_add(alias: str, fields: dict[str, Any], calls: int, errors: int) 
 
 def _upsert(alias: str, keys: Sequence[Key], counts: Mapping[Key, tuple[int, int]]) -> None:
     connection = connections[alias]
-    table = connection.ops.quote_name(LogRollup._meta.db_table)
-    columns = ("provider", "hour", "simulated", "bucket", "calls", "errors")
-    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    quote = connection.ops.quote_name
+    table = quote(LogRollup._meta.db_table)
+    # The model sets no db_column: each column is named after its field.
+    column = {name: quote(name) for name in _COLUMNS}
     hour_field = LogRollup._meta.get_field("hour")
+    added = ", ".join(
+        f"{column[name]} = {table}.{column[name]} + excluded.{column[name]}"
+        for name in ("calls", "errors")
+    )
     # SQLite allows 32766 parameters a statement (999 before 3.32): stay well below.
-    for start in range(0, len(keys), 150):
-        chunk = keys[start : start + 150]
+    for start in range(0, len(keys), _ROWS_PER_STATEMENT):
+        chunk = keys[start : start + _ROWS_PER_STATEMENT]
         params: list[Any] = []
         for key in chunk:
-            params.extend(
-                (
-                    key.provider,
-                    hour_field.get_db_prep_value(key.hour, connection),
-                    key.simulated,
-                    key.bucket,
-                    *counts[key],
-                )
-            )
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            hour = hour_field.get_db_prep_value(key.hour, connection)
+            params.extend((key.provider, hour, key.simulated, key.bucket, *counts[key]))
+        # Only identifiers from the model's metadata, quoted, are formatted in: every
+        # value is a query parameter.
         sql = (
-            f"INSERT INTO {table} ({quoted}) VALUES {values} "  # nosec B608 - names only
-            "ON CONFLICT (provider, hour, simulated, bucket) DO UPDATE SET "
-            f"calls = {table}.calls + excluded.calls, errors = {table}.errors + excluded.errors"
+            f"INSERT INTO {table} ({', '.join(column.values())})"  # noqa: S608  # nosec B608
+            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(chunk))}"
+            f" ON CONFLICT ({', '.join(column[name] for name in Key._fields)})"
+            f" DO UPDATE SET {added}"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+_COLUMNS = (*Key._fields, "calls", "errors")
+_ROWS_PER_STATEMENT = 150
 
 
 def _bucket_expression() -> Case:
@@ -188,7 +193,7 @@ def computed(
         rows = rows.filter(provider=provider)
     return (
         rows.annotate(
-            rollup_hour=TruncHour("created_at", tzinfo=datetime.UTC),
+            rollup_hour=TruncHour("created_at", tzinfo=datetime.timezone.utc),
             rollup_bucket=_bucket_expression(),
         )
         .values("provider", "rollup_hour", "simulated", "rollup_bucket")
