@@ -23,7 +23,7 @@ import datetime
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
@@ -178,19 +178,37 @@ def _bucket_expression() -> Case:
     )
 
 
+_Rows = TypeVar("_Rows", bound=QuerySet[Any, Any])
+
+
+def _hours(
+    rows: _Rows,
+    field: str,
+    since: datetime.datetime | None,
+    until: datetime.datetime | None,
+    provider: str | None,
+) -> _Rows:
+    """``rows`` of ``provider`` (all if None) whose ``field`` is in the hours given."""
+    if since is not None:
+        rows = rows.filter(**{f"{field}__gte": hour_of(since)})
+    if until is not None:
+        rows = rows.filter(**{f"{field}__lt": hour_of(until)})
+    return rows.filter(provider=provider) if provider else rows
+
+
 def computed(
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
     provider: str | None = None,
 ) -> QuerySet[IntegrationLog, dict[str, Any]]:
     """The rollups of the stored rows, computed by the database (whole hours)."""
-    rows = IntegrationLog.objects.filter(direction=IntegrationLog.Direction.OUTBOUND)
-    if since is not None:
-        rows = rows.filter(created_at__gte=hour_of(since))
-    if until is not None:
-        rows = rows.filter(created_at__lt=hour_of(until))
-    if provider:
-        rows = rows.filter(provider=provider)
+    rows = _hours(
+        IntegrationLog.objects.filter(direction=IntegrationLog.Direction.OUTBOUND),
+        "created_at",
+        since,
+        until,
+        provider,
+    )
     return (
         rows.annotate(
             rollup_hour=TruncHour("created_at", tzinfo=datetime.timezone.utc),
@@ -216,13 +234,7 @@ def rebuild(
     all: rebuild hours that are over. The number of rollup rows written.
     """
     alias = router.db_for_write(LogRollup)
-    existing = LogRollup.objects.using(alias)
-    if since is not None:
-        existing = existing.filter(hour__gte=hour_of(since))
-    if until is not None:
-        existing = existing.filter(hour__lt=hour_of(until))
-    if provider:
-        existing = existing.filter(provider=provider)
+    existing = _hours(LogRollup.objects.using(alias), "hour", since, until, provider)
     with transaction.atomic(using=alias):
         existing.delete()
         written = 0
