@@ -44,10 +44,10 @@ def run(quick: bool) -> list[Figure]:
 # The rows, generated where they are stored: a million round trips would time Python.
 _LOG_ROWS = """
 INSERT INTO patchbay_integrationlog
-    (provider, operation, direction, success, level, simulated, duration_ms, status_code,
-     error_code, error, request_summary, created_at)
+    (tenant_key, provider, operation, direction, success, level, simulated, duration_ms,
+     status_code, error_code, error, request_summary, created_at)
 SELECT
-    provider, operation, direction, NOT failed,
+    '', provider, operation, direction, NOT failed,
     CASE WHEN failed THEN 'error' ELSE 'info' END,
     false,
     LEAST(120000, floor(exp(4.5 + random() * 1.2 + random() * 1.2)))::int,
@@ -69,10 +69,10 @@ FROM (
 """
 _EVENT_ROWS = """
 INSERT INTO patchbay_webhookevent
-    (provider, event_id, event_type, payload, verified, status, attempts, error,
+    (tenant_key, provider, event_id, event_type, payload, verified, status, attempts, error,
      received_at, updated_at)
 SELECT
-    (ARRAY['stripe', 'twilio', 'loops'])[1 + n %% 3], 'evt_bench_' || n, 'invoice.paid',
+    '', (ARRAY['stripe', 'twilio', 'loops'])[1 + n %% 3], 'evt_bench_' || n, 'invoice.paid',
     '{}'::jsonb, true,
     (ARRAY['processed', 'processed', 'processed', 'ignored', 'received', 'failed', 'dead'])
         [1 + n %% 7],

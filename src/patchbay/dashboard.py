@@ -22,6 +22,7 @@ from django.utils import timezone
 from patchbay.core import registry, rollups
 from patchbay.models import ExternalService, HealthCheck, IntegrationLog, LogRollup
 from patchbay.status import webhook_queue
+from patchbay.tenancy import use_tenant
 
 #: The windows each service's success rate and latency are shown for.
 WINDOWS: tuple[tuple[str, datetime.timedelta], ...] = (
@@ -71,15 +72,19 @@ class ServiceHealth:
     backlog: dict[str, Any] = field(default_factory=dict)
 
 
-def overview(now: datetime.datetime | None = None) -> list[ServiceHealth]:
-    """A :class:`ServiceHealth` per registered service, in the registry's order."""
+def overview(now: datetime.datetime | None = None, *, tenant_key: str = "") -> list[ServiceHealth]:
+    """A :class:`ServiceHealth` per registered service, in the registry's order.
+
+    Of one tenant's services (see :doc:`/tenants`): the site's by default.
+    """
     now = now or timezone.now()
     current = rollups.hour_of(now)
     starts = {name: current - span for name, span in WINDOWS}
     week_start = min(starts.values())
     services = []
     for client_class in registry.client_classes():
-        client = client_class()
+        with use_tenant(tenant_key):  # its configuration and breaker are the tenant's
+            client = client_class()
         services.append(
             ServiceHealth(
                 provider=client_class.provider,
@@ -95,11 +100,11 @@ def overview(now: datetime.datetime | None = None) -> list[ServiceHealth]:
     modes = Q()
     for service in services:
         modes |= Q(provider=service.provider, simulated=service.simulated)
-    recent = LogRollup.objects.filter(modes, hour__gte=week_start)
+    recent = LogRollup.objects.filter(modes, tenant_key=tenant_key, hour__gte=week_start)
     hourly = _hourly(recent)
     histograms = _histograms(recent, starts)
-    _add_rows(services)
-    backlog = {row["provider"]: row for row in webhook_queue()}
+    _add_rows(services, tenant_key)
+    backlog = {row["provider"]: row for row in webhook_queue(tenant_key=tenant_key)}
     chart_hours = [current - datetime.timedelta(hours=n) for n in range(CHART_HOURS - 1, -1, -1)]
     for service in services:
         counts = hourly.get(service.provider, {})
@@ -108,7 +113,7 @@ def overview(now: datetime.datetime | None = None) -> list[ServiceHealth]:
             _window(name, counts, starts[name], histograms[service.provider][name])
             for name, _ in WINDOWS
         ]
-        service.failures = _failures(service, counts)
+        service.failures = _failures(service, counts, tenant_key)
         service.backlog = backlog.get(service.provider, {})
     return services
 
@@ -154,11 +159,13 @@ def _window(
     )
 
 
-def _add_rows(services: list[ServiceHealth]) -> None:
+def _add_rows(services: list[ServiceHealth], tenant_key: str) -> None:
     """Health from each ExternalService row, and its last probe: two queries."""
     latest = HealthCheck.objects.filter(service=OuterRef("pk")).order_by("-checked_at", "-id")
     rows = (
-        ExternalService.objects.filter(provider__in=[service.provider for service in services])
+        ExternalService.objects.filter(
+            tenant_key=tenant_key, provider__in=[service.provider for service in services]
+        )
         .only("provider", "health_status")
         .annotate(last_check_id=Subquery(latest.values("pk")[:1]))
     )
@@ -174,7 +181,7 @@ def _add_rows(services: list[ServiceHealth]) -> None:
 
 
 def _failures(
-    service: ServiceHealth, counts: dict[datetime.datetime, tuple[int, int]]
+    service: ServiceHealth, counts: dict[datetime.datetime, tuple[int, int]], tenant_key: str
 ) -> list[IntegrationLog]:
     """The latest failures, read only from the hours the rollups say hold them.
 
@@ -197,6 +204,7 @@ def _failures(
     return list(
         IntegrationLog.objects.filter(
             within,
+            tenant_key=tenant_key,
             provider=service.provider,
             direction=IntegrationLog.Direction.OUTBOUND,
             simulated=service.simulated,

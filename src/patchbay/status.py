@@ -137,16 +137,20 @@ def status_report(tenant_key: str = "") -> list[dict[str, Any]]:
 UNPROCESSED = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED)
 
 
-def webhook_queue() -> list[dict[str, Any]]:
+def webhook_queue(*, tenant_key: str | None = None) -> list[dict[str, Any]]:
     """Per provider with events waiting or dead: how many, and the oldest waiting one.
 
     ``queued`` counts events never run, ``retrying`` failed ones awaiting a
     retry, ``dead`` those whose retries are exhausted; ``oldest_unprocessed``
     is when the oldest queued or retrying event was received. The stored
-    events are the queue, whichever backend carries the jobs.
+    events are the queue, whichever backend carries the jobs. Every tenant's
+    events, or those of ``tenant_key`` (``""``: the site's).
     """
+    events = WebhookEvent.objects.all()
+    if tenant_key is not None:
+        events = events.filter(tenant_key=tenant_key)
     rows = (
-        WebhookEvent.objects.filter(status__in=[*UNPROCESSED, WebhookEvent.Status.DEAD])
+        events.filter(status__in=[*UNPROCESSED, WebhookEvent.Status.DEAD])
         .values("provider")
         .annotate(
             queued=Count("pk", filter=Q(status=WebhookEvent.Status.RECEIVED)),

@@ -64,15 +64,39 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     if not can_view_dashboard(request.user):
         raise PermissionDenied("The dashboard needs the view permissions of services and logs.")
-    services = overview()
+    tenant_key, tenants = _dashboard_tenant(request)
+    services = overview(tenant_key=tenant_key)
     context = {
         **admin.site.each_context(request),
         "title": "Integration health",
+        "tenant_key": tenant_key,
+        "tenants": tenants,
         "services": [
             (service, calls_chart(service.provider, service.hours)) for service in services
         ],
     }
     return TemplateResponse(request, "patchbay/dashboard.html", context)
+
+
+def _dashboard_tenant(request: HttpRequest) -> tuple[str, list[tuple[str, str]]]:
+    """Whose services the dashboard shows, and the tenants the user may choose from.
+
+    A user :setting:`PATCHBAY_ADMIN_TENANT` scopes sees their tenant's and no
+    choice; others the site's, or the tenant ``?tenant=`` names.
+    """
+    from patchbay.admin.tenancy import admin_tenant_key
+    from patchbay.tenancy import get_tenant_model, tenancy_enabled
+
+    if not tenancy_enabled():
+        return "", []
+    scope = admin_tenant_key(request)
+    if scope is not None:
+        return scope, []
+    tenants = [
+        (str(tenant.pk), str(tenant)) for tenant in get_tenant_model()._default_manager.all()[:200]
+    ]
+    chosen = request.GET.get("tenant", "")
+    return (chosen if chosen in dict(tenants) else ""), tenants
 
 
 @require_GET

@@ -39,6 +39,7 @@ BUCKETS = len(BOUNDS) + 1
 
 
 class Key(NamedTuple):
+    tenant_key: str
     provider: str
     hour: datetime.datetime
     simulated: bool
@@ -93,7 +94,13 @@ def _count(rows: Iterable[IntegrationLog]) -> dict[Key, tuple[int, int]]:
     for row in rows:
         if row.direction != IntegrationLog.Direction.OUTBOUND:
             continue
-        key = Key(row.provider, hour_of(row.created_at), row.simulated, bucket_of(row.duration_ms))
+        key = Key(
+            row.tenant_key,
+            row.provider,
+            hour_of(row.created_at),
+            row.simulated,
+            bucket_of(row.duration_ms),
+        )
         calls[key] += 1
         if not row.success:
             errors[key] += 1
@@ -147,14 +154,16 @@ def _upsert(alias: str, keys: Sequence[Key], counts: Mapping[Key, tuple[int, int
     for start in range(0, len(keys), _ROWS_PER_STATEMENT):
         chunk = keys[start : start + _ROWS_PER_STATEMENT]
         params: list[Any] = []
+        row = f"({', '.join(['%s'] * len(_COLUMNS))})"
         for key in chunk:
             hour = hour_field.get_db_prep_value(key.hour, connection)
-            params.extend((key.provider, hour, key.simulated, key.bucket, *counts[key]))
+            params.extend((key.tenant_key, key.provider, hour, key.simulated, key.bucket))
+            params.extend(counts[key])
         # Only identifiers from the model's metadata, quoted, are formatted in: every
         # value is a query parameter.
         sql = (
             f"INSERT INTO {table} ({', '.join(column.values())})"  # noqa: S608  # nosec B608
-            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(chunk))}"
+            f" VALUES {', '.join([row] * len(chunk))}"
             f" ON CONFLICT ({', '.join(column[name] for name in Key._fields)})"
             f" DO UPDATE SET {added}"
         )
@@ -214,7 +223,7 @@ def computed(
             rollup_hour=TruncHour("created_at", tzinfo=datetime.timezone.utc),
             rollup_bucket=_bucket_expression(),
         )
-        .values("provider", "rollup_hour", "simulated", "rollup_bucket")
+        .values("tenant_key", "provider", "rollup_hour", "simulated", "rollup_bucket")
         .annotate(calls=Count("pk"), errors=Count("pk", filter=Q(success=False)))
         .order_by()
     )
@@ -242,6 +251,7 @@ def rebuild(
         for row in computed(since, until, provider).using(alias).iterator(chunk_size=2000):
             batch.append(
                 LogRollup(
+                    tenant_key=row["tenant_key"],
                     provider=row["provider"],
                     hour=row["rollup_hour"],
                     simulated=row["simulated"],

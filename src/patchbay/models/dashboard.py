@@ -6,10 +6,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from patchbay.models.services import ExternalService
+from patchbay.models.tenancy import TenantScoped
 
 
-class LogRollup(models.Model):
-    """Outbound calls of one provider in one hour whose durations fall in one bucket.
+class LogRollup(TenantScoped):
+    """Outbound calls of a tenant's provider in one hour whose durations fall in one bucket.
 
     Kept by the recorder as it stores IntegrationLog rows, and rebuilt from them
     by ``patchbay_rebuild_rollups``; summing a provider's rows gives its calls,
@@ -28,7 +29,7 @@ class LogRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "hour", "simulated", "bucket"],
+                fields=["tenant_key", "provider", "hour", "simulated", "bucket"],
                 name="patchbay_logrollup_unique_key",
             )
         ]
