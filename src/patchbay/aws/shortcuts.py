@@ -32,13 +32,25 @@ from patchbay.core.arguments import (
     row_id,
     text,
 )
+from patchbay.core.config import TENANT
 from patchbay.exceptions import ServiceError
 from patchbay.models import Upload
 from patchbay.results import Failure, failure
+from patchbay.tenancy import UNSET, use_tenant
 
 
 def _client() -> S3Client:
-    return S3Client(aws_s3_bucket_name=conf.AWS_UPLOAD_BUCKET or None)
+    """The current tenant's client, for its upload bucket.
+
+    ``AWS_UPLOAD_BUCKET`` names the site's upload bucket: a tenant whose own
+    row configures a bucket uploads there instead.
+    """
+    client = S3Client()
+    if not conf.AWS_UPLOAD_BUCKET:
+        return client
+    if client.tenant_key and client.config.sources.get("aws_s3_bucket_name") == TENANT:
+        return client
+    return S3Client(aws_s3_bucket_name=conf.AWS_UPLOAD_BUCKET)
 
 
 def content_type_allowed(content_type: str) -> bool:
@@ -112,6 +124,7 @@ def get_direct_upload_form_data(
     owner: AbstractBaseUser | None = None,
     file_size: int | None = None,
     expiration: int | None = None,
+    tenant: object = UNSET,
 ) -> DirectUploadResult:
     """Presigned upload data for one file, and its pending Upload row.
 
@@ -149,7 +162,8 @@ def get_direct_upload_form_data(
         )
     except ServiceError as exc:
         return refusal(exc)
-    return _form_data(checked)
+    with use_tenant(tenant):
+        return _form_data(checked)
 
 
 class _UploadForm(NamedTuple):
@@ -313,6 +327,8 @@ def complete_upload(
     file_size: int | None = None,
     status: str = Upload.STATUS_COMPLETE,
     error: str | None = None,
+    *,
+    tenant: object = UNSET,
 ) -> UploadRecordResult:
     """Record the outcome of an upload, from what the bucket says, never the browser.
 
@@ -320,8 +336,13 @@ def complete_upload(
     object's real size; a missing object, or one over the limit or of another
     type, marks the upload failed (and such an object is deleted). An
     ``upload_id`` that is not a positive integer (or a string of digits) is
-    ``invalid_id``; one without a row, ``not_found``.
+    ``invalid_id``; one without a row (or another tenant's), ``not_found``.
     """
+    with use_tenant(tenant):
+        return _complete(upload_id, status, error)
+
+
+def _complete(upload_id: int, status: str, error: str | None) -> UploadRecordResult:
     pk = row_id(upload_id)
     if pk is None:
         return _upload_failure(invalid_id("upload", upload_id))
@@ -336,7 +357,7 @@ def complete_upload(
         error = optional_text(error, "error")
     except ServiceError as exc:
         return _upload_failure(refusal(exc))
-    upload = Upload.objects.filter(pk=pk).first()
+    upload = Upload.objects.for_tenant().filter(pk=pk).first()
     if upload is None:
         return _upload_failure(failure(f"No upload {pk}.", error_code="not_found"))
     if upload.status == Upload.STATUS_DELETED:
@@ -420,7 +441,7 @@ def _finish(upload: Upload, status: str, error: str) -> None:
 
 
 def get_upload_file_url(
-    upload_id: int, presigned: bool = False, expiration: int = 3600
+    upload_id: int, presigned: bool = False, expiration: int = 3600, *, tenant: object = UNSET
 ) -> UploadURLResult:
     """``url`` of a completed upload: presigned (private files always are) or public.
 
@@ -434,10 +455,15 @@ def get_upload_file_url(
 
     Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
     """
+    with use_tenant(tenant):
+        return _file_url(upload_id, presigned, expiration)
+
+
+def _file_url(upload_id: int, presigned: bool, expiration: int) -> UploadURLResult:
     pk = row_id(upload_id)
     if pk is None:
         return invalid_id("upload", upload_id)
-    upload = Upload.objects.filter(pk=pk, status=Upload.STATUS_COMPLETE).first()
+    upload = Upload.objects.for_tenant().filter(pk=pk, status=Upload.STATUS_COMPLETE).first()
     if upload is None:
         return failure(f"No completed upload {pk}.", error_code="not_found")
     client = S3Client(aws_s3_bucket_name=upload.bucket)
@@ -459,15 +485,20 @@ def get_upload_file_url(
     return {**result, "public": False} if result["success"] else result
 
 
-def delete_upload(upload_id: int) -> DeletedUploadResult:
+def delete_upload(upload_id: int, *, tenant: object = UNSET) -> DeletedUploadResult:
     """Delete the object and mark the upload deleted (the row stays, as a record).
 
     Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
     """
+    with use_tenant(tenant):
+        return _delete(upload_id)
+
+
+def _delete(upload_id: int) -> DeletedUploadResult:
     pk = row_id(upload_id)
     if pk is None:
         return invalid_id("upload", upload_id)
-    upload = Upload.objects.filter(pk=pk).exclude(status=Upload.STATUS_DELETED).first()
+    upload = Upload.objects.for_tenant().filter(pk=pk).exclude(status=Upload.STATUS_DELETED).first()
     if upload is None:
         return failure(f"No upload {pk}.", error_code="not_found")
     result = S3Client(aws_s3_bucket_name=upload.bucket).delete_object(upload.key)

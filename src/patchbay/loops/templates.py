@@ -23,6 +23,7 @@ from patchbay.loops.events import is_suppressed
 from patchbay.loops.results import EmailResult, QueuedEmailResult, QueuedEmailSuccess
 from patchbay.models import OutboundEmail
 from patchbay.results import Failure, failure
+from patchbay.tenancy import UNSET, use_tenant
 
 #: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
 TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
@@ -51,6 +52,7 @@ def send_template(
     *,
     ignore_suppression: bool = ...,
     background: Literal[False],
+    tenant: object = ...,
     **kwargs: Any,
 ) -> EmailResult: ...
 @overload
@@ -61,6 +63,7 @@ def send_template(
     *,
     ignore_suppression: bool = ...,
     background: Literal[True],
+    tenant: object = ...,
     **kwargs: Any,
 ) -> QueuedEmailResult: ...
 @overload
@@ -71,6 +74,7 @@ def send_template(
     *,
     ignore_suppression: bool = ...,
     background: bool | None = ...,
+    tenant: object = ...,
     **kwargs: Any,
 ) -> EmailResult | QueuedEmailResult: ...
 def send_template(
@@ -80,6 +84,7 @@ def send_template(
     *,
     ignore_suppression: bool = False,
     background: bool | None = None,
+    tenant: object = UNSET,
     **kwargs: Any,
 ) -> EmailResult | QueuedEmailResult:
     """Send the ``LOOPS_TRANSACTIONAL_IDS[key]`` template, unless the address is suppressed.
@@ -99,6 +104,20 @@ def send_template(
     """
     if background is None:
         background = conf.SEND_IN_BACKGROUND is True
+    with use_tenant(tenant):
+        return _send_template(
+            key, to_email, data_variables, ignore_suppression, background is True, kwargs
+        )
+
+
+def _send_template(
+    key: str,
+    to_email: str,
+    data_variables: dict[str, Any],
+    ignore_suppression: bool,
+    background: bool,
+    kwargs: dict[str, Any],
+) -> EmailResult | QueuedEmailResult:
     try:
         key = text(key, "key", max_length=100)
     except ServiceError as exc:
@@ -120,7 +139,7 @@ def send_template(
             "its EmailSuppression to email it.",
             error_code="suppressed",
         )
-    if background is True:
+    if background:
         queued = _queue(key, address, data_variables, ignore_suppression, kwargs)
         if queued is not None:
             return queued

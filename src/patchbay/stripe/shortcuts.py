@@ -20,6 +20,7 @@ from patchbay.stripe.results import (
     SubscriptionResult,
 )
 from patchbay.stripe.state import CANCELED, Clock, apply_answer, link_customer
+from patchbay.tenancy import UNSET, use_tenant
 
 logger = logging.getLogger("patchbay.stripe")
 
@@ -42,6 +43,8 @@ def create_checkout_session(
     mode: str = "payment",
     metadata: dict[str, Any] | None = None,
     user: AbstractBaseUser | None = None,
+    *,
+    tenant: object = UNSET,
 ) -> CheckoutSessionResult:
     """A Checkout Session, filled in from settings and ``user``.
 
@@ -51,6 +54,21 @@ def create_checkout_session(
     and ``user_id`` goes into the metadata so webhooks link everything back.
     An anonymous ``user`` (a visitor's ``request.user``) counts as none.
     """
+    with use_tenant(tenant):
+        return _checkout_session(
+            price_id, success_url, cancel_url, customer_email, mode, metadata, user
+        )
+
+
+def _checkout_session(
+    price_id: str,
+    success_url: str | None,
+    cancel_url: str | None,
+    customer_email: str | None,
+    mode: str,
+    metadata: dict[str, Any] | None,
+    user: AbstractBaseUser | None,
+) -> CheckoutSessionResult:
     try:
         metadata = mapping(metadata, "metadata")
         success_url = optional_text(success_url, "success_url")
@@ -61,7 +79,7 @@ def create_checkout_session(
     if _signed_in(user):
         metadata.setdefault("user_id", str(user.pk))
         kwargs["client_reference_id"] = str(user.pk)
-        link = StripeCustomer.objects.filter(user_id=user.pk).first()
+        link = StripeCustomer.objects.for_tenant().filter(user_id=user.pk).first()
         if link is not None:
             kwargs["customer_id"] = link.customer_id
         else:
@@ -83,7 +101,11 @@ SUBSCRIBED_STATUSES = ("active", "trialing", "past_due", "unpaid")
 
 
 def create_subscription_checkout(
-    price_id: str, user: AbstractBaseUser | None = None, **kwargs: Any
+    price_id: str,
+    user: AbstractBaseUser | None = None,
+    *,
+    tenant: object = UNSET,
+    **kwargs: Any,
 ) -> CheckoutSessionResult:
     """:func:`create_checkout_session` in subscription mode, once per user.
 
@@ -94,23 +116,26 @@ def create_subscription_checkout(
     ``already_subscribed`` True) returning to ``cancel_url``; with
     ``"allow"`` a Checkout for a second subscription.
     """
-    existing = _live_subscription(user)
-    if existing is not None and conf.STRIPE_ALREADY_SUBSCRIBED.lower() != "allow":
-        if conf.STRIPE_ALREADY_SUBSCRIBED.lower() == "portal":
-            return _billing_portal(existing, kwargs.get("cancel_url"))
-        return failure(
-            "This user has a subscription already; manage it instead of buying another.",
-            error_code="already_subscribed",
-        )
-    return create_checkout_session(price_id, mode="subscription", user=user, **kwargs)
+    with use_tenant(tenant):
+        existing = _live_subscription(user)
+        if existing is not None and conf.STRIPE_ALREADY_SUBSCRIBED.lower() != "allow":
+            if conf.STRIPE_ALREADY_SUBSCRIBED.lower() == "portal":
+                return _billing_portal(existing, kwargs.get("cancel_url"))
+            return failure(
+                "This user has a subscription already; manage it instead of buying another.",
+                error_code="already_subscribed",
+            )
+        return create_checkout_session(price_id, mode="subscription", user=user, **kwargs)
 
 
 def _live_subscription(user: AbstractBaseUser | None) -> StripeSubscription | None:
     if not _signed_in(user):
         return None
-    return StripeSubscription.objects.filter(
-        user_id=user.pk, status__in=SUBSCRIBED_STATUSES
-    ).first()
+    return (
+        StripeSubscription.objects.for_tenant()
+        .filter(user_id=user.pk, status__in=SUBSCRIBED_STATUSES)
+        .first()
+    )
 
 
 def _billing_portal(
@@ -127,15 +152,22 @@ def _billing_portal(
     return portal
 
 
-def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
+def create_customer_from_user(
+    user: AbstractBaseUser, *, tenant: object = UNSET
+) -> CustomerFromUserResult:
     """The user's Stripe customer, created (and remembered) only if they have none.
 
     ``result["created"]`` says whether a customer was created now. An anonymous
     user has none: ``invalid_request``.
     """
+    with use_tenant(tenant):
+        return _customer_from_user(user)
+
+
+def _customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
     if not _signed_in(user):
         return failure("An anonymous user has no Stripe customer.", error_code="invalid_request")
-    existing = StripeCustomer.objects.filter(user_id=user.pk).first()
+    existing = StripeCustomer.objects.for_tenant().filter(user_id=user.pk).first()
     if existing is not None:
         return {
             "success": True,
@@ -155,7 +187,7 @@ def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
 
 
 def cancel_user_subscription(
-    subscription_id: str, at_period_end: bool = True
+    subscription_id: str, at_period_end: bool = True, *, tenant: object = UNSET
 ) -> SubscriptionResult:
     """Cancel a subscription (at period end by default) and reflect it locally at once.
 
@@ -164,41 +196,45 @@ def cancel_user_subscription(
     replaying an older event cannot undo it, while the webhook Stripe sends
     next (``customer.subscription.updated`` or ``.deleted``) still applies.
     """
-    result = StripeClient().cancel_subscription(subscription_id, at_period_end=at_period_end)
-    if not result["success"]:
-        logger.warning("Cancelling %s failed: %s", subscription_id, result["error"])
+    with use_tenant(tenant):
+        result = StripeClient().cancel_subscription(subscription_id, at_period_end=at_period_end)
+        if not result["success"]:
+            logger.warning("Cancelling %s failed: %s", subscription_id, result["error"])
+            return result
+        clock = Clock.of_answer((result.get("subscription") or {}).get("canceled_at"))
+        change: dict[str, Any] = (
+            {"cancel_at_period_end": True}
+            if at_period_end
+            else {"status": CANCELED, "canceled_at": clock.at}
+        )
+        apply_answer(subscription_id, change, clock)
         return result
-    clock = Clock.of_answer((result.get("subscription") or {}).get("canceled_at"))
-    change: dict[str, Any] = (
-        {"cancel_at_period_end": True}
-        if at_period_end
-        else {"status": CANCELED, "canceled_at": clock.at}
-    )
-    apply_answer(subscription_id, change, clock)
-    return result
 
 
-def handle_webhook_event(payload: bytes | str, signature: str | None) -> Result:
+def handle_webhook_event(
+    payload: bytes | str, signature: str | None, *, tenant: object = UNSET
+) -> Result:
     """Verify and parse a Stripe webhook (``verified`` and ``event``).
 
     patchbay's own endpoint (``patchbay:stripe-webhook``) already does this and
     more (stores each event once, dispatches to handlers); use this only in a
-    view of your own.
+    view of your own; ``tenant`` names whose webhook secret verifies it.
     """
-    result = StripeClient().verify_webhook_signature(payload, signature)
+    result = StripeClient(tenant=tenant).verify_webhook_signature(payload, signature)
     if not result["success"]:
         return {**result, "verified": False}
     return result
 
 
-def get_active_subscription(user: AbstractBaseUser) -> StripeSubscription | None:
+def get_active_subscription(
+    user: AbstractBaseUser, *, tenant: object = UNSET
+) -> StripeSubscription | None:
     """The user's active or trialing subscription ending last, or None."""
     if not _signed_in(user):
         return None
     return (
-        StripeSubscription.objects.filter(
-            user_id=user.pk, status__in=StripeSubscription.ACTIVE_STATUSES
-        )
+        StripeSubscription.objects.for_tenant(tenant)
+        .filter(user_id=user.pk, status__in=StripeSubscription.ACTIVE_STATUSES)
         .order_by("-current_period_end", "-id")
         .first()
     )

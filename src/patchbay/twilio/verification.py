@@ -30,6 +30,7 @@ from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
 from patchbay.results import Failure, RateLimitedFailure, failure
+from patchbay.tenancy import UNSET, use_tenant
 from patchbay.twilio import codes, numbers, shortcuts
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.results import (
@@ -56,7 +57,7 @@ _VERIFY_STATES = {"not_found": "expired", "max_attempts_reached": "exhausted"}
 
 
 def initiate_phone_verification(
-    phone_number: str, request: HttpRequest | None = None
+    phone_number: str, request: HttpRequest | None = None, *, tenant: object = UNSET
 ) -> PhoneVerificationResult:
     """Send a verification code to ``phone_number``.
 
@@ -69,6 +70,11 @@ def initiate_phone_verification(
     gives the client IP for the per-IP limit and, when authenticated, the user
     recorded on the verification.
     """
+    with use_tenant(tenant):
+        return _initiate(phone_number, request)
+
+
+def _initiate(phone_number: str, request: HttpRequest | None) -> PhoneVerificationResult:
     try:
         request = http_request(request)
         phone = numbers.normalize(phone_number, simulating=should_simulate())
@@ -121,7 +127,11 @@ def initiate_phone_verification(
 
 
 def verify_phone_code(
-    phone_number: str, code: str, *, request: HttpRequest | None = None
+    phone_number: str,
+    code: str,
+    *,
+    request: HttpRequest | None = None,
+    tenant: object = UNSET,
 ) -> PhoneCodeResult:
     """Check ``code`` against the latest code sent to ``phone_number``.
 
@@ -135,14 +145,21 @@ def verify_phone_code(
     :setting:`PATCHBAY_PHONE_VERIFICATION_BIND_SESSION` on, the code must have
     been started with a request of the same session: a check from another
     browser is ``no_pending_code``, and counts no attempt against the code.
+    A code sent for one tenant is checked among that tenant's codes only.
     """
+    with use_tenant(tenant):
+        return _check(phone_number, code, request)
+
+
+def _check(phone_number: str, code: str, request: HttpRequest | None) -> PhoneCodeResult:
     try:
         request = http_request(request)
         phone = numbers.normalize(phone_number, simulating=should_simulate())
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
     verification = (
-        PhoneVerification.objects.filter(phone_number=phone, invalidated_at__isnull=True)
+        PhoneVerification.objects.for_tenant()
+        .filter(phone_number=phone, invalidated_at__isnull=True)
         .order_by("-created_at", "-id")
         .first()
     )
@@ -242,7 +259,7 @@ def _deliver(
 def _replace_pending(verification: PhoneVerification) -> PhoneVerification:
     """Save ``verification``, voiding the number's earlier unused codes in the same transaction."""
     with transaction.atomic():
-        PhoneVerification.objects.filter(
+        PhoneVerification.objects.for_tenant().filter(
             phone_number=verification.phone_number,
             verified_at__isnull=True,
             invalidated_at__isnull=True,
