@@ -8,6 +8,7 @@ from typing import Any
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.simulation import fake_id
+from patchbay.tenancy import UNSET
 
 SECRET = "dummy-secret-key-0123456789"
 
@@ -29,8 +30,9 @@ class DummyClient(BaseClient):
         region: str | None = None,
         debug_mode: bool | None = None,
         behaviour: Callable[[], Mapping[str, Any]] | None = None,
+        tenant: object = UNSET,
     ) -> None:
-        super().__init__(debug_mode=debug_mode, api_key=api_key, region=region)
+        super().__init__(debug_mode=debug_mode, tenant=tenant, api_key=api_key, region=region)
         self.behaviour = behaviour or (lambda: {"item": {"id": "it_live"}})
 
     def create_item(self, name: str, password: str = "") -> dict[str, Any]:

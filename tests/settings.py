@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "patchbay",
+    # The tenant model of tests/tenancy; inert without PATCHBAY_TENANT_MODEL.
+    "tests.tenant_app",
 ]
 # The task engine whose db_worker processes tests/test_webhook_workers.py starts: its
 # tables in the test database (the backport's app too on Django 5.2, which has no

@@ -862,3 +862,93 @@ def check_rate_limits(**kwargs: Any) -> list[CheckMessage]:
             id="patchbay.W060",
         )
     ]
+
+
+# -- Tenants (ids patchbay.E070-E079, W070-W079) ------------------------------------------
+
+_TENANT_MIDDLEWARE = "patchbay.tenancy.TenantMiddleware"
+_AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+@register("patchbay")
+def check_tenancy(**kwargs: Any) -> list[CheckMessage]:
+    """The tenant settings name what exists (their types: E070, E071)."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    messages: list[CheckMessage] = []
+    model = conf.raw("PATCHBAY_TENANT_MODEL")
+    if model is not None and not SETTINGS["PATCHBAY_TENANT_MODEL"].problem():
+        try:
+            apps.get_model(model)
+        except LookupError:
+            messages.append(
+                Error(
+                    f"PATCHBAY_TENANT_MODEL names {model!r}, which is not an installed model.",
+                    hint="Add its app to INSTALLED_APPS, or correct the name.",
+                    id="patchbay.E072",
+                )
+            )
+    for name in ("PATCHBAY_TENANT_RESOLVER", "PATCHBAY_ADMIN_TENANT"):
+        value = conf.raw(name)
+        if not isinstance(value, str) or SETTINGS[name].problem():
+            continue
+        try:
+            hook = import_string(value)
+        except ImportError as exc:
+            problem = f"cannot be imported ({exc})"
+        else:
+            problem = "" if callable(hook) else "is not callable"
+        if problem:
+            messages.append(
+                Error(
+                    f"{name} is {value!r}, which {problem}.",
+                    hint="Name a function taking the request: 'myproject.tenants.from_request'.",
+                    id="patchbay.E073",
+                )
+            )
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if conf.raw("PATCHBAY_TENANT_RESOLVER") is not None and _TENANT_MIDDLEWARE not in middleware:
+        messages.append(
+            Warning(
+                "PATCHBAY_TENANT_RESOLVER is set but patchbay.tenancy.TenantMiddleware is not "
+                "in MIDDLEWARE: nothing runs the resolver, and no request has a current tenant.",
+                hint=f"Add {_TENANT_MIDDLEWARE!r} to MIDDLEWARE, after AuthenticationMiddleware.",
+                id="patchbay.W070",
+            )
+        )
+    elif (
+        _TENANT_MIDDLEWARE in middleware
+        and _AUTHENTICATION_MIDDLEWARE in middleware
+        and middleware.index(_TENANT_MIDDLEWARE) < middleware.index(_AUTHENTICATION_MIDDLEWARE)
+    ):
+        messages.append(
+            Warning(
+                "patchbay.tenancy.TenantMiddleware comes before AuthenticationMiddleware: a "
+                "resolver reading request.user finds none.",
+                hint="Move it after AuthenticationMiddleware in MIDDLEWARE.",
+                id="patchbay.W071",
+            )
+        )
+    if model is None:
+        unused = [
+            name
+            for name in (
+                "PATCHBAY_TENANT_RESOLVER",
+                "PATCHBAY_TENANT_REQUIRED",
+                "PATCHBAY_ADMIN_TENANT",
+            )
+            if conf.raw(name) is not None
+        ]
+        if unused:
+            messages.append(
+                Warning(
+                    f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} set, but "
+                    "PATCHBAY_TENANT_MODEL is not: without a tenant model "
+                    f"{'it has' if len(unused) == 1 else 'they have'} no effect.",
+                    hint='Set PATCHBAY_TENANT_MODEL (e.g. "accounts.Organization"), or remove '
+                    "them.",
+                    id="patchbay.W072",
+                )
+            )
+    return messages

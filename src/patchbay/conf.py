@@ -188,6 +188,17 @@ TEMPLATE_IDS_RULE = Rule(
     "must be a dict of template ids by name",
     lambda value: isinstance(value, Mapping),
 )
+TENANT_MODEL_RULE = Rule(
+    "patchbay.E070",
+    'must name a model as "app_label.ModelName"',
+    lambda value: isinstance(value, str) and re.fullmatch(r"\w+\.\w+", value) is not None,
+    hint='The form of AUTH_USER_MODEL, e.g. "accounts.Organization".',
+)
+HOOK_RULE = Rule(
+    "patchbay.E071",
+    'must be a callable or the dotted path of one ("myproject.tenants.from_request")',
+    lambda value: callable(value) or isinstance(value, str),
+)
 
 
 def _meta_key(value: Any) -> bool:
@@ -573,6 +584,34 @@ class PatchbaySettings:
         kind="int",
         convert=int,
         rule=POSITIVE,
+    )
+    TENANT_MODEL: Setting[str | None] = Setting(
+        "PATCHBAY_TENANT_MODEL",
+        None,
+        'The model of your tenants ("accounts.Organization"); unset: one site-wide setup.',
+        kind="str",
+        rule=TENANT_MODEL_RULE,
+    )
+    TENANT_RESOLVER: Setting[Any] = Setting(
+        "PATCHBAY_TENANT_RESOLVER",
+        None,
+        "callable(request) -> tenant or None, run by patchbay.tenancy.TenantMiddleware.",
+        kind="str | callable",
+        rule=HOOK_RULE,
+    )
+    TENANT_REQUIRED = Setting(
+        "PATCHBAY_TENANT_REQUIRED",
+        True,
+        "With a tenant model: a call for no tenant (and not SITE) fails with tenant_required.",
+        kind="bool",
+        rule=BOOLEAN,
+    )
+    ADMIN_TENANT: Setting[Any] = Setting(
+        "PATCHBAY_ADMIN_TENANT",
+        None,
+        "callable(request) -> tenant or None: the tenant a staff user sees in the admin.",
+        kind="str | callable",
+        rule=HOOK_RULE,
     )
     PHONE_VERIFICATION_BACKEND = Setting(
         "PATCHBAY_PHONE_VERIFICATION_BACKEND",

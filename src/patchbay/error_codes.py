@@ -32,6 +32,9 @@ class ErrorCode:
     #: The service's credentials stored in the admin cannot be decrypted with any
     #: configured key (``patchbay.E024``); the error names the fix. Not retryable.
     DECRYPTION_FAILED = "decryption_failed"
+    #: With ``PATCHBAY_TENANT_MODEL``: the call names no tenant and none is current
+    #: (see :doc:`/tenants`); pass ``tenant=`` or ``tenant=SITE``. Not retryable.
+    TENANT_REQUIRED = "tenant_required"
     #: patchbay's URLs are not mounted, and the operation needs one of them. Not retryable.
     URLS_NOT_MOUNTED = "urls_not_mounted"
     #: The circuit breaker is open: the service was not called. Retryable.
@@ -172,6 +175,8 @@ class ErrorCode:
     BODY_TOO_LARGE = "body_too_large"
     #: The delivery failed verification (400).
     VERIFICATION_FAILED = "verification_failed"
+    #: A tenant's webhook URL whose endpoint id names no service of the provider (404).
+    UNKNOWN_ENDPOINT = "unknown_endpoint"
     #: A handler raised (500; the provider redelivers).
     HANDLER_FAILED = "handler_failed"
     #: A handler found the event malformed (200: stored as ``malformed``, not redelivered).

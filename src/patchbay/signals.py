@@ -32,8 +32,9 @@ email_event_received = Signal()
 #: change however many processes record calls at the same time. Arguments:
 #: ``sender`` and ``provider`` (the provider name), ``old_state`` and
 #: ``new_state`` (:class:`~patchbay.models.ExternalService.HealthStatus`
-#: values) and ``reason`` (the last failure's redacted error; empty when the
-#: service is healthy again). Receivers run in the process that recorded the
+#: values), ``reason`` (the last failure's redacted error; empty when the
+#: service is healthy again) and ``tenant_key`` (whose service it is: ``""`` for
+#: the site's; see :doc:`/tenants`). Receivers run in the process that recorded the
 #: calls, often patchbay's background writer thread: hand slow work to a task
 #: (see :ref:`health-notifications`). A receiver that raises is logged.
 service_health_changed = Signal()

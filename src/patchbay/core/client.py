@@ -18,6 +18,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, cast, overload
 
 from patchbay.conf import conf
@@ -41,6 +42,7 @@ from patchbay.results import (
     Result,
     failure,
 )
+from patchbay.tenancy import UNSET, resolve_tenant_key, tenant_missing, use_tenant
 
 if TYPE_CHECKING:
     import requests
@@ -115,7 +117,12 @@ class BaseClient:
             registry.register(cls)
 
     def __init__(
-        self, debug_mode: bool | None = None, *, user: Any = None, **overrides: Any
+        self,
+        debug_mode: bool | None = None,
+        *,
+        user: Any = None,
+        tenant: object = UNSET,
+        **overrides: Any,
     ) -> None:
         # Making a client reads no database: clients are made at import time, before
         # migrate and in tests that patch their methods. The configuration (which may
@@ -126,12 +133,16 @@ class BaseClient:
         self.debug_mode: bool = should_simulate(debug_mode)
         #: The user a per-user OAuth2 client acts for (see :doc:`/oauth2`).
         self.user = user
+        #: The tenant the client works for (see :doc:`/tenants`): the argument, else the
+        #: current tenant when the client is made; "" for the site-wide configuration.
+        self.tenant_key: str
+        self.tenant_key, self._tenant_named = resolve_tenant_key(tenant)
         self._learned_secrets: list[str] = []
 
     @functools.cached_property
     def config(self) -> ServiceConfig:
         """The client's configuration, resolved on first use and kept for its lifetime."""
-        return resolve_config(type(self), self._overrides)
+        return resolve_config(type(self), self._overrides, self.tenant_key)
 
     @functools.cached_property
     def redactor(self) -> Redactor:
@@ -158,7 +169,8 @@ class BaseClient:
     def __repr__(self) -> str:
         mode = "simulated" if self.debug_mode else "live"
         user = f" user={getattr(self.user, 'pk', self.user)}" if self.user is not None else ""
-        return f"<{type(self).__name__} provider={self.provider!r} {mode}{user}>"
+        tenant = f" tenant={self.tenant_key!r}" if self.tenant_key else ""
+        return f"<{type(self).__name__} provider={self.provider!r} {mode}{tenant}{user}>"
 
     @functools.cached_property
     def breaker(self) -> CircuitBreaker:
@@ -166,7 +178,7 @@ class BaseClient:
 
         Simulated and local operations (presigning) never need it.
         """
-        return CircuitBreaker(self.provider)
+        return CircuitBreaker(self.scope)
 
     @functools.cached_property
     def throttle(self) -> Throttle:
@@ -174,7 +186,16 @@ class BaseClient:
 
         Only live calls take a turn; simulated and local ones are not limited.
         """
-        return Throttle(self.provider)
+        return Throttle(self.provider, tenant_key=self.tenant_key)
+
+    @property
+    def scope(self) -> str:
+        """The name of the client's breaker: the provider, per tenant (``stripe@42``).
+
+        The site's is the provider's name, as before tenants, so turning tenancy
+        on keeps the site's breaker state.
+        """
+        return f"{self.provider}@{self.tenant_key}" if self.tenant_key else self.provider
 
     @classmethod
     def label(cls) -> str:
@@ -258,7 +279,8 @@ class BaseClient:
             request = CallableRequest(request, live, simulate, params, private, local)
         started = time.perf_counter()
         try:
-            outcome = self._run(request)
+            with use_tenant(self.tenant_key) if self._tenant_named else nullcontext():
+                outcome = self._run(request)
         except ServiceError as exc:
             outcome = CallOutcome(self._failure(exc), status_code=exc.status)
         except SDKNotInstalled as exc:  # simulating needed an SDK (e.g. phonenumbers)
@@ -322,9 +344,19 @@ class BaseClient:
             health=outcome.health,
             service_name=self.label(),
             store=not (local and result["success"]),
+            tenant_key=self.tenant_key,
         )
 
     def _run(self, request: Request[Any]) -> CallOutcome:
+        if tenant_missing(self._tenant_named):
+            return CallOutcome(
+                failure(
+                    f"No tenant given for this {self.label()} call: pass tenant=..., run it "
+                    "inside patchbay.tenancy.use_tenant(...), or pass tenant=SITE for the "
+                    "site-wide configuration.",
+                    error_code="tenant_required",
+                )
+            )
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
             return CallOutcome(failure(self.config.disabled_reason, error_code="service_disabled"))
         if self.config.credentials_unreadable:

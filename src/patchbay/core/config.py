@@ -1,8 +1,9 @@
 """Where a client's configuration comes from.
 
-Precedence, per value: constructor argument > the provider's ExternalService
-row (when enabled) > Django setting > default. A row disabled in the admin
-switches the service off whatever the other sources say.
+Precedence, per value: constructor argument > the tenant's ExternalService row
+(when enabled; see :mod:`patchbay.tenancy`) > the provider's site-wide row
+(when enabled) > Django setting > default. A row disabled in the admin
+switches the service off (for its tenant) whatever the other sources say.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from patchbay.core.client import BaseClient
 
 ARGUMENT = "argument"
+#: The tenant's own ExternalService row.
+TENANT = "tenant"
+#: The site-wide ExternalService row.
 DATABASE = "database"
 SETTINGS = "settings"
 DEFAULT = "default"
@@ -129,22 +133,26 @@ class ServiceConfig:
         return f"<ServiceConfig {shown}>"
 
 
-_row_cache: dict[str, tuple[float, ServiceRow | None]] = {}
+_row_cache: dict[tuple[str, str], tuple[float, ServiceRow | None]] = {}
 _row_cache_lock = threading.Lock()
 
 
-def load_service_row(provider: str) -> ServiceRow | None:
-    """The provider's ExternalService row, reused for ``PATCHBAY_SERVICE_CONFIG_TTL`` s."""
+def load_service_row(provider: str, tenant_key: str = "") -> ServiceRow | None:
+    """The provider's ExternalService row of ``tenant_key`` ("": the site's), cached a while.
+
+    Reused for ``PATCHBAY_SERVICE_CONFIG_TTL`` s, per (provider, tenant).
+    """
     ttl = conf.SERVICE_CONFIG_TTL
     now = time.monotonic()
+    cache_key = (provider, tenant_key)
     if ttl > 0:
-        cached = _row_cache.get(provider)
+        cached = _row_cache.get(cache_key)
         if cached is not None and cached[0] > now:
             return cached[1]
     from patchbay.exceptions import DecryptionError
     from patchbay.models import ExternalService
 
-    rows = ExternalService.objects.filter(provider=provider)
+    rows = ExternalService.objects.filter(provider=provider, tenant_key=tenant_key)
     try:
         found = rows.only("enabled", "credentials", "options").first()
     except DecryptionError:
@@ -163,7 +171,7 @@ def load_service_row(provider: str) -> ServiceRow | None:
         )
     if ttl > 0:
         with _row_cache_lock:
-            _row_cache[provider] = (now + ttl, row)
+            _row_cache[cache_key] = (now + ttl, row)
     return row
 
 
@@ -186,19 +194,46 @@ def check_overrides(client_class: type[BaseClient], overrides: Mapping[str, Any]
         raise TypeError(f"{client_class.__name__} got unexpected arguments: {sorted(unknown)}")
 
 
-def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any]) -> ServiceConfig:
-    """Resolve every configuration value of ``client_class``."""
+def _stores_credentials(row: ServiceRow | None) -> bool:
+    # Unreadable credentials count: falling back to the site's would mix two accounts.
+    return row is not None and (
+        row.credentials_unreadable
+        or any(value not in (None, "") for value in row.credentials.values())
+    )
+
+
+def _stored(row: ServiceRow | None, name: str, secret: bool) -> Any:
+    return (row.credentials if secret else row.options).get(name) if row is not None else None
+
+
+def resolve_config(
+    client_class: type[BaseClient], overrides: Mapping[str, Any], tenant_key: str = ""
+) -> ServiceConfig:
+    """Resolve every configuration value of ``client_class`` for tenant ``tenant_key``.
+
+    A tenant's enabled row comes before the site's; when it stores any
+    credential, every secret comes from it (or an argument), never from the
+    site: one tenant's key must not be completed with another's secret.
+    """
     fields = client_class.config_fields
     check_overrides(client_class, overrides)
-    row = load_service_row(client_class.provider)
+    site = load_service_row(client_class.provider)
+    tenant = load_service_row(client_class.provider, tenant_key) if tenant_key else None
+    tenant_enabled = tenant is not None and tenant.enabled
+    own_secrets = tenant_enabled and _stores_credentials(tenant)
+    site_enabled = site is not None and site.enabled
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for name, field in fields.items():
-        stored = (row.credentials if field.secret else row.options).get(name) if row else None
-        setting_value = conf.raw(field.setting) if field.setting else None
+        # The site's secrets are no source for a tenant that stores its own.
+        shared = not (field.secret and own_secrets)
+        setting_value = conf.raw(field.setting) if field.setting and shared else None
+        from_tenant = _stored(tenant, name, field.secret) if tenant_enabled else None
+        from_site = _stored(site, name, field.secret) if site_enabled and shared else None
         for source, value in (
             (ARGUMENT, overrides.get(name)),
-            (DATABASE, stored if row is not None and row.enabled else None),
+            (TENANT, from_tenant),
+            (DATABASE, from_site),
             (SETTINGS, setting_value),
             (DEFAULT, field.default),
         ):
@@ -208,6 +243,8 @@ def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any])
         else:
             values[name], sources[name] = None, DEFAULT
 
+    # The tenant's own row, when it has one, decides whether the service is on for it.
+    row = tenant if tenant is not None else site
     disabled_reason = ""
     disabled_in_admin = row is not None and not row.enabled
     if disabled_in_admin:
@@ -229,5 +266,9 @@ def resolve_config(client_class: type[BaseClient], overrides: Mapping[str, Any])
         disabled_reason=disabled_reason,
         disabled_in_admin=disabled_in_admin,
         # A disabled row is no source: what it holds does not matter.
-        credentials_unreadable=row is not None and row.enabled and row.credentials_unreadable,
+        credentials_unreadable=(
+            tenant is not None and tenant.credentials_unreadable
+            if own_secrets
+            else site is not None and site_enabled and site.credentials_unreadable
+        ),
     )

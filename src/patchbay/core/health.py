@@ -43,14 +43,28 @@ class Outcome(NamedTuple):
 
 
 def record_outcome(
-    provider: str, *, success: bool, service_fault: bool = False, error: str = "", name: str = ""
+    provider: str,
+    *,
+    success: bool,
+    service_fault: bool = False,
+    error: str = "",
+    name: str = "",
+    tenant_key: str = "",
 ) -> None:
     """Update counters and health after one live call."""
-    record_outcomes(provider, [Outcome(success, service_fault, error)], name=name)
+    record_outcomes(
+        provider, [Outcome(success, service_fault, error)], name=name, tenant_key=tenant_key
+    )
 
 
-def record_outcomes(provider: str, outcomes: Sequence[Outcome], *, name: str = "") -> None:
-    """Apply ``outcomes`` (oldest first) to the service's row in one UPDATE.
+def record_outcomes(
+    provider: str, outcomes: Sequence[Outcome], *, name: str = "", tenant_key: str = ""
+) -> None:
+    """Apply ``outcomes`` (oldest first) to the service's row of ``tenant_key`` in one UPDATE.
+
+    Each tenant's row has its own health (``""``: the site's); a tenant's
+    first outcome creates its row, empty (its configuration still falls back
+    to the site's).
 
     The result is the same as applying them one by one: only the failures after
     the last reset count towards ``consecutive_failures``, and the health
@@ -89,14 +103,16 @@ def record_outcomes(provider: str, outcomes: Sequence[Outcome], *, name: str = "
         updates["consecutive_failures"] = F("consecutive_failures") + trailing_faults
         reaches_down = Q(consecutive_failures__gte=threshold - trailing_faults)
         targets = [(~reaches_down, HealthStatus.DEGRADED), (reaches_down, HealthStatus.DOWN)]
-    transition = _update(provider, updates, targets)
+    transition = _update(provider, tenant_key, updates, targets)
     if transition is None:
-        ExternalService.objects.get_or_create(provider=provider, defaults={"name": name})
-        transition = _update(provider, updates, targets)
+        ExternalService.objects.get_or_create(
+            provider=provider, tenant_key=tenant_key, defaults={"name": name}
+        )
+        transition = _update(provider, tenant_key, updates, targets)
     if transition is not None and _worth_a_signal(*transition):
         # Healthy again needs no reason; a failure's is its error (already redacted).
         reason = failures[-1].error[:2000] if trailing_faults else ""
-        _announce(provider, *transition, reason=reason)
+        _announce(provider, tenant_key, *transition, reason=reason)
 
 
 # What _update answers when it cannot tell the transition.
@@ -109,12 +125,13 @@ def _worth_a_signal(old: str, new: str) -> bool:
     return old != new and (old, new) not in {_UNTOLD, _FIRST_SUCCESS}
 
 
-#: The status a process last saw each service in: its likeliest stored status.
+#: The status a process last saw each service in (``provider``, ``provider@tenant``): its
+#: likeliest stored status.
 _last_seen: dict[str, str] = {}
 
 
 def _update(
-    provider: str, updates: dict[str, object], targets: list[tuple[Q, str]]
+    provider: str, tenant_key: str, updates: dict[str, object], targets: list[tuple[Q, str]]
 ) -> tuple[str, str] | None:
     """Apply ``updates`` with the status that follows; ``(old, new)``, None with no row.
 
@@ -124,15 +141,16 @@ def _update(
     waited for before matching it again). The status this process last saw
     is tried first: nearly always one UPDATE.
     """
-    rows = ExternalService.objects.filter(provider=provider)
-    likeliest = _last_seen.get(provider, HealthStatus.HEALTHY)
+    rows = ExternalService.objects.filter(provider=provider, tenant_key=tenant_key)
+    seen = f"{provider}@{tenant_key}" if tenant_key else provider
+    likeliest = _last_seen.get(seen, HealthStatus.HEALTHY)
     olds = [likeliest, *(status for status in HealthStatus.values if status != likeliest)]
     # A run continuing where it was (down and still failing) first: one UPDATE.
     targets = sorted(targets, key=lambda target: target[1] != likeliest)
     for old in olds:
         for applies_to, new in targets:
             if rows.filter(applies_to, health_status=old).update(**updates, health_status=new):
-                _last_seen[provider] = new
+                _last_seen[seen] = new
                 return old, new
     # A status outside the choices (set by hand), or one changing under every attempt:
     # applied without knowing the old one, so no transition is announced.
@@ -140,17 +158,22 @@ def _update(
     if len(targets) > 1:
         status = Case(*(When(applies_to, then=Value(new)) for applies_to, new in targets))
     if rows.update(**updates, health_status=status):
-        _last_seen.pop(provider, None)
+        _last_seen.pop(seen, None)
         return _UNTOLD
     return None
 
 
-def _announce(provider: str, old: str, new: str, *, reason: str) -> None:
+def _announce(provider: str, tenant_key: str, old: str, new: str, *, reason: str) -> None:
     """Send :data:`~patchbay.signals.service_health_changed` once the change commits."""
 
     def send() -> None:
         for receiver, response in service_health_changed.send_robust(
-            sender=provider, provider=provider, old_state=old, new_state=new, reason=reason
+            sender=provider,
+            provider=provider,
+            old_state=old,
+            new_state=new,
+            reason=reason,
+            tenant_key=tenant_key,
         ):
             if isinstance(response, Exception):
                 logger.error(

@@ -35,6 +35,7 @@ from patchbay.core.arguments import storable, storable_json
 from patchbay.core.health import Outcome, record_outcomes
 from patchbay.core.writer import BackgroundWriter
 from patchbay.models import IntegrationLog
+from patchbay.tenancy import current_tenant_key
 
 logger = logging.getLogger("patchbay")
 
@@ -64,12 +65,16 @@ class CallRecord(NamedTuple):
     level: str = ""
     #: The primary key of the user the call was made for (:func:`acting_user`).
     user_id: Any = None
+    #: The tenant the call was made for (``""``: the site); set when it is recorded, since
+    #: the background writer's thread has no current tenant.
+    tenant_key: str = ""
 
     def log_row(self) -> IntegrationLog:
         level = self.level or (
             IntegrationLog.Level.INFO if self.success else IntegrationLog.Level.ERROR
         )
         return IntegrationLog(
+            tenant_key=self.tenant_key,
             level=level,
             user_id=self.user_id,
             provider=self.provider,
@@ -101,10 +106,12 @@ def record_call(
     health: Outcome | None = None,
     service_name: str = "",
     store: bool = True,
+    tenant_key: str | None = None,
 ) -> None:
     """Log one call on the ``patchbay`` logger and store it (see :class:`CallRecord`).
 
-    Every argument must already be redacted.
+    Every argument must already be redacted. ``tenant_key`` defaults to the
+    current tenant's.
     """
     tag = " (simulated)" if simulated else ""
     if success:
@@ -154,6 +161,7 @@ def record_call(
         service_name=service_name,
         store_row=store,
         user_id=_acting_user_id.get(),
+        tenant_key=current_tenant_key() if tenant_key is None else tenant_key,
     )
     _submit(record)
 
@@ -203,6 +211,7 @@ def record_refusal(
     status_code: int,
     duration_ms: int,
     direction: str = IntegrationLog.Direction.INBOUND,
+    tenant_key: str | None = None,
 ) -> bool:
     """Count one refused delivery; log and store it if it is its window's first.
 
@@ -215,8 +224,10 @@ def record_refusal(
     rows stay bounded. Every argument must already be redacted. Whether it was
     logged and stored (False: only counted).
     """
+    key = current_tenant_key() if tenant_key is None else tenant_key
     window = conf.REFUSED_WEBHOOK_WINDOW
-    refused = _count_refusal(provider, error_code, window)
+    # Per tenant too: each tenant's row tells its own refusals.
+    refused = _count_refusal(f"{provider}@{key}" if key else provider, error_code, window)
     if refused is None:
         logger.debug("Refused a %s %s: [%s] %s (counted)", provider, operation, error_code, error)
         return False
@@ -236,6 +247,7 @@ def record_refusal(
             at=timezone.now(),
             # Refused at the door: nothing of the site failed, and the count is the news.
             level=IntegrationLog.Level.WARNING,
+            tenant_key=key,
         )
     )
     return True
@@ -343,10 +355,11 @@ def store_records(records: Sequence[CallRecord]) -> None:
     itself propagates. In the caller's transaction, the savepoint keeps a failed
     insert from breaking it.
     """
-    outcomes: dict[str, tuple[str, list[Outcome]]] = {}
+    outcomes: dict[tuple[str, str], tuple[str, list[Outcome]]] = {}
     for record in records:
         if record.health is not None:
-            outcomes.setdefault(record.provider, (record.service_name, []))[1].append(record.health)
+            scope = (record.provider, record.tenant_key)
+            outcomes.setdefault(scope, (record.service_name, []))[1].append(record.health)
     rows = [record.log_row() for record in records if record.store_row]
     inserting = False
     try:
@@ -373,9 +386,9 @@ def flush(timeout: float | None = None) -> bool:
     return _writer.flush(timeout)
 
 
-def _update_health(outcomes: dict[str, tuple[str, list[Outcome]]]) -> None:
-    for provider, (name, provider_outcomes) in outcomes.items():
-        record_outcomes(provider, provider_outcomes, name=name)
+def _update_health(outcomes: dict[tuple[str, str], tuple[str, list[Outcome]]]) -> None:
+    for (provider, tenant_key), (name, provider_outcomes) in outcomes.items():
+        record_outcomes(provider, provider_outcomes, name=name, tenant_key=tenant_key)
 
 
 def records_in_background() -> bool:

@@ -49,14 +49,26 @@ _not_held_until: dict[str, float] = {}
 
 
 class Throttle:
-    """The outbound rate limit of one provider: :meth:`acquire` before each live call."""
+    """The outbound rate limit of one provider: :meth:`acquire` before each live call.
 
-    def __init__(self, provider: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    Per tenant (``tenant_key``): each tenant calls its own account, which has
+    its own limit, at the provider's configured rate.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        tenant_key: str = "",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.provider = provider
+        #: What is counted and held: the provider's name for the site, as before tenants.
+        self.name = f"{provider}@{tenant_key}" if tenant_key else provider
         self._sleep = sleep
 
     def __repr__(self) -> str:
-        return f"<Throttle {self.provider} {self.rate or 'unlimited'}>"
+        return f"<Throttle {self.name} {self.rate or 'unlimited'}>"
 
     @property
     def rate(self) -> str | None:
@@ -83,20 +95,20 @@ class Throttle:
     def hold(self, seconds: float | None) -> None:
         """Hold every process's calls to the provider for ``seconds`` (it answered 429)."""
         seconds = DEFAULT_HOLD if seconds is None or seconds <= 0 else min(seconds, LONGEST_HOLD)
-        _not_held_until.pop(self.provider, None)
+        _not_held_until.pop(self.name, None)
         if self._cache_down():
             return
         try:
-            ratelimit.hold(SCOPE, self.provider, seconds)
+            ratelimit.hold(SCOPE, self.name, seconds)
         except Exception as exc:  # a cache backend's errors share no base class
             self._cache_failed(exc)
 
     def reset(self) -> None:
         """Forget the provider's window and hold, asking the cache again if it was down."""
-        _cache_down_until.pop(self.provider, None)
-        _not_held_until.pop(self.provider, None)
+        _cache_down_until.pop(self.name, None)
+        _not_held_until.pop(self.name, None)
         try:
-            ratelimit.forget(SCOPE, self.provider)
+            ratelimit.forget(SCOPE, self.name)
         except Exception as exc:
             self._cache_failed(exc)
 
@@ -111,33 +123,33 @@ class Throttle:
             if limit is None:
                 return self._held_for()
             calls, period = limit
-            return ratelimit.count_use(SCOPE, self.provider, limit=calls, window=period)
+            return ratelimit.count_use(SCOPE, self.name, limit=calls, window=period)
         except Exception as exc:
             self._cache_failed(exc)
             return None
 
     def _held_for(self) -> float | None:
         now = time.monotonic()
-        if _not_held_until.get(self.provider, 0.0) > now:
+        if _not_held_until.get(self.name, 0.0) > now:
             return None
-        held = ratelimit.held_for(SCOPE, self.provider)
+        held = ratelimit.held_for(SCOPE, self.name)
         if held is None:
-            _not_held_until[self.provider] = now + conf.RATE_LIMIT_RECHECK_AFTER
+            _not_held_until[self.name] = now + conf.RATE_LIMIT_RECHECK_AFTER
         return held
 
     def _cache_down(self) -> bool:
-        return _cache_down_until.get(self.provider, 0.0) > time.monotonic()
+        return _cache_down_until.get(self.name, 0.0) > time.monotonic()
 
     def _cache_failed(self, exc: Exception) -> None:
         # The exception's type only: its text may name the cache's address.
         logger.warning(
             "The outbound rate limit of %s cannot reach the cache (%s); calls go out "
             "uncounted, and the cache is asked again in %d s.",
-            self.provider,
+            self.name,
             type(exc).__name__,
             _CACHE_RETRY_AFTER,
         )
-        _cache_down_until[self.provider] = time.monotonic() + _CACHE_RETRY_AFTER
+        _cache_down_until[self.name] = time.monotonic() + _CACHE_RETRY_AFTER
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> float | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from patchbay.models.tenancy import TenantManager, TenantScoped
 
 #: What every token starts with, so that a leaked one is recognisable (secret scanners).
 TOKEN_PREFIX = "pbt_"  # noqa: S105  # nosec B105  # a prefix, not a secret
@@ -23,7 +25,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-class APITokenManager(models.Manager["APIToken"]):
+class APITokenManager(TenantManager["APIToken"]):
     def issue(self, user: Any, name: str = "") -> tuple[APIToken, str]:
         """A new token for ``user``: its row and the token itself, shown only now."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -31,7 +33,7 @@ class APITokenManager(models.Manager["APIToken"]):
         return row, token
 
 
-class APIToken(models.Model):
+class APIToken(TenantScoped):
     """A bearer token of the management API; only its digest is stored.
 
     Requests made with it act as ``user``: that user's staff status and model
@@ -51,7 +53,7 @@ class APIToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
-    objects = APITokenManager()
+    objects: ClassVar[APITokenManager] = APITokenManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -6,9 +6,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from patchbay.fields import EncryptedJSONField
+from patchbay.models.tenancy import TenantScoped
 
 
-class EmailEvent(models.Model):
+class EmailEvent(TenantScoped):
     """One delivery event for one address, in one vocabulary across providers."""
 
     SENT = "sent"
@@ -51,19 +52,24 @@ class EmailEvent(models.Model):
         return f"{self.email}: {self.kind}"
 
 
-class EmailSuppression(models.Model):
+class EmailSuppression(TenantScoped):
     """An address that hard-bounced, complained or unsubscribed.
 
     patchbay's email shortcuts skip it (``error_code`` ``"suppressed"``) unless
     told otherwise; delete the row to email it again.
     """
 
-    email = models.EmailField(_("email"), unique=True)
+    email = models.EmailField(_("email"))
     reason = models.CharField(_("reason"), max_length=16, choices=EmailEvent.KINDS)
     created_at = models.DateTimeField(_("suppressed at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_key", "email"], name="patchbay_emailsuppression_unique_email"
+            )
+        ]
         verbose_name = _("email suppression")
         verbose_name_plural = _("email suppressions")
 
@@ -71,7 +77,7 @@ class EmailSuppression(models.Model):
         return f"{self.email} ({self.reason})"
 
 
-class OutboundEmail(models.Model):
+class OutboundEmail(TenantScoped):
     """A transactional email sent in the background: saved with the caller's transaction.
 
     Its ``idempotency_key`` is made from the row, so every attempt to send it

@@ -9,8 +9,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.models.tenancy import TenantScoped
 
-class LoginToken(models.Model):
+
+class LoginToken(TenantScoped):
     """A sign-in link for ``user``: usable once, until ``expires_at``.
 
     Only ``token_hash``, the SHA-256 of the token, is stored (see

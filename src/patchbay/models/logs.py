@@ -7,8 +7,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.models.tenancy import TenantScoped
 
-class IntegrationLog(models.Model):
+
+class IntegrationLog(TenantScoped):
     """What happened on one call, with secrets redacted from every field."""
 
     class Direction(models.TextChoices):

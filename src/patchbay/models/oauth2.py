@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from patchbay.fields import EncryptedJSONField
+from patchbay.models.tenancy import TenantScoped
 
 
 class OAuth2TokenStatus(models.TextChoices):
@@ -17,7 +18,7 @@ class OAuth2TokenStatus(models.TextChoices):
     REAUTHORIZATION_REQUIRED = "reauthorization_required", _("Reauthorization required")
 
 
-class OAuth2Token(models.Model):
+class OAuth2Token(TenantScoped):
     """The tokens of one OAuth2 connection: site-wide (``user`` is None) or one user's.
 
     ``tokens`` holds the access token, the refresh token and any ID token,
@@ -63,12 +64,12 @@ class OAuth2Token(models.Model):
         verbose_name_plural = _("OAuth2 tokens")
         constraints = [
             models.UniqueConstraint(
-                fields=["provider"],
+                fields=["tenant_key", "provider"],
                 condition=models.Q(user__isnull=True),
                 name="patchbay_oauth2token_one_site_wide",
             ),
             models.UniqueConstraint(
-                fields=["provider", "user"],
+                fields=["tenant_key", "provider", "user"],
                 condition=models.Q(user__isnull=False),
                 name="patchbay_oauth2token_one_per_user",
             ),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from patchbay.fields import EncryptedJSONField
+from patchbay.models.tenancy import TenantScoped
 
 
 class HealthStatus(models.TextChoices):
@@ -17,7 +19,7 @@ class HealthStatus(models.TextChoices):
     DOWN = "down", _("Down")
 
 
-class ExternalService(models.Model):
+class ExternalService(TenantScoped):
     """One external provider: its stored configuration, switch and health.
 
     Configuration precedence for a client is constructor arguments, then this
@@ -27,8 +29,12 @@ class ExternalService(models.Model):
 
     HealthStatus = HealthStatus
 
-    provider = models.SlugField(_("provider"), max_length=50, unique=True)
+    provider = models.SlugField(_("provider"), max_length=50)
     name = models.CharField(_("name"), max_length=100, blank=True)
+    #: The unguessable id in this tenant's webhook URLs for the provider.
+    webhook_endpoint = models.UUIDField(
+        _("webhook endpoint"), unique=True, default=uuid.uuid4, editable=False
+    )
     enabled = models.BooleanField(
         _("enabled"),
         default=True,
@@ -55,7 +61,12 @@ class ExternalService(models.Model):
     credentials_unreadable: bool = False
 
     class Meta:
-        ordering = ["provider"]
+        ordering = ["provider", "tenant_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_key", "provider"], name="patchbay_externalservice_one_per_tenant"
+            )
+        ]
         verbose_name = _("external service")
         verbose_name_plural = _("external services")
 
@@ -64,8 +75,10 @@ class ExternalService(models.Model):
 
     def __repr__(self) -> str:
         # Never include credentials, even encrypted.
+        tenant = f" tenant={self.tenant_key}" if self.tenant_key else ""
         return (
-            f"<ExternalService {self.provider} enabled={self.enabled} health={self.health_status}>"
+            f"<ExternalService {self.provider}{tenant} enabled={self.enabled} "
+            f"health={self.health_status}>"
         )
 
     @property
@@ -85,7 +98,7 @@ class ExternalService(models.Model):
         return sorted(name for name, value in credentials.items() if value)
 
 
-class HealthCheck(models.Model):
+class HealthCheck(TenantScoped):
     """One health probe of a service and its outcome."""
 
     class Status(models.TextChoices):

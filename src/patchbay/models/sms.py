@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.models.tenancy import TenantScoped
 
-class SMS(models.Model):
+
+class SMS(TenantScoped):
     """One message, outbound (sent through patchbay) or inbound (received)."""
 
     DIRECTION_OUTBOUND = "outbound"
@@ -23,8 +25,9 @@ class SMS(models.Model):
     from_number = models.CharField(_("from"), max_length=64, blank=True)
     body = models.TextField(_("body"), blank=True)
     status = models.CharField(_("status"), max_length=16, default="pending", db_index=True)
-    external_id = models.CharField(
-        _("message SID"), max_length=64, unique=True, null=True, blank=True
+    # NULL until Twilio answers with the SID: NULLs never collide in the unique constraint.
+    external_id = models.CharField(  # noqa: DJ001
+        _("message SID"), max_length=64, null=True, blank=True
     )
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
@@ -49,6 +52,11 @@ class SMS(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_key", "external_id"], name="patchbay_sms_unique_sid"
+            )
+        ]
         verbose_name = _("SMS message")
         verbose_name_plural = _("SMS messages")
 
@@ -56,15 +64,20 @@ class SMS(models.Model):
         return f"{self.direction} {self.channel} to {self.to_number}: {self.status}"
 
 
-class PhoneOptOut(models.Model):
+class PhoneOptOut(TenantScoped):
     """A number that texted STOP: shortcut sends to it are refused until it texts START."""
 
-    phone_number = models.CharField(_("phone number"), max_length=32, unique=True)
+    phone_number = models.CharField(_("phone number"), max_length=32)
     keyword = models.CharField(_("keyword"), max_length=32, blank=True)
     created_at = models.DateTimeField(_("opted out at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_key", "phone_number"], name="patchbay_phoneoptout_unique_number"
+            )
+        ]
         verbose_name = _("phone opt-out")
         verbose_name_plural = _("phone opt-outs")
 

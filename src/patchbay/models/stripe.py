@@ -6,18 +6,20 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.models.tenancy import TenantScoped
 
-class StripeCustomer(models.Model):
+
+class StripeCustomer(TenantScoped):
     """Links a user to their Stripe customer, so checkouts reuse one customer."""
 
-    user = models.OneToOneField(
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="stripe_customer",
+        related_name="stripe_customers",
     )
-    customer_id = models.CharField(_("customer id"), max_length=255, unique=True)
+    customer_id = models.CharField(_("customer id"), max_length=255)
     email = models.EmailField(_("email"), blank=True)
     # The clock of the last write, as on StripeSubscription.
     last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
@@ -27,6 +29,17 @@ class StripeCustomer(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One customer per user and tenant: each tenant's Stripe account has its own.
+            models.UniqueConstraint(
+                fields=["tenant_key", "user"],
+                condition=models.Q(user__isnull=False),
+                name="patchbay_stripecustomer_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant_key", "customer_id"], name="patchbay_stripecustomer_unique_id"
+            ),
+        ]
         verbose_name = _("Stripe customer")
         verbose_name_plural = _("Stripe customers")
 
@@ -34,7 +47,7 @@ class StripeCustomer(models.Model):
         return self.customer_id
 
 
-class StripeSubscription(models.Model):
+class StripeSubscription(TenantScoped):
     """A subscription as the newest webhook event described it.
 
     The row's clock is the change that last wrote it: ``last_event_at``, the
@@ -46,7 +59,7 @@ class StripeSubscription(models.Model):
 
     ACTIVE_STATUSES = ("active", "trialing")
 
-    subscription_id = models.CharField(_("subscription id"), max_length=255, unique=True)
+    subscription_id = models.CharField(_("subscription id"), max_length=255)
     customer_id = models.CharField(_("customer id"), max_length=255, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -69,6 +82,11 @@ class StripeSubscription(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_key", "subscription_id"], name="patchbay_stripesub_unique_id"
+            )
+        ]
         indexes = [models.Index(fields=["user", "status"], name="patchbay_stripesub_user_idx")]
         verbose_name = _("Stripe subscription")
         verbose_name_plural = _("Stripe subscriptions")

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.models.tenancy import TenantScoped
 
-class Upload(models.Model):
+
+class Upload(TenantScoped):
     """One direct upload: created pending with its form, completed from the bucket's own facts."""
 
     STATUS_PENDING = "pending"

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from patchbay.conf import conf
+from patchbay.models.tenancy import TenantScoped
 
 
-class PhoneVerification(models.Model):
+class PhoneVerification(TenantScoped):
     """A code sent to a number: usable once, until it expires, within a few guesses.
 
     ``code_hash`` is an HMAC-SHA256 of the code keyed from ``SECRET_KEY`` (see

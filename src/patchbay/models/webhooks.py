@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.models.tenancy import TenantScoped
 
-class WebhookEvent(models.Model):
-    """One provider event; unique per provider and event id, so it runs once."""
+
+class WebhookEvent(TenantScoped):
+    """One provider event; unique per tenant, provider and event id, so it runs once."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -40,7 +42,8 @@ class WebhookEvent(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "event_id"], name="patchbay_webhookevent_unique_event"
+                fields=["tenant_key", "provider", "event_id"],
+                name="patchbay_webhookevent_unique_event",
             )
         ]
         indexes = [

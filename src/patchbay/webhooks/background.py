@@ -33,6 +33,7 @@ from patchbay.core.tasks import (
     task,
 )
 from patchbay.models import WebhookEvent
+from patchbay.tenancy import current_tenant_key, use_tenant
 from patchbay.webhooks.processing import (
     DUPLICATE,
     Then,
@@ -56,16 +57,24 @@ RESUME_GRACE_SECONDS = 60.0
 
 
 def store_delivery(
-    provider: str, delivery: VerifiedDelivery, then: Then | None = None
+    provider: str,
+    delivery: VerifiedDelivery,
+    then: Then | None = None,
+    *,
+    tenant_key: str | None = None,
 ) -> tuple[WebhookEvent, str]:
     """Store ``delivery`` and enqueue its run on commit; the event and the outcome.
+
+    ``tenant_key`` is that of :func:`~patchbay.webhooks.processing.process_delivery`;
+    the run reads it from the stored event.
 
     The outcome is ``"received"`` for a new event and ``"duplicate"`` for a
     redelivery. A redelivery of an event not yet done enqueues a run again:
     the claim makes the extra job harmless.
     """
     using = router.db_for_write(WebhookEvent)
-    with transaction.atomic(using=using):
+    key = current_tenant_key() if tenant_key is None else tenant_key
+    with use_tenant(key), transaction.atomic(using=using):
         event, created = _store(using, provider, delivery)
         outcome = WebhookEvent.Status.RECEIVED if created else DUPLICATE
         if created or event.status in RUNNABLE:
@@ -93,6 +102,7 @@ def _store(using: str, provider: str, delivery: VerifiedDelivery) -> tuple[Webho
             return stored, False
         # Stored a moment ago and pruned since: the ORM's way stores it anew.
     return WebhookEvent.objects.using(using).get_or_create(
+        tenant_key=current_tenant_key(),
         provider=provider,
         event_id=delivery.event_id,
         defaults={**new_event_fields(delivery), "status": WebhookEvent.Status.RECEIVED},

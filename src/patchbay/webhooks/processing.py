@@ -15,6 +15,7 @@ from patchbay.core.arguments import clean_text
 from patchbay.exceptions import MalformedEvent
 from patchbay.models import WebhookEvent
 from patchbay.signals import webhook_received
+from patchbay.tenancy import current_tenant_key, use_tenant
 from patchbay.webhooks.registry import Handler, handlers_for
 from patchbay.webhooks.statements import DONE, EventStatements
 from patchbay.webhooks.verification import VerifiedDelivery
@@ -43,9 +44,17 @@ class _HandlerFailed(Exception):
 
 
 def process_delivery(
-    provider: str, delivery: VerifiedDelivery, then: Then | None = None
+    provider: str,
+    delivery: VerifiedDelivery,
+    then: Then | None = None,
+    *,
+    tenant_key: str | None = None,
 ) -> tuple[WebhookEvent, str]:
     """Store ``delivery`` and process it unless it was already processed.
+
+    For ``tenant_key``, by default the current tenant's (``""`` without one):
+    event ids are unique per tenant and provider, and everything below runs
+    for that tenant.
 
     Returns the event and the outcome: a WebhookEvent status or ``"duplicate"``.
     ``then(event, outcome)`` runs last: for a processed (or failed) delivery in
@@ -58,6 +67,13 @@ def process_delivery(
     ignored event never changes again (only :func:`reprocess` runs it anew), so
     a redelivery of one only reads it: no lock, nothing to flush to disk.
     """
+    with use_tenant(current_tenant_key() if tenant_key is None else tenant_key):
+        return _process_delivery(provider, delivery, then)
+
+
+def _process_delivery(
+    provider: str, delivery: VerifiedDelivery, then: Then | None
+) -> tuple[WebhookEvent, str]:
     using = router.db_for_write(WebhookEvent)
     statements = EventStatements.get(connections[using])
     if statements is None:  # a backend without INSERT ... ON CONFLICT ... RETURNING
@@ -150,6 +166,7 @@ def _process_locking(
     """The portable way, for backends without an upsert that returns rows: a row lock."""
     with transaction.atomic():
         event, created = WebhookEvent.objects.select_for_update().get_or_create(
+            tenant_key=current_tenant_key(),
             provider=provider,
             event_id=delivery.event_id,
             defaults=new_event_fields(delivery),
@@ -212,12 +229,14 @@ def run_handlers(event: WebhookEvent) -> None:
 def _run(event: WebhookEvent, handlers: Sequence[Handler]) -> str:
     """Run the handlers in order, then notify; sets (not saves) and returns the status.
 
-    A handler's exception propagates: the caller marks the event failed.
+    A handler's exception propagates: the caller marks the event failed. They
+    run for the event's tenant: what they write and call is the tenant's.
     """
-    for handler in handlers:
-        handler(event)
-    event.status = WebhookEvent.Status.PROCESSED  # what the signal's receivers see
-    notified = notify(event)
+    with use_tenant(event.tenant_key):
+        for handler in handlers:
+            handler(event)
+        event.status = WebhookEvent.Status.PROCESSED  # what the signal's receivers see
+        notified = notify(event)
     event.status = _status(bool(handlers) or notified)
     return event.status
 

@@ -16,6 +16,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
 from patchbay.models import WebhookEvent
+from patchbay.tenancy import current_tenant_key
 from patchbay.webhooks.verification import VerifiedDelivery
 
 #: Statuses of an event whose handlers ran to the end (it has a ``processed_at``).
@@ -26,7 +27,7 @@ DONE = HANDLED | {WebhookEvent.Status.MALFORMED}
 
 
 class EventStatements:
-    """A delivery's statements, as SQL built once per database alias.
+    """A delivery's statements, as SQL built once per database alias, for the current tenant.
 
     ``claim`` inserts the event, ``INSERT ... ON CONFLICT DO NOTHING RETURNING``;
     with ``takeover`` it also takes over a stored event that is not done,
@@ -42,6 +43,7 @@ class EventStatements:
     # it stays deferred (read if a caller asks for it), so duplicates decode no JSON.
     _FIND_FIELDS = (
         "id",
+        "tenant_key",
         "provider",
         "event_id",
         "event_type",
@@ -82,7 +84,8 @@ class EventStatements:
         # value is a query parameter.
         self.find_sql = (
             f"SELECT {', '.join(column[name] for name in self._FIND_FIELDS)} FROM {table}"  # noqa: S608  # nosec B608
-            f" WHERE {column['provider']} = %s AND {column['event_id']} = %s"
+            f" WHERE {column['tenant_key']} = %s AND {column['provider']} = %s"
+            f" AND {column['event_id']} = %s"
         )
         self.inserted = tuple(name for name in self.fields if name != "id")
         self.done = sorted(DONE)
@@ -94,7 +97,7 @@ class EventStatements:
         insert = (
             f"INSERT INTO {table} ({', '.join(column[name] for name in self.inserted)})"  # noqa: S608  # nosec B608
             f" VALUES ({', '.join(['%s'] * len(self.inserted))})"
-            f" ON CONFLICT ({column['provider']}, {column['event_id']})"
+            f" ON CONFLICT ({column['tenant_key']}, {column['provider']}, {column['event_id']})"
         )
         returning = f" RETURNING {', '.join(column[name] for name in self._RETURNED_FIELDS)}"
         # DO NOTHING takes no lock on a stored row, so a duplicate writes nothing at all.
@@ -119,9 +122,9 @@ class EventStatements:
         return values
 
     def find(self, provider: str, event_id: str) -> WebhookEvent | None:
-        """The stored event, its payload deferred; no lock is taken."""
+        """The current tenant's stored event, its payload deferred; no lock is taken."""
         with connections[self.alias].cursor() as cursor:
-            cursor.execute(self.find_sql, [provider, event_id])
+            cursor.execute(self.find_sql, [current_tenant_key(), provider, event_id])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -158,9 +161,11 @@ class EventStatements:
         With ``takeover``, a stored event that is not done gets ``status``,
         the payload just received and one attempt more; None if it is done.
         The row returned, or with ``takeover`` the done one, stays locked until
-        the transaction ends.
+        the transaction ends. The event is the current tenant's (see
+        :func:`~patchbay.tenancy.use_tenant`): event ids are unique per tenant.
         """
         event = WebhookEvent(
+            tenant_key=current_tenant_key(),
             provider=provider,
             event_id=delivery.event_id,
             event_type=delivery.event_type,

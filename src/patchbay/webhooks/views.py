@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.decorators import login_not_required
@@ -18,7 +19,8 @@ from patchbay import metrics
 from patchbay.conf import conf
 from patchbay.core.recording import record_call, record_refusal, records_in_background
 from patchbay.exceptions import WebhookVerificationError
-from patchbay.models import IntegrationLog, WebhookEvent
+from patchbay.models import ExternalService, IntegrationLog, WebhookEvent
+from patchbay.tenancy import use_tenant
 from patchbay.webhooks.processing import DUPLICATE, process_delivery
 from patchbay.webhooks.values import storable
 from patchbay.webhooks.verification import VerifiedDelivery, WebhookVerifier
@@ -61,10 +63,17 @@ class WebhookView(View):
     accepted delivery is recorded as an IntegrationLog row; refused ones are
     counted, and one row per window and reason stands for them (see
     :func:`~patchbay.core.recording.record_refusal`).
+
+    Routed with an ``endpoint`` URL argument (a UUID), the view is a tenant's:
+    the endpoint names the ExternalService row of that tenant and provider
+    (none: a 404), and :attr:`tenant_key` is its tenant's, for the verifier,
+    the stored event, its handlers and the log rows (see :doc:`/tenants`).
     """
 
     #: The provider name events are stored and dispatched under.
     provider: ClassVar[str] = ""
+    #: The tenant this delivery is for, from the ``endpoint`` URL argument ("": the site's).
+    tenant_key: str = ""
     http_method_names = ["post", "options"]
 
     def get_verifier(self) -> WebhookVerifier:
@@ -87,6 +96,26 @@ class WebhookView(View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         started = time.perf_counter()
+        endpoint = kwargs.get("endpoint")
+        if endpoint is not None:
+            tenant_key = self.endpoint_tenant(endpoint)
+            if tenant_key is None:
+                return self._refuse(started, 404, "Unknown webhook endpoint.", "unknown_endpoint")
+            self.tenant_key = tenant_key
+            with use_tenant(tenant_key):
+                return self.receive(request, started)
+        return self.receive(request, started)
+
+    def endpoint_tenant(self, endpoint: uuid.UUID | str) -> str | None:
+        """The tenant key of the ExternalService row ``endpoint`` names; None when none."""
+        return (
+            ExternalService.objects.filter(webhook_endpoint=endpoint, provider=self.provider)
+            .values_list("tenant_key", flat=True)
+            .first()
+        )
+
+    def receive(self, request: HttpRequest, started: float) -> HttpResponse:
+        """Cap, verify, store once and dispatch the delivery, for :attr:`tenant_key`."""
         try:
             body = read_body(request, conf.WEBHOOK_MAX_BODY_SIZE)
         except BodyTooLarge:
@@ -132,12 +161,14 @@ class WebhookView(View):
             if records_in_background():
                 # The background writer stores the log row: the event's transaction
                 # commits without it, and the row follows within milliseconds.
-                event, outcome = store(self.provider, delivery)
+                event, outcome = store(self.provider, delivery, tenant_key=self.tenant_key)
                 record(event, outcome)
             else:
                 # The log row is written in the event's transaction (in a savepoint of
                 # its own): one commit for both.
-                event, outcome = store(self.provider, delivery, then=record)
+                event, outcome = store(
+                    self.provider, delivery, then=record, tenant_key=self.tenant_key
+                )
         except DataError:
             # A value storable() let through and a column still refused: the input's
             # fault, which a redelivery would not change. Rolled back with the event.
@@ -176,6 +207,7 @@ class WebhookView(View):
             error_code=error_code,
             status_code=status,
             duration_ms=round((time.perf_counter() - started) * 1000),
+            tenant_key=self.tenant_key,
         )
         response = JsonResponse({"error": error}, status=status)
         # Django would log every 4xx on django.request ("Bad Request: ..."), and the logs
@@ -204,4 +236,5 @@ class WebhookView(View):
             status_code=status_code,
             summary=summary,
             direction=IntegrationLog.Direction.INBOUND,
+            tenant_key=self.tenant_key,
         )
