@@ -6,12 +6,12 @@ import boto3
 import pytest
 import requests
 from moto import mock_aws
-from tests.aws.helpers import policy_of
-from tests.tenancy.services import connect
 
 from patchbay.aws import shortcuts
 from patchbay.aws.s3 import _sdk_client
 from patchbay.models import Upload
+from tests.aws.helpers import policy_of
+from tests.tenancy.services import connect
 
 REGION = "us-east-1"
 BUCKETS = {"site": "site-uploads", "acme": "acme-files", "globex": "globex-files"}

@@ -7,12 +7,12 @@ import json
 
 import pytest
 import responses
-from tests.loops.helpers import loops_payload
-from tests.tenancy.services import connect, endpoint_path
 
 from patchbay.core.signing import standard_webhook_headers
 from patchbay.loops import shortcuts
 from patchbay.models import EmailEvent, EmailSuppression, OutboundEmail, WebhookEvent
+from tests.loops.helpers import loops_payload
+from tests.tenancy.services import connect, endpoint_path
 
 API = "https://app.loops.so/api/v1"
 ACME_KEY, GLOBEX_KEY = "loops-acme-key-0123456789", "loops-globex-key-0123456789"

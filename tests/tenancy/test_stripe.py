@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import responses
 from django.urls import reverse
-from tests.tenancy.services import connect, endpoint_path
 
 from patchbay.models import IntegrationLog, StripeCustomer, StripeSubscription, WebhookEvent
 from patchbay.stripe import shortcuts
 from patchbay.stripe.client import StripeClient, _sdk_client
 from patchbay.tenancy import use_tenant
 from patchbay.testing import sign_stripe_payload, stripe_event
+from tests.tenancy.services import connect, endpoint_path
 
 API = "https://api.stripe.com/v1"
 SITE_KEY = "sk_test_site_0123456789abcdef"
@@ -258,3 +258,11 @@ def test_a_simulated_checkout_pays_to_its_tenants_endpoint(client, settings, acm
     assert shortcuts.get_active_subscription(user, tenant=globex) is None
     # Paid once, for that tenant: the page says so.
     assert client.get(page).context["completed"] is True
+
+
+@pytest.mark.parametrize("tenant", [object(), "x" * 65, "a\x00b", 1.5])
+def test_a_tenant_argument_that_names_no_tenant_is_refused(tenant, user, acme):
+    result = shortcuts.create_customer_from_user(user, tenant=tenant)
+
+    assert (result["success"], result["error_code"]) == (False, "invalid_request")
+    assert shortcuts.get_active_subscription(user, tenant=tenant) is None

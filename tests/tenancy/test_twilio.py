@@ -7,13 +7,13 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
-from tests.tenancy.services import connect, endpoint_path
 
 from patchbay.models import SMS, PhoneOptOut, PhoneVerification, WebhookEvent
 from patchbay.testing import post_twilio_inbound, post_twilio_status
 from patchbay.twilio import shortcuts
 from patchbay.twilio.client import _sdk_client
 from patchbay.twilio.verification import initiate_phone_verification, verify_phone_code
+from tests.tenancy.services import connect, endpoint_path
 
 PUBLIC_URL = "https://app.example.com"
 ACME_SID, ACME_TOKEN = "AC" + "a" * 32, "acme-auth-token-0123456789abcdef"

@@ -36,7 +36,7 @@ from patchbay.core.config import TENANT
 from patchbay.exceptions import ServiceError
 from patchbay.models import Upload
 from patchbay.results import Failure, failure
-from patchbay.tenancy import UNSET, use_tenant
+from patchbay.tenancy import UNSET, tenant_scoped
 
 
 def _client() -> S3Client:
@@ -113,6 +113,7 @@ def direct_upload_method(client: S3Client) -> str:
     return method
 
 
+@tenant_scoped
 def get_direct_upload_form_data(
     original_filename: str,
     content_type: str | None = None,
@@ -162,8 +163,7 @@ def get_direct_upload_form_data(
         )
     except ServiceError as exc:
         return refusal(exc)
-    with use_tenant(tenant):
-        return _form_data(checked)
+    return _form_data(checked)
 
 
 class _UploadForm(NamedTuple):
@@ -322,6 +322,7 @@ def _post_conditions(
     ]
 
 
+@tenant_scoped
 def complete_upload(
     upload_id: int,
     file_size: int | None = None,
@@ -338,11 +339,6 @@ def complete_upload(
     ``upload_id`` that is not a positive integer (or a string of digits) is
     ``invalid_id``; one without a row (or another tenant's), ``not_found``.
     """
-    with use_tenant(tenant):
-        return _complete(upload_id, status, error)
-
-
-def _complete(upload_id: int, status: str, error: str | None) -> UploadRecordResult:
     pk = row_id(upload_id)
     if pk is None:
         return _upload_failure(invalid_id("upload", upload_id))
@@ -440,6 +436,7 @@ def _finish(upload: Upload, status: str, error: str) -> None:
     )
 
 
+@tenant_scoped
 def get_upload_file_url(
     upload_id: int, presigned: bool = False, expiration: int = 3600, *, tenant: object = UNSET
 ) -> UploadURLResult:
@@ -455,11 +452,6 @@ def get_upload_file_url(
 
     Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
     """
-    with use_tenant(tenant):
-        return _file_url(upload_id, presigned, expiration)
-
-
-def _file_url(upload_id: int, presigned: bool, expiration: int) -> UploadURLResult:
     pk = row_id(upload_id)
     if pk is None:
         return invalid_id("upload", upload_id)
@@ -485,16 +477,12 @@ def _file_url(upload_id: int, presigned: bool, expiration: int) -> UploadURLResu
     return {**result, "public": False} if result["success"] else result
 
 
+@tenant_scoped
 def delete_upload(upload_id: int, *, tenant: object = UNSET) -> DeletedUploadResult:
     """Delete the object and mark the upload deleted (the row stays, as a record).
 
     Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
     """
-    with use_tenant(tenant):
-        return _delete(upload_id)
-
-
-def _delete(upload_id: int) -> DeletedUploadResult:
     pk = row_id(upload_id)
     if pk is None:
         return invalid_id("upload", upload_id)

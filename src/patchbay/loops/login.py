@@ -46,7 +46,7 @@ from patchbay.loops.results import (
 from patchbay.loops.templates import display_name, send_template
 from patchbay.models import LoginToken
 from patchbay.results import Failure, RateLimitedFailure, failure
-from patchbay.tenancy import UNSET, resolve_tenant_key, use_tenant
+from patchbay.tenancy import UNSET, resolve_tenant_key, tenant_scoped, use_tenant
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -177,6 +177,7 @@ def is_usable(token: str) -> bool:
     ).exists()
 
 
+@tenant_scoped
 def send_login_link(
     user: AbstractBaseUser,
     next_url: str | None = None,
@@ -214,16 +215,6 @@ def send_login_link(
     or how long the form takes to answer tells which do. Use
     :func:`send_login_link_to_address` there.
     """
-    with use_tenant(tenant):
-        return _send_login_link(user, next_url, request, background)
-
-
-def _send_login_link(
-    user: AbstractBaseUser,
-    next_url: str | None,
-    request: HttpRequest | None,
-    background: bool | None,
-) -> LoginLinkResult:
     try:
         request = http_request(request)
         next_url = _checked_next_url(next_url)
@@ -249,6 +240,7 @@ def _send_login_link(
     )
 
 
+@tenant_scoped
 def send_login_link_to_address(
     email: str,
     next_url: str | None = None,
@@ -287,7 +279,7 @@ def send_login_link_to_address(
     if refused is not None:
         return refused
     deferred.run_after_response(
-        _send_to_address, address, next_url, client_ip, site, tenant_key=carried_tenant(tenant)
+        _send_to_address, address, next_url, client_ip, site, tenant_key=_carried_tenant(tenant)
     )
     return {"success": True}
 
@@ -323,7 +315,7 @@ def send_login_code_email(
             next_url,
             ratelimit.client_ip(request),
             _site(request),
-            tenant_key=carried_tenant(tenant),
+            tenant_key=_carried_tenant(tenant),
         )
     except ServiceError as exc:
         _log_unsent(getattr(user, "pk", None), refusal(exc))
@@ -388,7 +380,7 @@ def _send_to_user(
     return sent
 
 
-def carried_tenant(tenant: object) -> str | None:
+def _carried_tenant(tenant: object) -> str | None:
     """``tenant`` (else the current one) as work done after the response takes it.
 
     A JSON value (the work may go to a task queue): the tenant's key, or None
@@ -399,8 +391,8 @@ def carried_tenant(tenant: object) -> str | None:
     return key if known else None
 
 
-def carried(tenant_key: str | None) -> AbstractContextManager[None]:
-    """The tenant :func:`carried_tenant` kept, in force again."""
+def _carried(tenant_key: str | None) -> AbstractContextManager[None]:
+    """The tenant ``_carried_tenant`` kept, in force again."""
     return use_tenant(UNSET if tenant_key is None else tenant_key)
 
 
@@ -408,7 +400,7 @@ def _send_to_user_id(
     user_id: str, next_url: str, client_ip: str, site: str, *, tenant_key: str | None = None
 ) -> None:
     """:func:`send_login_code_email`'s send, after the response."""
-    with carried(tenant_key):
+    with _carried(tenant_key):
         _send_to_user_id_now(user_id, next_url, client_ip, site)
 
 
@@ -428,7 +420,7 @@ def _send_to_address(
     address: str, next_url: str, client_ip: str, site: str, *, tenant_key: str | None = None
 ) -> None:
     """:func:`send_login_link_to_address`'s lookup and send, after the response."""
-    with carried(tenant_key):
+    with _carried(tenant_key):
         _send_to_address_now(address, next_url, client_ip, site)
 
 

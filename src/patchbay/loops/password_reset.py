@@ -22,7 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from patchbay.core import deferred
 from patchbay.core.arguments import http_request, text
 from patchbay.exceptions import ServiceError
-from patchbay.loops.login import _absolute, _checked_address, _site, carried, carried_tenant
+from patchbay.loops.login import _absolute, _carried, _carried_tenant, _checked_address, _site
 from patchbay.tenancy import UNSET
 
 logger = logging.getLogger("patchbay.loops")
@@ -50,7 +50,7 @@ def send_password_reset_to_address(
         address = _checked_address(email)
         url_name = text(url_name, "url_name", max_length=200)
         deferred.run_after_response(
-            _reset_address, address, url_name, _site(request), tenant_key=carried_tenant(tenant)
+            _reset_address, address, url_name, _site(request), tenant_key=_carried_tenant(tenant)
         )
     except ServiceError as exc:
         logger.info("No password reset was sent: %s", exc.message)
@@ -62,7 +62,7 @@ def _reset_address(
     address: str, url_name: str, site: str, *, tenant_key: str | None = None
 ) -> None:
     """The lookup and the emails, after the response (or on a worker)."""
-    with carried(tenant_key):
+    with _carried(tenant_key):
         _reset_address_now(address, url_name, site)
 
 

@@ -23,7 +23,7 @@ from patchbay.loops.events import is_suppressed
 from patchbay.loops.results import EmailResult, QueuedEmailResult, QueuedEmailSuccess
 from patchbay.models import OutboundEmail
 from patchbay.results import Failure, failure
-from patchbay.tenancy import UNSET, use_tenant
+from patchbay.tenancy import UNSET, tenant_scoped
 
 #: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
 TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
@@ -77,6 +77,7 @@ def send_template(
     tenant: object = ...,
     **kwargs: Any,
 ) -> EmailResult | QueuedEmailResult: ...
+@tenant_scoped
 def send_template(
     key: str,
     to_email: str,
@@ -104,20 +105,6 @@ def send_template(
     """
     if background is None:
         background = conf.SEND_IN_BACKGROUND is True
-    with use_tenant(tenant):
-        return _send_template(
-            key, to_email, data_variables, ignore_suppression, background is True, kwargs
-        )
-
-
-def _send_template(
-    key: str,
-    to_email: str,
-    data_variables: dict[str, Any],
-    ignore_suppression: bool,
-    background: bool,
-    kwargs: dict[str, Any],
-) -> EmailResult | QueuedEmailResult:
     try:
         key = text(key, "key", max_length=100)
     except ServiceError as exc:
@@ -139,7 +126,7 @@ def _send_template(
             "its EmailSuppression to email it.",
             error_code="suppressed",
         )
-    if background:
+    if background is True:
         queued = _queue(key, address, data_variables, ignore_suppression, kwargs)
         if queued is not None:
             return queued

@@ -20,7 +20,7 @@ from patchbay.stripe.results import (
     SubscriptionResult,
 )
 from patchbay.stripe.state import CANCELED, Clock, apply_answer, link_customer
-from patchbay.tenancy import UNSET, use_tenant
+from patchbay.tenancy import UNSET, tenant_argument_error, tenant_scoped
 
 logger = logging.getLogger("patchbay.stripe")
 
@@ -35,6 +35,7 @@ def _signed_in(user: AbstractBaseUser | None) -> TypeGuard[AbstractBaseUser]:
     return bool(getattr(user, "is_authenticated", False))
 
 
+@tenant_scoped
 def create_checkout_session(
     price_id: str,
     success_url: str | None = None,
@@ -54,21 +55,6 @@ def create_checkout_session(
     and ``user_id`` goes into the metadata so webhooks link everything back.
     An anonymous ``user`` (a visitor's ``request.user``) counts as none.
     """
-    with use_tenant(tenant):
-        return _checkout_session(
-            price_id, success_url, cancel_url, customer_email, mode, metadata, user
-        )
-
-
-def _checkout_session(
-    price_id: str,
-    success_url: str | None,
-    cancel_url: str | None,
-    customer_email: str | None,
-    mode: str,
-    metadata: dict[str, Any] | None,
-    user: AbstractBaseUser | None,
-) -> CheckoutSessionResult:
     try:
         metadata = mapping(metadata, "metadata")
         success_url = optional_text(success_url, "success_url")
@@ -100,6 +86,7 @@ def _checkout_session(
 SUBSCRIBED_STATUSES = ("active", "trialing", "past_due", "unpaid")
 
 
+@tenant_scoped
 def create_subscription_checkout(
     price_id: str,
     user: AbstractBaseUser | None = None,
@@ -116,16 +103,15 @@ def create_subscription_checkout(
     ``already_subscribed`` True) returning to ``cancel_url``; with
     ``"allow"`` a Checkout for a second subscription.
     """
-    with use_tenant(tenant):
-        existing = _live_subscription(user)
-        if existing is not None and conf.STRIPE_ALREADY_SUBSCRIBED.lower() != "allow":
-            if conf.STRIPE_ALREADY_SUBSCRIBED.lower() == "portal":
-                return _billing_portal(existing, kwargs.get("cancel_url"))
-            return failure(
-                "This user has a subscription already; manage it instead of buying another.",
-                error_code="already_subscribed",
-            )
-        return create_checkout_session(price_id, mode="subscription", user=user, **kwargs)
+    existing = _live_subscription(user)
+    if existing is not None and conf.STRIPE_ALREADY_SUBSCRIBED.lower() != "allow":
+        if conf.STRIPE_ALREADY_SUBSCRIBED.lower() == "portal":
+            return _billing_portal(existing, kwargs.get("cancel_url"))
+        return failure(
+            "This user has a subscription already; manage it instead of buying another.",
+            error_code="already_subscribed",
+        )
+    return create_checkout_session(price_id, mode="subscription", user=user, **kwargs)
 
 
 def _live_subscription(user: AbstractBaseUser | None) -> StripeSubscription | None:
@@ -152,6 +138,7 @@ def _billing_portal(
     return portal
 
 
+@tenant_scoped
 def create_customer_from_user(
     user: AbstractBaseUser, *, tenant: object = UNSET
 ) -> CustomerFromUserResult:
@@ -160,11 +147,6 @@ def create_customer_from_user(
     ``result["created"]`` says whether a customer was created now. An anonymous
     user has none: ``invalid_request``.
     """
-    with use_tenant(tenant):
-        return _customer_from_user(user)
-
-
-def _customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
     if not _signed_in(user):
         return failure("An anonymous user has no Stripe customer.", error_code="invalid_request")
     existing = StripeCustomer.objects.for_tenant().filter(user_id=user.pk).first()
@@ -186,6 +168,7 @@ def _customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
     return {**result, "created": True}
 
 
+@tenant_scoped
 def cancel_user_subscription(
     subscription_id: str, at_period_end: bool = True, *, tenant: object = UNSET
 ) -> SubscriptionResult:
@@ -196,21 +179,21 @@ def cancel_user_subscription(
     replaying an older event cannot undo it, while the webhook Stripe sends
     next (``customer.subscription.updated`` or ``.deleted``) still applies.
     """
-    with use_tenant(tenant):
-        result = StripeClient().cancel_subscription(subscription_id, at_period_end=at_period_end)
-        if not result["success"]:
-            logger.warning("Cancelling %s failed: %s", subscription_id, result["error"])
-            return result
-        clock = Clock.of_answer((result.get("subscription") or {}).get("canceled_at"))
-        change: dict[str, Any] = (
-            {"cancel_at_period_end": True}
-            if at_period_end
-            else {"status": CANCELED, "canceled_at": clock.at}
-        )
-        apply_answer(subscription_id, change, clock)
+    result = StripeClient().cancel_subscription(subscription_id, at_period_end=at_period_end)
+    if not result["success"]:
+        logger.warning("Cancelling %s failed: %s", subscription_id, result["error"])
         return result
+    clock = Clock.of_answer((result.get("subscription") or {}).get("canceled_at"))
+    change: dict[str, Any] = (
+        {"cancel_at_period_end": True}
+        if at_period_end
+        else {"status": CANCELED, "canceled_at": clock.at}
+    )
+    apply_answer(subscription_id, change, clock)
+    return result
 
 
+@tenant_scoped
 def handle_webhook_event(
     payload: bytes | str, signature: str | None, *, tenant: object = UNSET
 ) -> Result:
@@ -229,8 +212,8 @@ def handle_webhook_event(
 def get_active_subscription(
     user: AbstractBaseUser, *, tenant: object = UNSET
 ) -> StripeSubscription | None:
-    """The user's active or trialing subscription ending last, or None."""
-    if not _signed_in(user):
+    """The user's active or trialing subscription ending last, or None (bad ``tenant``: None)."""
+    if not _signed_in(user) or tenant_argument_error(tenant) is not None:
         return None
     return (
         StripeSubscription.objects.for_tenant(tenant)

@@ -22,7 +22,7 @@ from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
 from patchbay.results import Failure, failure
-from patchbay.tenancy import UNSET, use_tenant
+from patchbay.tenancy import UNSET, tenant_scoped
 from patchbay.twilio import numbers, simulation
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.results import (
@@ -79,6 +79,7 @@ def send_sms(
     background: bool | None = ...,
     tenant: object = ...,
 ) -> TrackedSMSResult | QueuedSMSResult: ...
+@tenant_scoped
 def send_sms(
     to_number: str,
     body: str,
@@ -107,14 +108,13 @@ def send_sms(
     """
     if background is None:
         background = conf.SEND_IN_BACKGROUND is True
-    with use_tenant(tenant):
-        if background is True and save_to_db is True:
-            queued = _queue(to_number, body, from_number, user=user, channel=channel)
-            if queued is not None:
-                return queued
-        return _send(
-            to_number, body, from_number, save_to_db, user=user, channel=channel, request=request
-        )
+    if background is True and save_to_db is True:
+        queued = _queue(to_number, body, from_number, user=user, channel=channel)
+        if queued is not None:
+            return queued
+    return _send(
+        to_number, body, from_number, save_to_db, user=user, channel=channel, request=request
+    )
 
 
 def _queue(
@@ -252,37 +252,34 @@ def _outcome_fields(result: SMSResult) -> dict[str, Any]:
     return fields
 
 
+@tenant_scoped
 def verify_phone_number(phone_number: str, *, tenant: object = UNSET) -> LookupResult:
     """Whether ``phone_number`` is valid (``valid``), with carrier data (Lookup v2)."""
     return TwilioClient(tenant=tenant).verify_phone_number(phone_number)
 
 
+@tenant_scoped
 def send_verification_code(
     phone_number: str, code: str, *, tenant: object = UNSET
 ) -> TrackedSMSResult:
     """Text ``code`` using ``TWILIO_VERIFICATION_MESSAGE``; the stored SMS never holds the code."""
     template = conf.TWILIO_VERIFICATION_MESSAGE
-    with use_tenant(tenant):
-        return _send(
-            phone_number,
-            template.format(code=code),
-            None,
-            True,
-            stored_body=template.format(code="•" * len(str(code))),
-        )
+    return _send(
+        phone_number,
+        template.format(code=code),
+        None,
+        True,
+        stored_body=template.format(code="•" * len(str(code))),
+    )
 
 
+@tenant_scoped
 def get_sms_status(sms_id: int, *, tenant: object = UNSET) -> SMSStatusResult:
     """The status of a tracked message, fetched from Twilio unless already final.
 
     An ``sms_id`` that is not a positive integer (or a string of digits) is
     ``invalid_id``; one without a row, ``not_found`` (another tenant's message too).
     """
-    with use_tenant(tenant):
-        return _sms_status(sms_id)
-
-
-def _sms_status(sms_id: int) -> SMSStatusResult:
     pk = row_id(sms_id)
     if pk is None:
         return cast("SMSStatusFailure", invalid_id("SMS", sms_id))

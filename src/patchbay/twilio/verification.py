@@ -30,7 +30,7 @@ from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
 from patchbay.results import Failure, RateLimitedFailure, failure
-from patchbay.tenancy import UNSET, use_tenant
+from patchbay.tenancy import UNSET, tenant_scoped
 from patchbay.twilio import codes, numbers, shortcuts
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.results import (
@@ -56,6 +56,7 @@ _REFUSALS = {
 _VERIFY_STATES = {"not_found": "expired", "max_attempts_reached": "exhausted"}
 
 
+@tenant_scoped
 def initiate_phone_verification(
     phone_number: str, request: HttpRequest | None = None, *, tenant: object = UNSET
 ) -> PhoneVerificationResult:
@@ -70,11 +71,6 @@ def initiate_phone_verification(
     gives the client IP for the per-IP limit and, when authenticated, the user
     recorded on the verification.
     """
-    with use_tenant(tenant):
-        return _initiate(phone_number, request)
-
-
-def _initiate(phone_number: str, request: HttpRequest | None) -> PhoneVerificationResult:
     try:
         request = http_request(request)
         phone = numbers.normalize(phone_number, simulating=should_simulate())
@@ -126,6 +122,7 @@ def _initiate(phone_number: str, request: HttpRequest | None) -> PhoneVerificati
     return started
 
 
+@tenant_scoped
 def verify_phone_code(
     phone_number: str,
     code: str,
@@ -147,11 +144,6 @@ def verify_phone_code(
     browser is ``no_pending_code``, and counts no attempt against the code.
     A code sent for one tenant is checked among that tenant's codes only.
     """
-    with use_tenant(tenant):
-        return _check(phone_number, code, request)
-
-
-def _check(phone_number: str, code: str, request: HttpRequest | None) -> PhoneCodeResult:
     try:
         request = http_request(request)
         phone = numbers.normalize(phone_number, simulating=should_simulate())
