@@ -42,5 +42,5 @@ def _ensure_service_rows(**kwargs: Any) -> None:
     using = kwargs.get("using", "default")
     for client_class in client_classes():
         ExternalService.objects.using(using).get_or_create(
-            provider=client_class.provider, defaults={"name": client_class.label()}
+            provider=client_class.provider, tenant_key="", defaults={"name": client_class.label()}
         )

@@ -71,7 +71,7 @@ class PatchbayService(HealthCheck):  # type: ignore[misc]
         if state == OPEN:
             raise ServiceUnavailable("Circuit breaker open: calls are short-circuited.")
         row = (
-            ExternalService.objects.filter(provider=self.provider)
+            ExternalService.objects.filter(provider=self.provider, tenant_key="")
             .values("health_status", "consecutive_failures")
             .first()
         )

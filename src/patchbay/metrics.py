@@ -154,7 +154,10 @@ class StateCollector:
             labels=["provider", "state"],
         )
         stored = dict(
-            ExternalService.objects.values_list("provider", "health_status").order_by("provider")
+            # The site's services: the gauges have no tenant label.
+            ExternalService.objects.filter(tenant_key="")
+            .values_list("provider", "health_status")
+            .order_by("provider")
         )
         for client_class in registry.client_classes():
             provider = client_class.provider

@@ -21,13 +21,15 @@ from patchbay.core import registry
 from patchbay.core.client import BaseClient
 from patchbay.core.recording import refusal_counts
 from patchbay.models import ExternalService, HealthCheck, WebhookEvent
+from patchbay.tenancy import use_tenant
 
 
 @dataclass(frozen=True)
 class ServiceCheck:
-    """Probes one service and keeps the outcome as a HealthCheck row."""
+    """Probes one service (of ``tenant_key``; ``""``: the site's) and keeps a HealthCheck row."""
 
     client_class: type[BaseClient]
+    tenant_key: str = ""
 
     @property
     def provider(self) -> str:
@@ -37,7 +39,11 @@ class ServiceCheck:
     def run(self, *, debug_mode: bool | None = None) -> HealthCheck:
         """Probe the service, store and return the HealthCheck, update the service's health."""
         started = time.perf_counter()
-        result = self.client_class(debug_mode=debug_mode).check_health()
+        # Made inside use_tenant, so that clients whose __init__ takes no tenant get it; a
+        # key, "" included, names the tenant: the site's probe is never tenant_required.
+        with use_tenant(self.tenant_key):
+            client = self.client_class(debug_mode=debug_mode)
+        result = client.check_health()
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         if result["success"]:
             status = HealthCheck.Status.SUCCESS
@@ -48,9 +54,12 @@ class ServiceCheck:
         # Without the credentials, which a changed key may have made unreadable: the
         # check's result then says so (decryption_failed).
         service, _ = ExternalService.objects.defer("credentials").get_or_create(
-            provider=self.provider, defaults={"name": self.client_class.label()}
+            provider=self.provider,
+            tenant_key=self.tenant_key,
+            defaults={"name": self.client_class.label()},
         )
         check = HealthCheck.objects.create(
+            tenant_key=self.tenant_key,
             service=service,
             status=status,
             response_time_ms=elapsed_ms,
@@ -61,9 +70,9 @@ class ServiceCheck:
         return check
 
 
-def checks() -> list[ServiceCheck]:
-    """A check for every registered service."""
-    return [ServiceCheck(client_class) for client_class in registry.client_classes()]
+def checks(tenant_key: str = "") -> list[ServiceCheck]:
+    """A check for every registered service (of ``tenant_key``)."""
+    return [ServiceCheck(client_class, tenant_key) for client_class in registry.client_classes()]
 
 
 #: How far back the status counts refused webhook deliveries.
@@ -72,25 +81,31 @@ REFUSALS_SHOWN_FOR = timedelta(hours=24)
 SIMULATED_NOTE = "simulated: no credentials needed"
 
 
-def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
-    """What is known about one service without calling it.
+def service_status(client_class: type[BaseClient], tenant_key: str = "") -> dict[str, Any]:
+    """What is known about one service (of tenant ``tenant_key``) without calling it.
 
     Configuration values are named by their Django setting
     (``AWS_STORAGE_BUCKET_NAME``), as users set them. ``missing`` is what
     the current mode needs and lacks: nothing while simulating, which needs
     no credentials; ``missing_for_live`` is what live calls would need.
     ``refused_deliveries`` counts the webhook deliveries refused in the last
-    24 hours, by reason.
+    24 hours, by reason. For a tenant, ``tenant`` is its key, and the
+    sources say ``tenant`` for values of its own row (see :doc:`/tenants`).
     """
-    client = client_class()
+    with use_tenant(tenant_key):  # as in ServiceCheck.run
+        client = client_class()
     simulating = client.debug_mode
     missing_for_live = client_class.setting_names(client.config.missing())
     sources = client.config.describe()
     # Health only: credentials a changed key cannot decrypt must not break the report.
     row = (
-        ExternalService.objects.filter(provider=client_class.provider).defer("credentials").first()
+        ExternalService.objects.filter(provider=client_class.provider, tenant_key=tenant_key)
+        .defer("credentials")
+        .first()
     )
+    tenant = {"tenant": tenant_key} if tenant_key else {}
     return {
+        **tenant,
         "provider": client_class.provider,
         "name": client_class.label(),
         "mode": "simulated" if simulating else "live",
@@ -113,9 +128,9 @@ def service_status(client_class: type[BaseClient]) -> dict[str, Any]:
     }
 
 
-def status_report() -> list[dict[str, Any]]:
-    """:func:`service_status` of every registered service."""
-    return [service_status(client_class) for client_class in registry.client_classes()]
+def status_report(tenant_key: str = "") -> list[dict[str, Any]]:
+    """:func:`service_status` of every registered service, for ``tenant_key``."""
+    return [service_status(client_class, tenant_key) for client_class in registry.client_classes()]
 
 
 #: Webhook events waiting for a (background) run: never run yet, or failed and retried.

@@ -24,11 +24,18 @@ from patchbay.conf import conf
 @require_GET
 @staff_member_required
 def status(request: HttpRequest) -> JsonResponse:
-    """Every service's mode, configuration sources, health and breaker state (staff only)."""
+    """Every service's mode, configuration sources, health and breaker state (staff only).
+
+    ``?tenant=KEY`` shows a tenant's services (with a tenant model; 404 for an unknown key).
+    """
     # Imported here: the URLconf imports this module, and loading it must stay cheap.
     from patchbay.status import status_report
+    from patchbay.tenancy import tenancy_enabled, tenant_for_key
 
-    return JsonResponse({"services": status_report()})
+    tenant = request.GET.get("tenant", "")
+    if tenant and (not tenancy_enabled() or tenant_for_key(tenant) is None):
+        return JsonResponse({"error": "Unknown tenant."}, status=404)
+    return JsonResponse({"services": status_report(tenant)})
 
 
 @require_GET

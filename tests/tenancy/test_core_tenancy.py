@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -155,5 +155,7 @@ class TestMiddleware:
             return HttpResponse(f"{request.patchbay_tenant}|{current_tenant_key()}")
 
         middleware = TenantMiddleware(view)
-        response = asyncio.run(middleware(RequestFactory().get("/", HTTP_X_ORG="acme")))
+        assert middleware.is_async
+        # async_to_sync: the resolver's sync_to_async then runs on this thread's connection.
+        response = async_to_sync(middleware)(RequestFactory().get("/", HTTP_X_ORG="acme"))
         assert response.content.decode() == f"Acme|{acme.pk}"

@@ -9,12 +9,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin
 from django.db.models import Max, Min, Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+
+from patchbay.admin.tenancy import TenantScopedAdmin
 
 # Foreground colours with enough contrast on the admin's light and dark themes.
 GREEN = "#2e7d32"
@@ -24,10 +25,11 @@ GREY = "#757575"
 
 
 # ModelAdmin and ModelForm are generic only in django-stubs, not at runtime.
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(TenantScopedAdmin):
     """An admin for rows patchbay writes itself: viewable, never added or edited.
 
-    Superusers may delete rows (the prune command is the usual way).
+    Superusers may delete rows (the prune command is the usual way). Scoped by
+    tenant (see :class:`~patchbay.admin.tenancy.TenantScopedAdmin`).
     """
 
     # Counting a large log table twice per page is the slowest part of the changelist.

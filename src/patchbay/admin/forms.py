@@ -35,6 +35,8 @@ class ExternalServiceForm(forms.ModelForm):  # type: ignore[type-arg]
     """The fields every service has; :func:`service_form` adds its configuration."""
 
     client_class: ClassVar[type[BaseClient] | None] = None
+    #: The tenant a scoped admin user saves rows for (see :mod:`patchbay.admin.tenancy`).
+    scope_tenant_key: ClassVar[str | None] = None
 
     class Meta:
         model = ExternalService
@@ -49,6 +51,16 @@ class ExternalServiceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean() or {}
+        if self.scope_tenant_key is not None:
+            self.instance.tenant_key = self.scope_tenant_key
+        provider = cleaned_data.get("provider")
+        # The (tenant, provider) constraint names a field the form has not: checked here.
+        if provider and self.instance._state.adding:
+            others = ExternalService.objects.filter(
+                tenant_key=self.instance.tenant_key, provider=provider
+            )
+            if others.exists():
+                self.add_error("provider", gettext("This service is configured already."))
         for name in _secret_names(self.client_class):
             if cleaned_data.get(SECRET_PREFIX + name) and cleaned_data.get(CLEAR_PREFIX + name):
                 self.add_error(

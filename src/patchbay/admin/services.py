@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from patchbay.admin.forms import (
     service_form,
 )
 from patchbay.admin.oauth2 import connection_panel, is_oauth2_client
+from patchbay.admin.tenancy import TenantScopedAdmin, admin_tenant_key, tenant_webhook_paths
 from patchbay.core.registry import get_client_class
 from patchbay.models import ExternalService, HealthCheck
 
@@ -66,7 +68,7 @@ NO_CLIENT = _(
 
 
 @admin.register(ExternalService)
-class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ExternalServiceAdmin(TenantScopedAdmin):
     form = ExternalServiceForm
     list_display = [
         "provider",
@@ -90,7 +92,7 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # The provider names whose credentials the row holds: fixed once created.
         if obj is None:
             return HEALTH_FIELDS
-        return ("provider", *HEALTH_FIELDS, "oauth2_connection")
+        return ("provider", *HEALTH_FIELDS, "oauth2_connection", "webhook_urls")
 
     def get_fieldsets(
         self, request: HttpRequest, obj: ExternalService | None = None
@@ -112,6 +114,8 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 fieldsets.append((_("Options"), {"fields": [*options]}))
         if obj is not None and is_oauth2_client(client_class):
             fieldsets.append((_("OAuth2 connection"), {"fields": ["oauth2_connection"]}))
+        if obj is not None and obj.tenant_key and client_class and client_class.webhook_url_names:
+            fieldsets.append((_("Webhooks"), {"fields": ["webhook_urls"]}))
         if obj is not None:
             fieldsets.append((_("Health"), {"fields": list(HEALTH_FIELDS)}))
         return fieldsets
@@ -130,7 +134,10 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 stored=self._stored(obj),
                 unreadable=obj is not None and obj.credentials_unreadable,
             )
-        return super().get_form(request, obj, change, **kwargs)
+        form: Any = super().get_form(request, obj, change, **kwargs)
+        # A scoped user's new row is their tenant's, and checked as such for duplicates.
+        form.scope_tenant_key = admin_tenant_key(request)
+        return form
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExternalService]:
         # Credentials are read only where needed (see get_object): nothing in the list
@@ -151,10 +158,12 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             load_credentials(obj)
         return obj
 
-    def save_model(
-        self, request: HttpRequest, obj: ExternalService, form: Any, change: bool
-    ) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         from patchbay.core.services import save_service
+
+        scope = admin_tenant_key(request)
+        if scope is not None:
+            obj.tenant_key = scope
 
         save_service(obj)
 
@@ -184,6 +193,14 @@ class ExternalServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if client_class is None or not is_oauth2_client(client_class):
             return "—"
         return connection_panel(obj, client_class)
+
+    @admin.display(description=_("webhook URLs"))
+    def webhook_urls(self, obj: ExternalService) -> SafeString | str:
+        """The tenant's own webhook URLs, to register at the provider (see :doc:`/tenants`)."""
+        paths = tenant_webhook_paths(obj)
+        if not paths:
+            return "—"
+        return format_html_join(format_html("<br>"), "<code>{}</code>", ((path,) for path in paths))
 
     @admin.display(description=_("success rate"))
     def success_rate(self, obj: ExternalService) -> str:

@@ -31,14 +31,14 @@ CHANGE = ("patchbay.change_externalservice",)
 FIELDS = ("name", "enabled", "options", "credentials")
 
 
+#: The services the API manages: the site-wide ones (tenants' are managed in the admin).
+SITE_SERVICES = ExternalService.objects.filter(tenant_key="")
+
+
 def get_service(provider: str) -> ExternalService:
     """The provider's row with its credentials loaded (or marked unreadable); 404 if none."""
     stored = not UNSTORABLE.search(provider) and len(provider) <= 50  # else no row has it
-    row = (
-        ExternalService.objects.defer("credentials").filter(provider=provider).first()
-        if stored
-        else None
-    )
+    row = SITE_SERVICES.defer("credentials").filter(provider=provider).first() if stored else None
     if row is None:
         raise APIError(404, f"No service {provider!r:.60}.")
     load_credentials(row)
@@ -47,10 +47,10 @@ def get_service(provider: str) -> ExternalService:
 
 def all_services() -> list[ExternalService]:
     try:
-        return list(ExternalService.objects.all())
+        return list(SITE_SERVICES.all())
     except DecryptionError:
         # One row no key decrypts (patchbay.E024) must not hide the others.
-        rows = list(ExternalService.objects.defer("credentials"))
+        rows = list(SITE_SERVICES.defer("credentials"))
         for row in rows:
             load_credentials(row)
         return rows
@@ -70,7 +70,7 @@ class ServiceList(APIView):
         client_class = get_client_class(provider)
         if client_class is None:
             raise APIError(404, f"No service client is registered for provider {provider!r:.60}.")
-        if ExternalService.objects.filter(provider=provider).exists():
+        if SITE_SERVICES.filter(provider=provider).exists():
             raise APIError(409, f"The service {provider!r} exists: update it instead.")
         row = ExternalService(provider=provider, name=client_class.label())
         _apply(row, body, replace=False)

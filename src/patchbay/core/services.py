@@ -45,7 +45,7 @@ def probe_service(service: ExternalService, *, user: Any = None) -> HealthCheck 
     from patchbay.status import ServiceCheck
 
     with acting_user(user):
-        return ServiceCheck(client_class).run()
+        return ServiceCheck(client_class, service.tenant_key).run()
 
 
 def load_credentials(service: ExternalService) -> None:

@@ -26,6 +26,8 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
+from patchbay.tenancy import resolve_tenant_key, tenancy_enabled, use_tenant
+
 logger = logging.getLogger("patchbay.tasks")
 
 P = ParamSpec("P")
@@ -98,7 +100,7 @@ class PatchbayTask(Generic[P, R]):
             function = self.function
 
             def run(*args: Any, **kwargs: Any) -> Any:
-                return function(*args, **kwargs)
+                return _run_for_tenant(function, args, kwargs)
 
             # The path the framework stores and a worker imports: this module's __getattr__.
             run.__module__ = __name__
@@ -115,9 +117,33 @@ class PatchbayTask(Generic[P, R]):
         """
         framework_task = self.framework_task()
         if framework_task is None:
-            self.function(*args, **kwargs)
+            _run_for_tenant(self.function, args, kwargs)
             return None
-        return framework_task.enqueue(*args, **kwargs)
+        return framework_task.enqueue(*args, **carrying_tenant(kwargs))
+
+
+#: The keyword argument a job carries its tenant's key in (see :doc:`/tenants`).
+TENANT_KWARG = "patchbay_tenant"
+
+
+def carrying_tenant(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with the current tenant's key added, when tenancy is on and one is current.
+
+    The job then runs for that tenant in the worker. Without a tenant model jobs
+    are unchanged.
+    """
+    if TENANT_KWARG in kwargs or not tenancy_enabled():
+        return kwargs
+    key, named = resolve_tenant_key()
+    return {**kwargs, TENANT_KWARG: key} if named else kwargs
+
+
+def _run_for_tenant(function: Callable[..., R], args: Any, kwargs: dict[str, Any]) -> R:
+    if TENANT_KWARG not in kwargs:
+        return function(*args, **kwargs)
+    kwargs = dict(kwargs)
+    with use_tenant(kwargs.pop(TENANT_KWARG)):
+        return function(*args, **kwargs)
 
 
 def task(function: Callable[P, R]) -> PatchbayTask[P, R]:
@@ -150,7 +176,7 @@ def enqueue_after(
         framework_task = task_obj.framework_task()
         if framework_task is None or not framework_task.get_backend().supports_defer:
             return False
-        framework_task.using(run_after=when).enqueue(*args, **kwargs)
+        framework_task.using(run_after=when).enqueue(*args, **carrying_tenant(kwargs))
     except Exception:
         logger.exception("Could not enqueue %r for %s", task_obj, when.isoformat())
         return False
@@ -191,7 +217,8 @@ def enqueue_on_commit_using(
                 raise
             logger.exception("Could not enqueue %r", task_obj)
         return
-    transaction.on_commit(partial(enqueue, task_obj, *args, **kwargs), using=using)
+    # The tenant of now: the block that set it may have ended when the transaction commits.
+    transaction.on_commit(partial(enqueue, task_obj, *args, **carrying_tenant(kwargs)), using=using)
 
 
 def queue_database(task_obj: PatchbayTask[Any, Any]) -> str | None:

@@ -209,6 +209,8 @@ def authorization_url(
         _forget_expired(request.session)
         request.session[SESSION_PREFIX + state] = {
             "provider": client.provider,
+            # The tenant whose connection this is: the callback must be for the same one.
+            "tenant": client.tenant_key,
             "user": _session_value(request.user.pk),
             "verifier": verifier if provider.pkce else None,
             "redirect_uri": redirect_uri,
@@ -277,7 +279,11 @@ def _state_problem(
     request: HttpRequest, client: BaseClient, pending: dict[str, Any] | None
 ) -> Refusal | None:
     again = f"Connect {client.label()} again."
-    if not isinstance(pending, dict) or pending.get("provider") != client.provider:
+    if (
+        not isinstance(pending, dict)
+        or pending.get("provider") != client.provider
+        or pending.get("tenant", "") != client.tenant_key
+    ):
         return Refusal(
             f"This authorization answer does not match one started from this browser, or "
             f"was used already. {again}",

@@ -29,6 +29,7 @@ from patchbay.exceptions import ServiceError
 from patchbay.models import OAuth2Token
 from patchbay.oauth2.provider import OAuth2Provider, oauth2_auth
 from patchbay.results import Failure, Success
+from patchbay.tenancy import current_tenant_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -58,22 +59,35 @@ TokenResult = TokenSuccess | Failure
 
 
 class Owner(NamedTuple):
-    """Whose connection: the provider, and the user's primary key (None: site-wide)."""
+    """Whose connection: the provider, the user's primary key (None: site-wide), the tenant."""
 
     provider: str
     user_id: Any
+    #: The tenant the connection belongs to (``""``: the site's; see :doc:`/tenants`).
+    tenant_key: str = ""
 
     def rows(self) -> QuerySet[OAuth2Token]:
         """The connection's row (at most one), as a queryset."""
+        rows = OAuth2Token.objects.filter(provider=self.provider, tenant_key=self.tenant_key)
         if self.user_id is None:
-            return OAuth2Token.objects.filter(provider=self.provider, user__isnull=True)
-        return OAuth2Token.objects.filter(provider=self.provider, user_id=self.user_id)
+            return rows.filter(user__isnull=True)
+        return rows.filter(user_id=self.user_id)
 
 
 def _provider_name(client_or_provider: BaseClient | type[BaseClient] | str) -> str:
     if isinstance(client_or_provider, str):
         return client_or_provider
     return client_or_provider.provider
+
+
+def _tenant_of(client_or_provider: BaseClient | type[BaseClient] | str) -> str:
+    # A client works for its own tenant; a provider name, for the current one.
+    tenant = getattr(client_or_provider, "tenant_key", None)
+    return tenant if isinstance(tenant, str) else current_tenant_key()
+
+
+def _owner(client_or_provider: BaseClient | type[BaseClient] | str, user: Any) -> Owner:
+    return Owner(_provider_name(client_or_provider), _user_id(user), _tenant_of(client_or_provider))
 
 
 def _anonymous(user: Any) -> bool:
@@ -97,7 +111,7 @@ def owner_of(client: BaseClient, user: AbstractBaseUser | None = None) -> Owner:
     """
     declared = oauth2_auth(type(client))
     if not declared.per_user:
-        return Owner(client.provider, None)
+        return Owner(client.provider, None, client.tenant_key)
     user = user if user is not None else client.user
     try:
         user_id = _user_id(user)
@@ -109,7 +123,7 @@ def owner_of(client: BaseClient, user: AbstractBaseUser | None = None) -> Owner:
             "user>.",
             error_code="not_connected",
         )
-    return Owner(client.provider, user_id)
+    return Owner(client.provider, user_id, client.tenant_key)
 
 
 # -- the stored connection ------------------------------------------------------------
@@ -122,7 +136,7 @@ def get_token(
     """The stored token of the provider's site-wide connection, or of ``user``'s."""
     if _anonymous(user):
         return None
-    return Owner(_provider_name(client_or_provider), _user_id(user)).rows().first()
+    return _owner(client_or_provider, user).rows().first()
 
 
 def save_token(
@@ -138,7 +152,7 @@ def save_token(
     ``id_token``, ``token_type``, ``expires_at``/``expires_in`` and
     ``scope`` it has. ``user`` is None for the site-wide connection.
     """
-    owner = Owner(_provider_name(provider), _user_id(user))
+    owner = _owner(provider, user)
     values = {
         **_token_values(token),
         "status": OAuth2Token.Status.ACTIVE,
@@ -148,7 +162,10 @@ def save_token(
         "refreshed_at": None,
     }
     saved, _ = OAuth2Token.objects.update_or_create(
-        provider=owner.provider, user_id=owner.user_id, defaults=values
+        provider=owner.provider,
+        user_id=owner.user_id,
+        tenant_key=owner.tenant_key,
+        defaults=values,
     )
     return saved
 
@@ -163,7 +180,7 @@ def delete_token(
     """
     if _anonymous(user):
         return False
-    deleted, _ = Owner(_provider_name(provider), _user_id(user)).rows().delete()
+    deleted, _ = _owner(provider, user).rows().delete()
     return bool(deleted)
 
 
@@ -331,7 +348,8 @@ def _refresh_lock(owner: Owner) -> Iterator[Callable[[], OAuth2Token | None]]:
         with transaction.atomic(using=alias):
             yield lambda: owner.rows().using(alias).select_for_update().first()
         return
-    with _cache_lock(f"patchbay:oauth2:refresh:{owner.provider}:{owner.user_id}"):
+    scope = f"{owner.provider}@{owner.tenant_key}" if owner.tenant_key else owner.provider
+    with _cache_lock(f"patchbay:oauth2:refresh:{scope}:{owner.user_id}"):
         yield owner.rows().using(alias).first
 
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from patchbay.models import HealthCheck
 from patchbay.status import checks, status_report, webhook_queue
+from patchbay.tenancy import tenancy_enabled, tenant_for_key
 
 
 class Command(BaseCommand):
@@ -27,11 +28,23 @@ class Command(BaseCommand):
             help="Also call each service's health probe (fails if any probe fails).",
         )
         parser.add_argument("--json", action="store_true", dest="as_json", help="Print JSON.")
+        parser.add_argument(
+            "--tenant",
+            default="",
+            metavar="KEY",
+            help="Show the services of this tenant (its primary key); default: the site's.",
+        )
 
-    def handle(self, *args: Any, probe: bool, as_json: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, probe: bool, as_json: bool, tenant: str = "", **options: Any
+    ) -> None:
+        if tenant and not tenancy_enabled():
+            raise CommandError("--tenant needs PATCHBAY_TENANT_MODEL.")
+        if tenant and tenant_for_key(tenant) is None:
+            raise CommandError(f"No tenant has the key {tenant!r}.")
         # Probing first, so the health shown includes the probes' outcome.
-        probes = {check.provider: check.run() for check in checks()} if probe else {}
-        report = status_report()
+        probes = {check.provider: check.run() for check in checks(tenant)} if probe else {}
+        report = status_report(tenant)
         for service in report:
             if service["provider"] in probes:
                 service["probe"] = _probe_summary(probes[service["provider"]])
