@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -266,3 +267,33 @@ def test_a_tenant_argument_that_names_no_tenant_is_refused(tenant, user, acme):
 
     assert (result["success"], result["error_code"]) == (False, "invalid_request")
     assert shortcuts.get_active_subscription(user, tenant=tenant) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only", "accounts")
+def test_two_tenants_same_event_in_parallel_never_cross(acme, globex):
+    from django.test import Client
+
+    from tests.conftest import run_concurrently
+
+    event = stripe_event("customer.subscription.created", subscription(), event_id="evt_p")
+    targets = [
+        (endpoint_path("stripe-webhook", tenant, "stripe"), secret)
+        for tenant, secret in ((acme, ACME_SECRET), (globex, GLOBEX_SECRET))
+    ] * 4
+    queue = list(targets)
+    lock = threading.Lock()
+
+    def deliver():
+        with lock:
+            path, secret = queue.pop()
+        return post_event(Client(), path, event, secret).status_code
+
+    assert run_concurrently(deliver, len(targets)) == [200] * len(targets)
+    assert sorted(WebhookEvent.objects.values_list("tenant_key", flat=True)) == sorted(
+        [str(acme.pk), str(globex.pk)]
+    )
+    rows = StripeSubscription.objects.filter(subscription_id="sub_1")
+    assert sorted(rows.values_list("tenant_key", flat=True)) == sorted(
+        [str(acme.pk), str(globex.pk)]
+    )
