@@ -97,3 +97,20 @@ def test_no_tenant_is_tenant_required(buckets):
 
     assert (result["success"], result["error_code"]) == (False, "tenant_required")
     assert not Upload.objects.exists()
+
+
+def test_reaping_deletes_an_abandoned_upload_with_its_tenants_credentials(buckets, acme):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    form = upload_png(acme)
+    Upload.objects.update(created_at=timezone.now() - timedelta(days=2))
+
+    call_command("patchbay_reap_uploads", stdout=StringIO(), stderr=StringIO())
+
+    upload = Upload.objects.get(pk=form["upload_id"])
+    assert upload.status == Upload.STATUS_FAILED
+    assert "Contents" not in buckets.list_objects_v2(Bucket=BUCKETS["acme"])

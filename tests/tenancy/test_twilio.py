@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 from urllib.parse import parse_qs
 
 import pytest
@@ -186,3 +187,25 @@ class TestSimulated:
         assert PhoneVerification.objects.get().tenant_key == str(acme.pk)
         assert verify_phone_code(TO, "123456", tenant=globex)["error_code"] == "no_pending_code"
         assert verify_phone_code(TO, "123456", tenant=acme)["verified"] is True
+
+
+@pytest.mark.usefixtures("live")
+@responses.activate
+def test_reconcile_fetches_each_message_from_its_tenants_account(acme, globex):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    for tenant, account in ((acme, ACME_SID), (globex, GLOBEX_SID)):
+        SMS.objects.create(tenant=tenant, to_number=TO, external_id="SM1", status="sent")
+        responses.get(
+            f"https://api.twilio.com/2010-04-01/Accounts/{account}/Messages/SM1.json",
+            json={**message_json("SM1", account, ACME_FROM), "status": "delivered"},
+        )
+    SMS.objects.update(created_at=timezone.now() - timedelta(hours=2))
+
+    call_command("patchbay_twilio_reconcile", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert sorted(account_of(call) for call in responses.calls) == sorted([ACME_SID, GLOBEX_SID])
+    assert set(SMS.objects.values_list("status", flat=True)) == {"delivered"}
