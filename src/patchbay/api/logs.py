@@ -15,6 +15,7 @@ class LogList(APIView):
     parameters = {
         "GET": (
             "provider",
+            "tenant",
             "level",
             "success",
             "operation",
@@ -30,6 +31,8 @@ class LogList(APIView):
         rows = IntegrationLog.objects.filter(date_filter(query, "created_at"))
         if (provider := query.text("provider", max_length=50)) is not None:
             rows = rows.filter(provider=provider)
+        if (tenant := query.text("tenant", max_length=64)) is not None:
+            rows = rows.filter(tenant_key=tenant)
         if (operation := query.text("operation", max_length=100)) is not None:
             rows = rows.filter(operation=operation)
         if (level := query.choice("level", IntegrationLog.Level.values)) is not None:

@@ -106,6 +106,11 @@ DATES = [
         "end_date", "Until this ISO 8601 date-time, or the end of this date.", {"type": "string"}
     ),
 ]
+TENANT = _query(
+    "tenant",
+    "Only this tenant's (its key; empty: the site's). See the tenants guide.",
+    {"type": "string", "maxLength": 64},
+)
 PROVIDER = _path("provider", "The service's provider name (stripe, twilio...).", "stripe")
 EVENT = _path("event_id", "The event's id (its row's primary key).", "1")
 
@@ -326,6 +331,7 @@ PATHS: dict[str, Any] = {
             (400,),
             parameters=[
                 _query("provider", "Only this provider's.", {"type": "string"}),
+                TENANT,
                 _query(
                     "level",
                     "Only this level.",
@@ -355,6 +361,7 @@ PATHS: dict[str, Any] = {
             (400,),
             parameters=[
                 _query("provider", "Only this provider's.", {"type": "string"}),
+                TENANT,
                 _query(
                     "status",
                     "Only this status.",

@@ -22,13 +22,17 @@ MAX_REPROCESS = 100
 
 class EventList(APIView):
     permissions = {"GET": VIEW}
-    parameters = {"GET": ("provider", "status", "type", "start_date", "end_date", *PAGING)}
+    parameters = {
+        "GET": ("provider", "tenant", "status", "type", "start_date", "end_date", *PAGING)
+    }
 
     def get(self, request: HttpRequest) -> JsonResponse:
         query = self.query()
         events = WebhookEvent.objects.filter(date_filter(query, "received_at"))
         if (provider := query.text("provider", max_length=50)) is not None:
             events = events.filter(provider=provider)
+        if (tenant := query.text("tenant", max_length=64)) is not None:
+            events = events.filter(tenant_key=tenant)
         if (status := query.choice("status", WebhookEvent.Status.values)) is not None:
             events = events.filter(status=status)
         if (event_type := query.text("type")) is not None:
