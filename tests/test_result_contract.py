@@ -40,6 +40,7 @@ from patchbay.core.client import BaseClient
 from patchbay.error_codes import ERROR_CODES
 from patchbay.models import StripeSubscription
 from patchbay.stripe.client import _sdk_client as stripe_sdk_client
+from patchbay.tenancy import UNSET
 from patchbay.twilio.client import _sdk_client as twilio_sdk_client
 
 pytestmark = pytest.mark.django_db
@@ -297,6 +298,7 @@ def plausible_values(user: Any, tmp_path: Path) -> dict[str, Callable[[], Any]]:
         "add_to_audience": lambda: False,
         "attachments": lambda: None,
         "quantity": lambda: 1,
+        "tenant": lambda: UNSET,
     }
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "files",
     "connections",
+    "organizations",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The organization chosen in the header is the current tenant while a view runs.
+    "patchbay.tenancy.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -74,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "organizations.context.organizations",
             ]
         },
     }
@@ -130,6 +134,15 @@ PATCHBAY_SIMULATE = False if env_optional_bool("PATCHBAY_SIMULATE") is False els
 PATCHBAY_PUBLIC_URL = env_str("PATCHBAY_PUBLIC_URL")
 # Unset: keys are derived from SECRET_KEY.
 PATCHBAY_ENCRYPTION_KEYS = env_list("PATCHBAY_ENCRYPTION_KEYS") or None
+
+# -- tenants ----------------------------------------------------------------------------
+
+# Two demo organizations, each with its own provider accounts (docs/tenants.rst). The
+# header chooses one per session; working "as the site" (no organization) the demos use
+# the site's own accounts, as a project without tenants does: hence not REQUIRED here.
+PATCHBAY_TENANT_MODEL = "organizations.Organization"
+PATCHBAY_TENANT_RESOLVER = "organizations.tenancy.current_organization"
+PATCHBAY_TENANT_REQUIRED = False
 
 # -- background work --------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("files/", include("files.urls")),
     path("connections/", include("connections.urls")),
+    path("organizations/", include("organizations.urls")),
 ]
 # Static files (the upload widget's script) under any server while DEBUG is on;
 # runserver serves them by itself, and this adds nothing when DEBUG is off.

@@ -73,6 +73,13 @@ DEMOS: list[Demo] = [
         description="Connect → the provider's consent page (simulated) → callback → the stored "
         "connection's expiry and scopes → a call with the token → disconnect.",
     ),
+    Demo(
+        service="Tenants",
+        title="Two organizations, each with its own services",
+        url_name="organizations:overview",
+        description="Choose Acme or Globex in the header → every demo uses that organization's "
+        "accounts → each one's services, webhook URLs, rows and calls, side by side.",
+    ),
 ]
 
 # Services named on the home page as "demo to come" until their Demo is in DEMOS.

@@ -11,10 +11,11 @@ follows a request's thread or task and never leaks into another's.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, ParamSpec, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.apps import apps
@@ -110,8 +111,12 @@ def use_tenant(tenant: object) -> Iterator[None]:
     """Work for ``tenant`` (an instance, a key, SITE or None) inside the block.
 
     Calls without a ``tenant=`` argument and rows created inside use it. SITE
-    (or None) makes the site-wide configuration current explicitly.
+    (or None) makes the site-wide configuration current explicitly; UNSET
+    (a ``tenant=`` argument nobody passed) leaves the current one as it is.
     """
+    if tenant is UNSET:
+        yield
+        return
     token = _current.set(tenant_key(tenant))
     try:
         yield
@@ -146,6 +151,49 @@ def resolve_tenant_key(tenant: object = UNSET) -> tuple[str, bool]:
     return "", False
 
 
+#: The length of the ``tenant_key`` column.
+MAX_KEY_LENGTH = 64
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def tenant_argument_error(tenant: object) -> str | None:
+    """Why ``tenant`` is no ``tenant=`` argument; None when it is one (UNSET included)."""
+    if tenant is UNSET:
+        return None
+    try:
+        key = tenant_key(tenant)
+    except TypeError as exc:
+        return f"tenant: {exc}"
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        return f"tenant: a key is at most {MAX_KEY_LENGTH} printable characters."
+    return None
+
+
+def tenant_scoped(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` for its ``tenant=`` argument, the shortcuts' decorator.
+
+    The body runs inside :func:`use_tenant` (so the clients it makes and the
+    rows it writes are the tenant's; without the argument, the current
+    tenant's), and a ``tenant`` that names no tenant is refused with an
+    ``invalid_request`` result, never an exception at the caller.
+    """
+
+    @functools.wraps(function)
+    def scoped(*args: P.args, **kwargs: P.kwargs) -> R:
+        tenant = kwargs.get("tenant", UNSET)
+        problem = tenant_argument_error(tenant)
+        if problem is not None:
+            from patchbay.results import failure
+
+            return cast("R", failure(problem, error_code="invalid_request"))
+        with use_tenant(tenant):
+            return function(*args, **kwargs)
+
+    return scoped
+
+
 def tenant_missing(said: bool) -> bool:
     """Whether a call for which nobody named a tenant must be refused (``tenant_required``)."""
     return not said and tenancy_enabled() and conf.TENANT_REQUIRED
@@ -167,23 +215,26 @@ def webhook_path(url_name: str, tenant: object) -> str:
     ``url_name`` is the site-wide name in the ``patchbay`` namespace (e.g.
     ``"stripe-webhook"``); a tenant's route is named ``"<url_name>-tenant"``
     and takes the ``webhook_endpoint`` of the tenant's ExternalService row for
-    the provider whose webhooks the view receives.
+    the provider whose webhooks the view receives. Raises
+    :class:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) when
+    ``patchbay.urls`` is not mounted, as :func:`~patchbay.core.urls.patchbay_path`.
     """
-    from django.urls import reverse
-
     from patchbay.core.registry import client_classes
+    from patchbay.core.urls import patchbay_path
     from patchbay.models import ExternalService
 
     key = tenant_key(tenant)
     if not key:
-        return reverse(f"patchbay:{url_name}")
+        return patchbay_path(f"patchbay:{url_name}")
     providers = [cls.provider for cls in client_classes() if url_name in cls.webhook_url_names]
     if not providers:
         raise LookupError(f"No registered client receives webhooks at {url_name!r}.")
     # The row holds the endpoint: a tenant that configured nothing yet gets an empty one
     # (its provider must know the URL before any credentials are entered).
     service, _ = ExternalService.objects.get_or_create(tenant_key=key, provider=providers[0])
-    return reverse(f"patchbay:{url_name}-tenant", kwargs={"endpoint": service.webhook_endpoint})
+    return patchbay_path(
+        f"patchbay:{url_name}-tenant", kwargs={"endpoint": service.webhook_endpoint}
+    )
 
 
 class TenantMiddleware:

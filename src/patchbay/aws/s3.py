@@ -44,6 +44,7 @@ from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
 from patchbay.exceptions import ServiceError
+from patchbay.tenancy import UNSET
 
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchBucket"}
 _AUTH = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}
@@ -116,9 +117,12 @@ class S3Client(BaseClient):
         region_name: str | None = None,
         endpoint_url: str | None = None,
         debug_mode: bool | None = None,
+        *,
+        tenant: object = UNSET,
     ) -> None:
         super().__init__(
             debug_mode=debug_mode,
+            tenant=tenant,
             aws_access_key_id=aws_access_key_id,
             aws_secret_access_key=aws_secret_access_key,
             aws_s3_bucket_name=aws_s3_bucket_name,

@@ -32,13 +32,25 @@ from patchbay.core.arguments import (
     row_id,
     text,
 )
+from patchbay.core.config import TENANT
 from patchbay.exceptions import ServiceError
 from patchbay.models import Upload
 from patchbay.results import Failure, failure
+from patchbay.tenancy import UNSET, tenant_scoped
 
 
 def _client() -> S3Client:
-    return S3Client(aws_s3_bucket_name=conf.AWS_UPLOAD_BUCKET or None)
+    """The current tenant's client, for its upload bucket.
+
+    ``AWS_UPLOAD_BUCKET`` names the site's upload bucket: a tenant whose own
+    row configures a bucket uploads there instead.
+    """
+    client = S3Client()
+    if not conf.AWS_UPLOAD_BUCKET:
+        return client
+    if client.tenant_key and client.config.sources.get("aws_s3_bucket_name") == TENANT:
+        return client
+    return S3Client(aws_s3_bucket_name=conf.AWS_UPLOAD_BUCKET)
 
 
 def content_type_allowed(content_type: str) -> bool:
@@ -101,6 +113,7 @@ def direct_upload_method(client: S3Client) -> str:
     return method
 
 
+@tenant_scoped
 def get_direct_upload_form_data(
     original_filename: str,
     content_type: str | None = None,
@@ -112,6 +125,7 @@ def get_direct_upload_form_data(
     owner: AbstractBaseUser | None = None,
     file_size: int | None = None,
     expiration: int | None = None,
+    tenant: object = UNSET,
 ) -> DirectUploadResult:
     """Presigned upload data for one file, and its pending Upload row.
 
@@ -308,11 +322,14 @@ def _post_conditions(
     ]
 
 
+@tenant_scoped
 def complete_upload(
     upload_id: int,
     file_size: int | None = None,
     status: str = Upload.STATUS_COMPLETE,
     error: str | None = None,
+    *,
+    tenant: object = UNSET,
 ) -> UploadRecordResult:
     """Record the outcome of an upload, from what the bucket says, never the browser.
 
@@ -320,7 +337,7 @@ def complete_upload(
     object's real size; a missing object, or one over the limit or of another
     type, marks the upload failed (and such an object is deleted). An
     ``upload_id`` that is not a positive integer (or a string of digits) is
-    ``invalid_id``; one without a row, ``not_found``.
+    ``invalid_id``; one without a row (or another tenant's), ``not_found``.
     """
     pk = row_id(upload_id)
     if pk is None:
@@ -336,7 +353,7 @@ def complete_upload(
         error = optional_text(error, "error")
     except ServiceError as exc:
         return _upload_failure(refusal(exc))
-    upload = Upload.objects.filter(pk=pk).first()
+    upload = Upload.objects.for_tenant().filter(pk=pk).first()
     if upload is None:
         return _upload_failure(failure(f"No upload {pk}.", error_code="not_found"))
     if upload.status == Upload.STATUS_DELETED:
@@ -419,8 +436,9 @@ def _finish(upload: Upload, status: str, error: str) -> None:
     )
 
 
+@tenant_scoped
 def get_upload_file_url(
-    upload_id: int, presigned: bool = False, expiration: int = 3600
+    upload_id: int, presigned: bool = False, expiration: int = 3600, *, tenant: object = UNSET
 ) -> UploadURLResult:
     """``url`` of a completed upload: presigned (private files always are) or public.
 
@@ -437,7 +455,7 @@ def get_upload_file_url(
     pk = row_id(upload_id)
     if pk is None:
         return invalid_id("upload", upload_id)
-    upload = Upload.objects.filter(pk=pk, status=Upload.STATUS_COMPLETE).first()
+    upload = Upload.objects.for_tenant().filter(pk=pk, status=Upload.STATUS_COMPLETE).first()
     if upload is None:
         return failure(f"No completed upload {pk}.", error_code="not_found")
     client = S3Client(aws_s3_bucket_name=upload.bucket)
@@ -459,7 +477,8 @@ def get_upload_file_url(
     return {**result, "public": False} if result["success"] else result
 
 
-def delete_upload(upload_id: int) -> DeletedUploadResult:
+@tenant_scoped
+def delete_upload(upload_id: int, *, tenant: object = UNSET) -> DeletedUploadResult:
     """Delete the object and mark the upload deleted (the row stays, as a record).
 
     Failures: ``invalid_id`` and ``not_found``, as for :func:`complete_upload`.
@@ -467,7 +486,7 @@ def delete_upload(upload_id: int) -> DeletedUploadResult:
     pk = row_id(upload_id)
     if pk is None:
         return invalid_id("upload", upload_id)
-    upload = Upload.objects.filter(pk=pk).exclude(status=Upload.STATUS_DELETED).first()
+    upload = Upload.objects.for_tenant().filter(pk=pk).exclude(status=Upload.STATUS_DELETED).first()
     if upload is None:
         return failure(f"No upload {pk}.", error_code="not_found")
     result = S3Client(aws_s3_bucket_name=upload.bucket).delete_object(upload.key)

@@ -50,7 +50,8 @@ def _owned_upload(request: HttpRequest) -> Upload | JsonResponse:
     upload_id = row_id(_data(request).get("upload_id"))
     if upload_id is None:
         return _error("upload_id is required, as a positive integer.", 400)
-    upload = Upload.objects.filter(pk=upload_id).first()
+    # Another tenant's upload is no upload here (the request's tenant, see TenantMiddleware).
+    upload = Upload.objects.for_tenant().filter(pk=upload_id).first()
     if upload is None:
         return _error("No such upload.", 404)
     user_id = request.user.pk if request.user.is_authenticated else None

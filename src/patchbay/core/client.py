@@ -303,6 +303,11 @@ class BaseClient:
         """
         started = time.perf_counter()
         operation = getattr(getattr(build, "__self__", None), "operation", "") or build.__name__
+        # Before building: builders read the configuration, which is the tenant's to say.
+        tenant_refused = self._tenant_refusal()
+        if tenant_refused is not None:
+            self._record(operation, {}, CallOutcome(tenant_refused), started)
+            return tenant_refused
         try:
             request = build(*args, **kwargs)
         except ServiceError as exc:
@@ -347,16 +352,21 @@ class BaseClient:
             tenant_key=self.tenant_key,
         )
 
+    def _tenant_refusal(self) -> Failure | None:
+        """``tenant_required``, when nobody named the tenant this call is for."""
+        if not tenant_missing(self._tenant_named):
+            return None
+        return failure(
+            f"No tenant given for this {self.label()} call: pass tenant=..., run it "
+            "inside patchbay.tenancy.use_tenant(...), or pass tenant=SITE for the "
+            "site-wide configuration.",
+            error_code="tenant_required",
+        )
+
     def _run(self, request: Request[Any]) -> CallOutcome:
-        if tenant_missing(self._tenant_named):
-            return CallOutcome(
-                failure(
-                    f"No tenant given for this {self.label()} call: pass tenant=..., run it "
-                    "inside patchbay.tenancy.use_tenant(...), or pass tenant=SITE for the "
-                    "site-wide configuration.",
-                    error_code="tenant_required",
-                )
-            )
+        refused = self._tenant_refusal()
+        if refused is not None:
+            return CallOutcome(refused)
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):
             return CallOutcome(failure(self.config.disabled_reason, error_code="service_disabled"))
         if self.config.credentials_unreadable:

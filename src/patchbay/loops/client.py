@@ -33,6 +33,7 @@ from patchbay.loops.results import (
     FoundContactResult,
     FoundContactSuccess,
 )
+from patchbay.tenancy import UNSET
 
 
 def check_email(address: object) -> str:
@@ -63,8 +64,14 @@ class LoopsClient(BaseClient):
         "api_base": ConfigField(setting="LOOPS_API_BASE", required=False),
     }
 
-    def __init__(self, api_key: str | None = None, debug_mode: bool | None = None) -> None:
-        super().__init__(debug_mode=debug_mode, api_key=api_key)
+    def __init__(
+        self,
+        api_key: str | None = None,
+        debug_mode: bool | None = None,
+        *,
+        tenant: object = UNSET,
+    ) -> None:
+        super().__init__(debug_mode=debug_mode, tenant=tenant, api_key=api_key)
 
     # -- the spec's methods -------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""Loops webhook events in patchbay's one email-event vocabulary, and suppression."""
+"""Loops webhook events in patchbay's one email-event vocabulary, and suppression.
+
+Suppressions are the current tenant's: an address that bounced for one
+tenant's Loops workspace is still emailed by the others.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ def is_suppressed(email: str) -> EmailSuppression | None:
     address = str(email or "").strip()
     if not address or UNSTORABLE.search(address):
         return None  # never stored, so never suppressed (and PostgreSQL refuses NUL)
-    return EmailSuppression.objects.filter(email__iexact=address).first()
+    return EmailSuppression.objects.for_tenant().filter(email__iexact=address).first()
 
 
 def record(event: WebhookEvent) -> EmailEvent | None:
@@ -67,6 +71,8 @@ def record(event: WebhookEvent) -> EmailEvent | None:
         webhook_event=event,
     )
     if kind in suppress_on():
-        EmailSuppression.objects.get_or_create(email=address.lower(), defaults={"reason": kind})
+        EmailSuppression.objects.for_tenant().get_or_create(
+            email=address.lower(), defaults={"reason": kind}
+        )
     email_event_received.send(sender="loops", event=stored)
     return stored

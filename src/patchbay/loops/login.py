@@ -23,6 +23,7 @@ import hashlib
 import logging
 import re
 import secrets
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
@@ -45,6 +46,7 @@ from patchbay.loops.results import (
 from patchbay.loops.templates import display_name, send_template
 from patchbay.models import LoginToken
 from patchbay.results import Failure, RateLimitedFailure, failure
+from patchbay.tenancy import UNSET, resolve_tenant_key, tenant_scoped, use_tenant
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -175,12 +177,14 @@ def is_usable(token: str) -> bool:
     ).exists()
 
 
+@tenant_scoped
 def send_login_link(
     user: AbstractBaseUser,
     next_url: str | None = None,
     *,
     request: HttpRequest | None = None,
     background: bool | None = None,
+    tenant: object = UNSET,
 ) -> LoginLinkResult:
     """Email ``user`` a sign-in link with the ``login_code`` template, now; the send's result.
 
@@ -236,8 +240,13 @@ def send_login_link(
     )
 
 
+@tenant_scoped
 def send_login_link_to_address(
-    email: str, next_url: str | None = None, *, request: HttpRequest | None = None
+    email: str,
+    next_url: str | None = None,
+    *,
+    request: HttpRequest | None = None,
+    tenant: object = UNSET,
 ) -> LoginLinkRequestResult:
     """Email a sign-in link to the active account using ``email``, if there is one.
 
@@ -269,12 +278,18 @@ def send_login_link_to_address(
     refused = _check_send_limits(("email", address.lower()), client_ip)
     if refused is not None:
         return refused
-    deferred.run_after_response(_send_to_address, address, next_url, client_ip, site)
+    deferred.run_after_response(
+        _send_to_address, address, next_url, client_ip, site, tenant_key=_carried_tenant(tenant)
+    )
     return {"success": True}
 
 
 def send_login_code_email(
-    user: AbstractBaseUser, next_url: str | None = None, *, request: HttpRequest | None = None
+    user: AbstractBaseUser,
+    next_url: str | None = None,
+    *,
+    request: HttpRequest | None = None,
+    tenant: object = UNSET,
 ) -> None:
     """Email ``user`` a one-time sign-in link, after the response; returns None, as the spec says.
 
@@ -300,6 +315,7 @@ def send_login_code_email(
             next_url,
             ratelimit.client_ip(request),
             _site(request),
+            tenant_key=_carried_tenant(tenant),
         )
     except ServiceError as exc:
         _log_unsent(getattr(user, "pk", None), refusal(exc))
@@ -364,8 +380,31 @@ def _send_to_user(
     return sent
 
 
-def _send_to_user_id(user_id: str, next_url: str, client_ip: str, site: str) -> None:
+def _carried_tenant(tenant: object) -> str | None:
+    """``tenant`` (else the current one) as work done after the response takes it.
+
+    A JSON value (the work may go to a task queue): the tenant's key, or None
+    when nobody said, which stays "nobody said" there (``tenant_required``),
+    never the site-wide configuration.
+    """
+    key, known = resolve_tenant_key(tenant)
+    return key if known else None
+
+
+def _carried(tenant_key: str | None) -> AbstractContextManager[None]:
+    """The tenant ``_carried_tenant`` kept, in force again."""
+    return use_tenant(UNSET if tenant_key is None else tenant_key)
+
+
+def _send_to_user_id(
+    user_id: str, next_url: str, client_ip: str, site: str, *, tenant_key: str | None = None
+) -> None:
     """:func:`send_login_code_email`'s send, after the response."""
+    with _carried(tenant_key):
+        _send_to_user_id_now(user_id, next_url, client_ip, site)
+
+
+def _send_to_user_id_now(user_id: str, next_url: str, client_ip: str, site: str) -> None:
     from django.contrib.auth import get_user_model
 
     user = get_user_model()._default_manager.filter(pk=user_id).first()
@@ -377,8 +416,15 @@ def _send_to_user_id(user_id: str, next_url: str, client_ip: str, site: str) -> 
         _log_unsent(user_id, result)
 
 
-def _send_to_address(address: str, next_url: str, client_ip: str, site: str) -> None:
+def _send_to_address(
+    address: str, next_url: str, client_ip: str, site: str, *, tenant_key: str | None = None
+) -> None:
     """:func:`send_login_link_to_address`'s lookup and send, after the response."""
+    with _carried(tenant_key):
+        _send_to_address_now(address, next_url, client_ip, site)
+
+
+def _send_to_address_now(address: str, next_url: str, client_ip: str, site: str) -> None:
     from django.contrib.auth import get_user_model
 
     model = get_user_model()
@@ -397,7 +443,8 @@ def _send_to_address(address: str, next_url: str, client_ip: str, site: str) -> 
 def _expire_older_links(row: LoginToken) -> None:
     """End the user's links made before ``row``: only the newest email signs in."""
     now = timezone.now()
-    LoginToken.objects.filter(
+    # The user's links of the same tenant: signing in to another tenant's site is apart.
+    LoginToken.objects.for_tenant(row.tenant_key).filter(
         user_id=row.user_id, pk__lt=row.pk, used_at__isnull=True, expires_at__gt=now
     ).update(expires_at=now)
 

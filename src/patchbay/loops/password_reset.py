@@ -22,7 +22,8 @@ from django.utils.http import urlsafe_base64_encode
 from patchbay.core import deferred
 from patchbay.core.arguments import http_request, text
 from patchbay.exceptions import ServiceError
-from patchbay.loops.login import _absolute, _checked_address, _site
+from patchbay.loops.login import _absolute, _carried, _carried_tenant, _checked_address, _site
+from patchbay.tenancy import UNSET
 
 logger = logging.getLogger("patchbay.loops")
 
@@ -32,6 +33,7 @@ def send_password_reset_to_address(
     *,
     request: HttpRequest | None = None,
     url_name: str = "password_reset_confirm",
+    tenant: object = UNSET,
 ) -> None:
     """Email a password reset link to each active account of ``email``, after the response.
 
@@ -47,15 +49,24 @@ def send_password_reset_to_address(
         request = http_request(request)
         address = _checked_address(email)
         url_name = text(url_name, "url_name", max_length=200)
-        deferred.run_after_response(_reset_address, address, url_name, _site(request))
+        deferred.run_after_response(
+            _reset_address, address, url_name, _site(request), tenant_key=_carried_tenant(tenant)
+        )
     except ServiceError as exc:
         logger.info("No password reset was sent: %s", exc.message)
     except Exception:  # None, whatever happens: a reset form must not fail
         logger.exception("No password reset was sent.")
 
 
-def _reset_address(address: str, url_name: str, site: str) -> None:
+def _reset_address(
+    address: str, url_name: str, site: str, *, tenant_key: str | None = None
+) -> None:
     """The lookup and the emails, after the response (or on a worker)."""
+    with _carried(tenant_key):
+        _reset_address_now(address, url_name, site)
+
+
+def _reset_address_now(address: str, url_name: str, site: str) -> None:
     from patchbay.loops.shortcuts import send_password_reset_email
 
     users = list(PasswordResetForm().get_users(address))

@@ -24,6 +24,7 @@ from patchbay.loops.templates import TEMPLATE_KEYS as TEMPLATE_KEYS
 from patchbay.loops.templates import display_name
 from patchbay.loops.templates import send_template as send_template
 from patchbay.loops.templates import template_id as template_id
+from patchbay.tenancy import UNSET
 
 logger = logging.getLogger("patchbay.loops")
 
@@ -39,6 +40,7 @@ def send_password_reset_email(
     *,
     ignore_suppression: bool = False,
     background: bool | None = None,
+    tenant: object = UNSET,
 ) -> None:
     """Email ``reset_url`` with the ``password_reset`` template (``resetUrl``, ``name``).
 
@@ -53,12 +55,17 @@ def send_password_reset_email(
         {"resetUrl": reset_url, "name": display_name(user)},
         ignore_suppression=ignore_suppression,
         background=background,
+        tenant=tenant,
     )
     _log_failure("The password reset email", result)
 
 
 def send_team_membership_email(
-    membership: Any, *, ignore_suppression: bool = False, background: bool | None = None
+    membership: Any,
+    *,
+    ignore_suppression: bool = False,
+    background: bool | None = None,
+    tenant: object = UNSET,
 ) -> bool:
     """Tell ``membership.user`` they joined ``membership.team`` as ``membership.role``.
 
@@ -83,6 +90,7 @@ def send_team_membership_email(
         },
         ignore_suppression=ignore_suppression,
         background=background,
+        tenant=tenant,
     )
     _log_failure("The team membership email", result)
     return bool(result["success"])

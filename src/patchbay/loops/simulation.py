@@ -10,6 +10,7 @@ from typing import Any
 from patchbay.core.signing import standard_webhook_headers
 from patchbay.core.urls import is_mounted
 from patchbay.loops.webhooks import webhook_secret
+from patchbay.tenancy import current_tenant_key
 from patchbay.webhooks.loopback import deliver_webhook
 
 _URL_NAME = "patchbay:loops-webhook"
@@ -38,12 +39,14 @@ def deliver(payload: dict[str, Any]) -> int | None:
     None when the endpoint is not mounted, or when there is no secret it would
     accept (``DEBUG`` off without ``LOOPS_WEBHOOK_SECRET``): the email itself was sent.
     """
-    secret = webhook_secret()
+    # As Loops would: to the current tenant's endpoint, signed with its secret.
+    tenant = current_tenant_key()
+    secret = webhook_secret(tenant)
     if not is_mounted(_URL_NAME) or secret is None:
         return None
     body = json.dumps(payload).encode()
     headers = standard_webhook_headers(secret, body)
-    response = deliver_webhook(_URL_NAME, body, headers=headers)
+    response = deliver_webhook(_URL_NAME, body, headers=headers, tenant=tenant)
     return response.status_code
 
 

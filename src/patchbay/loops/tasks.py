@@ -11,6 +11,7 @@ from patchbay.core import sends
 from patchbay.core.arguments import storable
 from patchbay.core.tasks import enqueue_on_commit, task
 from patchbay.models import OutboundEmail
+from patchbay.tenancy import use_tenant
 
 logger = logging.getLogger("patchbay.loops")
 
@@ -28,12 +29,19 @@ def deliver_email(email_id: int) -> None:
     retry with backoff, up to :setting:`PATCHBAY_SEND_MAX_ATTEMPTS`; a
     permanent one stores it ``failed``.
     """
-    from patchbay.loops.templates import send_template
-
     if not sends.claim(OutboundEmail.objects.all(), email_id):
         logger.info("Email %s is not pending and due: not sent now.", email_id)
         return
     row = OutboundEmail.objects.get(pk=email_id)
+    # The row carries its tenant: sent with that tenant's key, whoever runs the task.
+    with use_tenant(row.tenant_key):
+        _deliver(row)
+
+
+def _deliver(row: OutboundEmail) -> None:
+    from patchbay.loops.templates import send_template
+
+    email_id = row.pk
     payload = row.payload
     options = {"idempotency_key": row.idempotency_key, **payload.get("options", {})}
     result = send_template(

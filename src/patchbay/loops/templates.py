@@ -23,6 +23,7 @@ from patchbay.loops.events import is_suppressed
 from patchbay.loops.results import EmailResult, QueuedEmailResult, QueuedEmailSuccess
 from patchbay.models import OutboundEmail
 from patchbay.results import Failure, failure
+from patchbay.tenancy import UNSET, tenant_scoped
 
 #: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
 TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
@@ -51,6 +52,7 @@ def send_template(
     *,
     ignore_suppression: bool = ...,
     background: Literal[False],
+    tenant: object = ...,
     **kwargs: Any,
 ) -> EmailResult: ...
 @overload
@@ -61,6 +63,7 @@ def send_template(
     *,
     ignore_suppression: bool = ...,
     background: Literal[True],
+    tenant: object = ...,
     **kwargs: Any,
 ) -> QueuedEmailResult: ...
 @overload
@@ -71,8 +74,10 @@ def send_template(
     *,
     ignore_suppression: bool = ...,
     background: bool | None = ...,
+    tenant: object = ...,
     **kwargs: Any,
 ) -> EmailResult | QueuedEmailResult: ...
+@tenant_scoped
 def send_template(
     key: str,
     to_email: str,
@@ -80,6 +85,7 @@ def send_template(
     *,
     ignore_suppression: bool = False,
     background: bool | None = None,
+    tenant: object = UNSET,
     **kwargs: Any,
 ) -> EmailResult | QueuedEmailResult:
     """Send the ``LOOPS_TRANSACTIONAL_IDS[key]`` template, unless the address is suppressed.

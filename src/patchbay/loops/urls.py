@@ -10,6 +10,12 @@ urlpatterns = [
         LazyView("patchbay.loops.webhooks.LoopsWebhookView"),
         name="loops-webhook",
     ),
+    # A tenant's endpoint: its ExternalService row's webhook_endpoint names it.
+    path(
+        "webhooks/loops/<uuid:endpoint>/",
+        LazyView("patchbay.loops.webhooks.LoopsWebhookView"),
+        name="loops-webhook-tenant",
+    ),
     path(
         "login/sign-in.js",
         LazyView("patchbay.loops.views.magic_link_script"),

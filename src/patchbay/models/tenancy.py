@@ -7,14 +7,29 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from patchbay.tenancy import current_tenant_key, tenant_for_key, tenant_key
+from patchbay.tenancy import (
+    UNSET,
+    current_tenant_key,
+    tenancy_enabled,
+    tenant_for_key,
+    tenant_key,
+)
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 class TenantQuerySet(models.QuerySet[ModelT]):
-    def for_tenant(self, tenant: object) -> TenantQuerySet[ModelT]:
-        """The rows of ``tenant`` (an instance, a key, or SITE/None for the site-wide rows)."""
+    def for_tenant(self, tenant: object = UNSET) -> TenantQuerySet[ModelT]:
+        """The rows of ``tenant`` (an instance, a key, or SITE/None for the site-wide rows).
+
+        Without ``tenant``, the current tenant's; without a tenant model that
+        filters nothing (every row is the site's), so single-tenant queries
+        stay as they were.
+        """
+        if tenant is UNSET:
+            if not tenancy_enabled():
+                return self
+            return self.filter(tenant_key=current_tenant_key())
         return self.filter(tenant_key=tenant_key(tenant))
 
 
@@ -24,7 +39,7 @@ class TenantManager(models.Manager[ModelT]):
     def get_queryset(self) -> TenantQuerySet[ModelT]:
         return TenantQuerySet(self.model, using=self._db)
 
-    def for_tenant(self, tenant: object) -> TenantQuerySet[ModelT]:
+    def for_tenant(self, tenant: object = UNSET) -> TenantQuerySet[ModelT]:
         return self.get_queryset().for_tenant(tenant)
 
 

@@ -41,6 +41,7 @@ from patchbay.stripe.results import (
     SubscriptionSuccess,
 )
 from patchbay.stripe.signature import StripeWebhookVerifier
+from patchbay.tenancy import UNSET
 
 # (stripe exception class name, error_code, retryable)
 _ERRORS = (
@@ -116,8 +117,12 @@ class StripeClient(BaseClient):
         api_key: str | None = None,
         webhook_secret: str | None = None,
         debug_mode: bool | None = None,
+        *,
+        tenant: object = UNSET,
     ) -> None:
-        super().__init__(debug_mode=debug_mode, api_key=api_key, webhook_secret=webhook_secret)
+        super().__init__(
+            debug_mode=debug_mode, tenant=tenant, api_key=api_key, webhook_secret=webhook_secret
+        )
 
     @property
     def stripe(self) -> Any:
@@ -329,7 +334,8 @@ class CreateCheckoutSession(StripeRequest[CheckoutSessionSuccess]):
         return {"success": True, "session": to_dict(session)}
 
     def simulate(self, client: StripeClient) -> CheckoutSessionSuccess:
-        return {"success": True, "session": simulation.checkout_session(self.stripe_params)}
+        session = simulation.checkout_session(self.stripe_params, client.tenant_key)
+        return {"success": True, "session": session}
 
 
 class CreateCustomer(StripeRequest[CustomerSuccess]):

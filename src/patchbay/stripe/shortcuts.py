@@ -20,6 +20,7 @@ from patchbay.stripe.results import (
     SubscriptionResult,
 )
 from patchbay.stripe.state import CANCELED, Clock, apply_answer, link_customer
+from patchbay.tenancy import UNSET, tenant_argument_error, tenant_scoped
 
 logger = logging.getLogger("patchbay.stripe")
 
@@ -34,6 +35,7 @@ def _signed_in(user: AbstractBaseUser | None) -> TypeGuard[AbstractBaseUser]:
     return bool(getattr(user, "is_authenticated", False))
 
 
+@tenant_scoped
 def create_checkout_session(
     price_id: str,
     success_url: str | None = None,
@@ -42,6 +44,8 @@ def create_checkout_session(
     mode: str = "payment",
     metadata: dict[str, Any] | None = None,
     user: AbstractBaseUser | None = None,
+    *,
+    tenant: object = UNSET,
 ) -> CheckoutSessionResult:
     """A Checkout Session, filled in from settings and ``user``.
 
@@ -61,7 +65,7 @@ def create_checkout_session(
     if _signed_in(user):
         metadata.setdefault("user_id", str(user.pk))
         kwargs["client_reference_id"] = str(user.pk)
-        link = StripeCustomer.objects.filter(user_id=user.pk).first()
+        link = StripeCustomer.objects.for_tenant().filter(user_id=user.pk).first()
         if link is not None:
             kwargs["customer_id"] = link.customer_id
         else:
@@ -82,8 +86,13 @@ def create_checkout_session(
 SUBSCRIBED_STATUSES = ("active", "trialing", "past_due", "unpaid")
 
 
+@tenant_scoped
 def create_subscription_checkout(
-    price_id: str, user: AbstractBaseUser | None = None, **kwargs: Any
+    price_id: str,
+    user: AbstractBaseUser | None = None,
+    *,
+    tenant: object = UNSET,
+    **kwargs: Any,
 ) -> CheckoutSessionResult:
     """:func:`create_checkout_session` in subscription mode, once per user.
 
@@ -108,9 +117,11 @@ def create_subscription_checkout(
 def _live_subscription(user: AbstractBaseUser | None) -> StripeSubscription | None:
     if not _signed_in(user):
         return None
-    return StripeSubscription.objects.filter(
-        user_id=user.pk, status__in=SUBSCRIBED_STATUSES
-    ).first()
+    return (
+        StripeSubscription.objects.for_tenant()
+        .filter(user_id=user.pk, status__in=SUBSCRIBED_STATUSES)
+        .first()
+    )
 
 
 def _billing_portal(
@@ -127,7 +138,10 @@ def _billing_portal(
     return portal
 
 
-def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
+@tenant_scoped
+def create_customer_from_user(
+    user: AbstractBaseUser, *, tenant: object = UNSET
+) -> CustomerFromUserResult:
     """The user's Stripe customer, created (and remembered) only if they have none.
 
     ``result["created"]`` says whether a customer was created now. An anonymous
@@ -135,7 +149,7 @@ def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
     """
     if not _signed_in(user):
         return failure("An anonymous user has no Stripe customer.", error_code="invalid_request")
-    existing = StripeCustomer.objects.filter(user_id=user.pk).first()
+    existing = StripeCustomer.objects.for_tenant().filter(user_id=user.pk).first()
     if existing is not None:
         return {
             "success": True,
@@ -154,8 +168,9 @@ def create_customer_from_user(user: AbstractBaseUser) -> CustomerFromUserResult:
     return {**result, "created": True}
 
 
+@tenant_scoped
 def cancel_user_subscription(
-    subscription_id: str, at_period_end: bool = True
+    subscription_id: str, at_period_end: bool = True, *, tenant: object = UNSET
 ) -> SubscriptionResult:
     """Cancel a subscription (at period end by default) and reflect it locally at once.
 
@@ -178,27 +193,31 @@ def cancel_user_subscription(
     return result
 
 
-def handle_webhook_event(payload: bytes | str, signature: str | None) -> Result:
+@tenant_scoped
+def handle_webhook_event(
+    payload: bytes | str, signature: str | None, *, tenant: object = UNSET
+) -> Result:
     """Verify and parse a Stripe webhook (``verified`` and ``event``).
 
     patchbay's own endpoint (``patchbay:stripe-webhook``) already does this and
     more (stores each event once, dispatches to handlers); use this only in a
-    view of your own.
+    view of your own; ``tenant`` names whose webhook secret verifies it.
     """
-    result = StripeClient().verify_webhook_signature(payload, signature)
+    result = StripeClient(tenant=tenant).verify_webhook_signature(payload, signature)
     if not result["success"]:
         return {**result, "verified": False}
     return result
 
 
-def get_active_subscription(user: AbstractBaseUser) -> StripeSubscription | None:
-    """The user's active or trialing subscription ending last, or None."""
-    if not _signed_in(user):
+def get_active_subscription(
+    user: AbstractBaseUser, *, tenant: object = UNSET
+) -> StripeSubscription | None:
+    """The user's active or trialing subscription ending last, or None (bad ``tenant``: None)."""
+    if not _signed_in(user) or tenant_argument_error(tenant) is not None:
         return None
     return (
-        StripeSubscription.objects.filter(
-            user_id=user.pk, status__in=StripeSubscription.ACTIVE_STATUSES
-        )
+        StripeSubscription.objects.for_tenant(tenant)
+        .filter(user_id=user.pk, status__in=StripeSubscription.ACTIVE_STATUSES)
         .order_by("-current_period_end", "-id")
         .first()
     )

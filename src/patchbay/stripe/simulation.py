@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +20,7 @@ from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import patchbay_path
 from patchbay.stripe.signature import SIMULATION_SECRET, signature_header
+from patchbay.tenancy import UNSET
 from patchbay.webhooks.loopback import deliver_webhook
 
 #: Signs simulated events when no STRIPE_WEBHOOK_SECRET is configured (public: accepted
@@ -35,7 +36,15 @@ def _now() -> int:
     return int(time.time())
 
 
-def checkout_session(params: dict[str, Any]) -> dict[str, Any]:
+class CheckoutToken(NamedTuple):
+    """What a simulated Checkout URL carries: the session, and whose it is."""
+
+    session: dict[str, Any]
+    #: The tenant whose client made it ("" site-wide): its events go to that tenant's endpoint.
+    tenant_key: str
+
+
+def checkout_session(params: dict[str, Any], tenant_key: str = "") -> dict[str, Any]:
     session = {
         "id": fake_id("cs_test_", 40),
         "object": "checkout.session",
@@ -53,15 +62,17 @@ def checkout_session(params: dict[str, Any]) -> dict[str, Any]:
         "created": _now(),
         "livemode": False,
     }
-    token = signing.dumps(session, salt=_CHECKOUT_SALT, compress=True)
+    token = signing.dumps(
+        {"session": session, "tenant": tenant_key}, salt=_CHECKOUT_SALT, compress=True
+    )
     path = patchbay_path("patchbay:stripe-simulated-checkout", kwargs={"token": token})
     return {**session, "url": conf.PUBLIC_URL + path}
 
 
-def load_checkout_session(token: str) -> dict[str, Any]:
+def load_checkout_session(token: str) -> CheckoutToken:
     """The session a simulated Checkout URL carries; raises ``signing.BadSignature``."""
-    session: dict[str, Any] = signing.loads(token, salt=_CHECKOUT_SALT, max_age=24 * 3600)
-    return session
+    loaded: dict[str, Any] = signing.loads(token, salt=_CHECKOUT_SALT, max_age=24 * 3600)
+    return CheckoutToken(loaded["session"], str(loaded.get("tenant") or ""))
 
 
 def customer(params: dict[str, Any]) -> dict[str, Any]:
@@ -217,9 +228,11 @@ def is_completed(session: dict[str, Any]) -> bool:
     from patchbay.webhooks.statements import DONE
 
     event_ids = [item["id"] for item in checkout_events(session)]
-    done = WebhookEvent.objects.filter(
-        provider="stripe", event_id__in=event_ids, status__in=DONE
-    ).count()
+    done = (
+        WebhookEvent.objects.for_tenant()
+        .filter(provider="stripe", event_id__in=event_ids, status__in=DONE)
+        .count()
+    )
     return done == len(event_ids)
 
 
@@ -229,9 +242,16 @@ def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
 
 
 def deliver_events(
-    events: list[dict[str, Any]], secret: str, request: HttpRequest | None = None
+    events: list[dict[str, Any]],
+    secret: str,
+    request: HttpRequest | None = None,
+    *,
+    tenant: object = UNSET,
 ) -> list[HttpResponse]:
-    """Sign and deliver ``events`` to ``patchbay:stripe-webhook``, as Stripe would."""
+    """Sign and deliver ``events`` to ``patchbay:stripe-webhook``, as Stripe would.
+
+    With ``tenant``, to that tenant's endpoint (sign with its secret then).
+    """
     responses = []
     for item in events:
         body = json.dumps(item)
@@ -241,6 +261,7 @@ def deliver_events(
                 body.encode(),
                 headers={"Stripe-Signature": sign(body, secret)},
                 on_behalf_of=request,
+                tenant=tenant,
             )
         )
     return responses

@@ -1,5 +1,9 @@
 """Apply Stripe objects from webhooks to local state, never letting old data win.
 
+Every lookup is of the current tenant's rows (handlers and shortcuts run
+under :func:`~patchbay.tenancy.use_tenant`): two Stripe accounts may well
+know the same ids, and one tenant's event never writes another's rows.
+
 Every write carries a :class:`Clock`; a row is overwritten only by a change
 whose clock is not older than the row's. Stripe's ``created`` has 1-second
 resolution, so changes of one second are ordered by when patchbay first
@@ -92,7 +96,12 @@ def user_for(customer_id: str | None, metadata: dict[str, Any] | None) -> Abstra
     """The user an object belongs to: its ``user_id`` metadata, else its customer's user."""
     user = user_by_id((metadata or {}).get("user_id"))
     if user is None and customer_id:
-        link = StripeCustomer.objects.filter(customer_id=customer_id).select_related("user").first()
+        link = (
+            StripeCustomer.objects.for_tenant()
+            .filter(customer_id=customer_id)
+            .select_related("user")
+            .first()
+        )
         user = link.user if link else None
     return user
 
@@ -110,19 +119,20 @@ def link_customer(
     defaults: dict[str, Any] = {"email": email} if email else {}
     if (
         user is not None
-        and not StripeCustomer.objects.filter(user_id=user.pk)
+        and not StripeCustomer.objects.for_tenant()
+        .filter(user_id=user.pk)
         .exclude(customer_id=customer_id)
         .exists()
     ):
         defaults["user"] = user
-    rows = StripeCustomer.objects.filter(customer_id=customer_id)
+    rows = StripeCustomer.objects.for_tenant().filter(customer_id=customer_id)
     if clock is not None:
         defaults.update(clock.fields("last_event_at", "last_event_received_at"))
         rows = rows.filter(clock.not_older_than_row("last_event_at", "last_event_received_at"))
     for _attempt in range(2):
         if defaults and rows.update(**defaults, updated_at=_now()):
             break
-        _, created = StripeCustomer.objects.get_or_create(
+        _, created = StripeCustomer.objects.for_tenant().get_or_create(
             customer_id=customer_id, defaults={"email": "", **defaults}
         )
         if created or not defaults:
@@ -130,9 +140,9 @@ def link_customer(
         # Stored already: newer than this change, or stored a moment ago by an older
         # one (a concurrent delivery): the second update tells which.
     if user is not None:
-        StripeSubscription.objects.filter(customer_id=customer_id, user__isnull=True).update(
-            user=user
-        )
+        StripeSubscription.objects.for_tenant().filter(
+            customer_id=customer_id, user__isnull=True
+        ).update(user=user)
 
 
 def _subscription_fields(sub: dict[str, Any]) -> dict[str, Any]:
@@ -152,8 +162,10 @@ def _subscription_fields(sub: dict[str, Any]) -> dict[str, Any]:
 
 def _writable(subscription_id: str, clock: Clock, status: str | None) -> Any:
     """The row a change to ``status`` (None: unchanged) at ``clock`` may write, if any."""
-    rows = StripeSubscription.objects.filter(subscription_id=subscription_id).filter(
-        clock.not_older_than_row("last_event_at", "last_event_received_at")
+    rows = (
+        StripeSubscription.objects.for_tenant()
+        .filter(subscription_id=subscription_id)
+        .filter(clock.not_older_than_row("last_event_at", "last_event_received_at"))
     )
     if status not in FINAL:
         rows = rows.exclude(status__in=FINAL)
@@ -179,14 +191,14 @@ def apply_subscription(sub: dict[str, Any], clock: Clock) -> StripeSubscription:
     for _attempt in range(2):
         if _writable(subscription_id, clock, fields["status"]).update(**fields, updated_at=_now()):
             break
-        _, created = StripeSubscription.objects.get_or_create(
+        _, created = StripeSubscription.objects.for_tenant().get_or_create(
             subscription_id=subscription_id, defaults=fields
         )
         if created:
             break
         # Stored already: newer (or final), or stored a moment ago by an older
         # concurrent delivery; the second update tells which.
-    return StripeSubscription.objects.get(subscription_id=subscription_id)
+    return StripeSubscription.objects.for_tenant().get(subscription_id=subscription_id)
 
 
 def apply_answer(subscription_id: str, change: dict[str, Any], clock: Clock) -> bool:
@@ -211,7 +223,7 @@ def apply_invoice(invoice: dict[str, Any], status: str, clock: Clock) -> None:
     )
     if not subscription_id:
         return
-    rows = StripeSubscription.objects.filter(subscription_id=subscription_id)
+    rows = StripeSubscription.objects.for_tenant().filter(subscription_id=subscription_id)
     if clock.at is None:
         rows = rows.filter(latest_invoice_event_at__isnull=True)
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,6 +13,7 @@ from patchbay.core.simulation import should_simulate
 from patchbay.exceptions import ServiceError
 from patchbay.stripe import simulation
 from patchbay.stripe.client import StripeClient
+from patchbay.tenancy import use_tenant
 
 UNDELIVERABLE = (
     "DEBUG is off, so the endpoint refuses events signed with patchbay's public simulation "
@@ -29,9 +32,15 @@ def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
     if not should_simulate():
         raise Http404("The simulated Checkout exists only while simulating.")
     try:
-        session = simulation.load_checkout_session(token)
+        session, tenant_key = simulation.load_checkout_session(token)
     except signing.BadSignature as exc:
         raise Http404("Unknown or expired checkout session.") from exc
+    # The page is site-wide; the session says whose it is, and plays that tenant's Stripe.
+    with use_tenant(tenant_key):
+        return _checkout_page(request, session, tenant_key)
+
+
+def _checkout_page(request: HttpRequest, session: dict[str, Any], tenant_key: str) -> HttpResponse:
     success_url = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
     context = {
         "session": session,
@@ -53,7 +62,9 @@ def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
         context["undeliverable"] = UNDELIVERABLE
         return render(request, "patchbay/stripe/simulated_checkout.html", context, status=503)
     try:
-        responses = simulation.deliver_events(simulation.checkout_events(session), secret, request)
+        responses = simulation.deliver_events(
+            simulation.checkout_events(session), secret, request, tenant=tenant_key
+        )
     except ServiceError as exc:  # the webhook endpoint is not mounted
         context["errors"] = [exc.message]
         return render(request, "patchbay/stripe/simulated_checkout.html", context, status=502)

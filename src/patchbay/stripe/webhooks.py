@@ -13,4 +13,5 @@ class StripeWebhookView(WebhookView):
     provider = "stripe"
 
     def get_verifier(self) -> StripeWebhookVerifier:
-        return StripeClient().webhook_verifier()
+        # The secret of the tenant whose endpoint was posted to: another's signature fails.
+        return StripeClient(tenant=self.tenant_key).webhook_verifier()

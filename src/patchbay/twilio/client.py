@@ -19,8 +19,8 @@ from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
 from patchbay.core.sdk import sdk_available
 from patchbay.core.simulation import fake_id
-from patchbay.core.urls import patchbay_path
 from patchbay.exceptions import ServiceError
+from patchbay.tenancy import UNSET, webhook_path
 from patchbay.twilio import errors, numbers
 from patchbay.twilio.results import (
     LookupResult,
@@ -51,8 +51,10 @@ def _sdk_client(account_sid: str, auth_token: str, timeout: float, retries: int)
     )
 
 
-def status_callback_url() -> str | None:
+def status_callback_url(tenant_key: str = "") -> str | None:
     """The public URL of the status callback endpoint, when ``PATCHBAY_PUBLIC_URL`` is set.
+
+    A tenant's messages report to the tenant's own endpoint, verified with its auth token.
 
     Raises :exc:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) when
     the setting is set but ``patchbay.urls`` is not mounted: sending without the
@@ -60,7 +62,7 @@ def status_callback_url() -> str | None:
     """
     if not conf.PUBLIC_URL:
         return None
-    return conf.PUBLIC_URL + patchbay_path("patchbay:twilio-status-callback")
+    return conf.PUBLIC_URL + webhook_path("twilio-status-callback", tenant_key)
 
 
 class TwilioClient(BaseClient):
@@ -92,9 +94,12 @@ class TwilioClient(BaseClient):
         auth_token: str | None = None,
         from_number: str | None = None,
         debug_mode: bool | None = None,
+        *,
+        tenant: object = UNSET,
     ) -> None:
         super().__init__(
             debug_mode=debug_mode,
+            tenant=tenant,
             account_sid=account_sid,
             auth_token=auth_token,
             from_number=from_number,
@@ -250,7 +255,7 @@ class SendSMS(Request[SMSSuccess]):
         numbers.check_country(to.number)
         sender = client._sender(optional_text(from_number, "from_number"), to.channel)
         callback = optional_text(status_callback, "status_callback", max_length=2048)
-        return cls(to, body, sender, callback or status_callback_url())
+        return cls(to, body, sender, callback or status_callback_url(client.tenant_key))
 
     @property
     def sent_from(self) -> str | None:

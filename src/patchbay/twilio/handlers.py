@@ -57,7 +57,7 @@ def message_received(event: WebhookEvent) -> None:
         )
     except ServiceError:  # a short code or an alphanumeric sender: keep it as given
         sender = None
-    sms, created = SMS.objects.get_or_create(
+    sms, created = SMS.objects.for_tenant().get_or_create(
         external_id=event.event_id,
         defaults={
             "direction": SMS.DIRECTION_INBOUND,

@@ -22,6 +22,7 @@ from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
 from patchbay.results import Failure, failure
+from patchbay.tenancy import UNSET, tenant_scoped
 from patchbay.twilio import numbers, simulation
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.results import (
@@ -50,6 +51,7 @@ def send_sms(
     channel: str | None = ...,
     request: HttpRequest | None = ...,
     background: Literal[False],
+    tenant: object = ...,
 ) -> TrackedSMSResult: ...
 @overload
 def send_sms(
@@ -62,6 +64,7 @@ def send_sms(
     channel: str | None = ...,
     request: HttpRequest | None = ...,
     background: Literal[True],
+    tenant: object = ...,
 ) -> QueuedSMSResult: ...
 @overload
 def send_sms(
@@ -74,7 +77,9 @@ def send_sms(
     channel: str | None = ...,
     request: HttpRequest | None = ...,
     background: bool | None = ...,
+    tenant: object = ...,
 ) -> TrackedSMSResult | QueuedSMSResult: ...
+@tenant_scoped
 def send_sms(
     to_number: str,
     body: str,
@@ -85,6 +90,7 @@ def send_sms(
     channel: str | None = None,
     request: HttpRequest | None = None,
     background: bool | None = None,
+    tenant: object = UNSET,
 ) -> TrackedSMSResult | QueuedSMSResult:
     """Send a message and track it in an :class:`~patchbay.models.SMS` row (``sms_id``).
 
@@ -246,12 +252,16 @@ def _outcome_fields(result: SMSResult) -> dict[str, Any]:
     return fields
 
 
-def verify_phone_number(phone_number: str) -> LookupResult:
+@tenant_scoped
+def verify_phone_number(phone_number: str, *, tenant: object = UNSET) -> LookupResult:
     """Whether ``phone_number`` is valid (``valid``), with carrier data (Lookup v2)."""
-    return TwilioClient().verify_phone_number(phone_number)
+    return TwilioClient(tenant=tenant).verify_phone_number(phone_number)
 
 
-def send_verification_code(phone_number: str, code: str) -> TrackedSMSResult:
+@tenant_scoped
+def send_verification_code(
+    phone_number: str, code: str, *, tenant: object = UNSET
+) -> TrackedSMSResult:
     """Text ``code`` using ``TWILIO_VERIFICATION_MESSAGE``; the stored SMS never holds the code."""
     template = conf.TWILIO_VERIFICATION_MESSAGE
     return _send(
@@ -263,16 +273,17 @@ def send_verification_code(phone_number: str, code: str) -> TrackedSMSResult:
     )
 
 
-def get_sms_status(sms_id: int) -> SMSStatusResult:
+@tenant_scoped
+def get_sms_status(sms_id: int, *, tenant: object = UNSET) -> SMSStatusResult:
     """The status of a tracked message, fetched from Twilio unless already final.
 
     An ``sms_id`` that is not a positive integer (or a string of digits) is
-    ``invalid_id``; one without a row, ``not_found``.
+    ``invalid_id``; one without a row, ``not_found`` (another tenant's message too).
     """
     pk = row_id(sms_id)
     if pk is None:
         return cast("SMSStatusFailure", invalid_id("SMS", sms_id))
-    sms = SMS.objects.filter(pk=pk).first()
+    sms = SMS.objects.for_tenant().filter(pk=pk).first()
     if sms is None:
         return cast("SMSStatusFailure", failure(f"No SMS with id {pk}.", error_code="not_found"))
     if sms.status not in FINAL and sms.external_id and not sms.simulated:

@@ -10,6 +10,7 @@ from patchbay.conf import conf
 from patchbay.core.simulation import fake_id
 from patchbay.core.urls import is_mounted, patchbay_path
 from patchbay.models import SMS
+from patchbay.tenancy import webhook_path
 from patchbay.twilio.signature import compute_signature
 from patchbay.twilio.webhooks import signing_token
 from patchbay.webhooks.loopback import deliver_webhook
@@ -39,10 +40,12 @@ def deliver_status_callbacks(sms: SMS, request: HttpRequest | None = None) -> li
     there is no secret the endpoint would accept (``DEBUG`` off without
     ``TWILIO_AUTH_TOKEN``: the message stays ``queued``).
     """
-    token = signing_token(False)
+    # As Twilio would: to the endpoint of the message's tenant, signed with its token.
+    tenant = sms.tenant_key
+    token = signing_token(False, tenant=tenant)
     if not is_mounted(_URL_NAME) or token is None:
         return []
-    path = patchbay_path(_URL_NAME)
+    path = webhook_path(_URL_NAME.removeprefix("patchbay:"), tenant)
     host = request.get_host() if request is not None else "localhost"
     scheme = request.scheme if request is not None else "http"
     url = (conf.PUBLIC_URL or f"{scheme}://{host}") + path
@@ -62,6 +65,7 @@ def deliver_status_callbacks(sms: SMS, request: HttpRequest | None = None) -> li
             content_type="application/x-www-form-urlencoded",
             headers={"X-Twilio-Signature": sign(url, params, token)},
             on_behalf_of=request,
+            tenant=tenant,
         )
         codes.append(response.status_code)
     return codes

@@ -12,6 +12,7 @@ from patchbay.core.simulation import console
 from patchbay.core.tasks import task
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
+from patchbay.tenancy import use_tenant
 from patchbay.twilio import numbers, simulation
 
 logger = logging.getLogger("patchbay.twilio")
@@ -37,14 +38,21 @@ def deliver_sms(sms_id: int) -> None:
     leaves it ``sending`` with that error code, for ``patchbay_twilio_reconcile``
     and a person to resolve, never for a retry to send twice.
     """
-    from patchbay.twilio.client import TwilioClient
-    from patchbay.twilio.shortcuts import _outcome_fields, _refusal
-
     outbound = SMS.objects.filter(direction=SMS.DIRECTION_OUTBOUND, external_id__isnull=True)
     if not sends.claim(outbound, sms_id):
         logger.info("SMS %s is not pending and due: not sent now.", sms_id)
         return
     sms = SMS.objects.get(pk=sms_id)
+    # The row carries its tenant: sent with that tenant's credentials, whoever runs the task.
+    with use_tenant(sms.tenant_key):
+        _deliver(sms)
+
+
+def _deliver(sms: SMS) -> None:
+    from patchbay.twilio.client import TwilioClient
+    from patchbay.twilio.shortcuts import _outcome_fields, _refusal
+
+    sms_id = sms.pk
     client = TwilioClient()
     try:
         address: numbers.Address | str = numbers.parse_address(

@@ -3,6 +3,8 @@
 A status moves a message forward with one atomic conditional UPDATE; a
 keyword counts once, when its message is first stored, and only if no later
 keyword message of the same number is stored (so a replay never undoes it).
+Each works on the current tenant's rows: a STOP to one tenant's number opts
+the sender out of that tenant's messages only.
 """
 
 from __future__ import annotations
@@ -33,17 +35,17 @@ def apply_status(
         fields[TIMESTAMP_FIELD[status]] = now
     if error_code:
         fields.update(error_code=str(error_code)[:32], error_message=error_message)
-    moved = SMS.objects.filter(external_id=message_sid, status__in=may_precede(status)).update(
-        **fields
-    )
+    # Message SIDs are Twilio's, unique per account: looked up among the tenant's messages.
+    messages = SMS.objects.for_tenant().filter(external_id=message_sid)
+    moved = messages.filter(status__in=may_precede(status)).update(**fields)
     if moved:
-        sms = SMS.objects.get(external_id=message_sid)
+        sms = messages.get()
         sms_status_changed.send(sender="twilio", sms=sms, status=status)
     return bool(moved)
 
 
 def is_opted_out(phone_number: str) -> bool:
-    return PhoneOptOut.objects.filter(phone_number=phone_number).exists()
+    return PhoneOptOut.objects.for_tenant().filter(phone_number=phone_number).exists()
 
 
 def _keyword(text: str) -> str:
@@ -51,9 +53,13 @@ def _keyword(text: str) -> str:
 
 
 def _later_keyword_stored(phone_number: str, received_at: datetime, sms: SMS) -> bool:
-    later = SMS.objects.filter(
-        direction=SMS.DIRECTION_INBOUND, from_number=phone_number, created_at__gt=received_at
-    ).exclude(pk=sms.pk)
+    later = (
+        SMS.objects.for_tenant()
+        .filter(
+            direction=SMS.DIRECTION_INBOUND, from_number=phone_number, created_at__gt=received_at
+        )
+        .exclude(pk=sms.pk)
+    )
     keywords = OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS
     return any(_keyword(body) in keywords for body in later.values_list("body", flat=True))
 
@@ -82,6 +88,8 @@ def apply_keyword(
     ):
         return
     if keyword in OPT_OUT_KEYWORDS:
-        PhoneOptOut.objects.get_or_create(phone_number=phone_number, defaults={"keyword": keyword})
+        PhoneOptOut.objects.for_tenant().get_or_create(
+            phone_number=phone_number, defaults={"keyword": keyword}
+        )
     elif keyword in OPT_IN_KEYWORDS:
-        PhoneOptOut.objects.filter(phone_number=phone_number).delete()
+        PhoneOptOut.objects.for_tenant().filter(phone_number=phone_number).delete()

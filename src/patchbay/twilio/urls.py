@@ -15,6 +15,17 @@ urlpatterns = [
         LazyView("patchbay.twilio.webhooks.InboundMessageView"),
         name="twilio-inbound",
     ),
+    # A tenant's endpoints: its ExternalService row's webhook_endpoint names them.
+    path(
+        "webhooks/twilio/status/<uuid:endpoint>/",
+        LazyView("patchbay.twilio.webhooks.StatusCallbackView"),
+        name="twilio-status-callback-tenant",
+    ),
+    path(
+        "webhooks/twilio/inbound/<uuid:endpoint>/",
+        LazyView("patchbay.twilio.webhooks.InboundMessageView"),
+        name="twilio-inbound-tenant",
+    ),
     path(
         "phone/verify/start/",
         LazyView("patchbay.twilio.verification_views.start"),

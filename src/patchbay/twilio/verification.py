@@ -30,6 +30,7 @@ from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
 from patchbay.results import Failure, RateLimitedFailure, failure
+from patchbay.tenancy import UNSET, tenant_scoped
 from patchbay.twilio import codes, numbers, shortcuts
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.results import (
@@ -55,8 +56,9 @@ _REFUSALS = {
 _VERIFY_STATES = {"not_found": "expired", "max_attempts_reached": "exhausted"}
 
 
+@tenant_scoped
 def initiate_phone_verification(
-    phone_number: str, request: HttpRequest | None = None
+    phone_number: str, request: HttpRequest | None = None, *, tenant: object = UNSET
 ) -> PhoneVerificationResult:
     """Send a verification code to ``phone_number``.
 
@@ -120,8 +122,13 @@ def initiate_phone_verification(
     return started
 
 
+@tenant_scoped
 def verify_phone_code(
-    phone_number: str, code: str, *, request: HttpRequest | None = None
+    phone_number: str,
+    code: str,
+    *,
+    request: HttpRequest | None = None,
+    tenant: object = UNSET,
 ) -> PhoneCodeResult:
     """Check ``code`` against the latest code sent to ``phone_number``.
 
@@ -135,6 +142,7 @@ def verify_phone_code(
     :setting:`PATCHBAY_PHONE_VERIFICATION_BIND_SESSION` on, the code must have
     been started with a request of the same session: a check from another
     browser is ``no_pending_code``, and counts no attempt against the code.
+    A code sent for one tenant is checked among that tenant's codes only.
     """
     try:
         request = http_request(request)
@@ -142,7 +150,8 @@ def verify_phone_code(
     except ServiceError as exc:
         return failure(exc.message, error_code=exc.error_code)
     verification = (
-        PhoneVerification.objects.filter(phone_number=phone, invalidated_at__isnull=True)
+        PhoneVerification.objects.for_tenant()
+        .filter(phone_number=phone, invalidated_at__isnull=True)
         .order_by("-created_at", "-id")
         .first()
     )
@@ -242,7 +251,7 @@ def _deliver(
 def _replace_pending(verification: PhoneVerification) -> PhoneVerification:
     """Save ``verification``, voiding the number's earlier unused codes in the same transaction."""
     with transaction.atomic():
-        PhoneVerification.objects.filter(
+        PhoneVerification.objects.for_tenant().filter(
             phone_number=verification.phone_number,
             verified_at__isnull=True,
             invalidated_at__isnull=True,

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import resolve
 
 from patchbay.core.urls import patchbay_path
+from patchbay.tenancy import UNSET, tenant_key, webhook_path
 
 
 def deliver_webhook(
@@ -27,15 +28,19 @@ def deliver_webhook(
     content_type: str = "application/json",
     headers: Mapping[str, str] | None = None,
     on_behalf_of: HttpRequest | None = None,
+    tenant: object = UNSET,
 ) -> HttpResponse:
     """POST ``body`` to the view named ``url_name`` and return its response.
 
     ``on_behalf_of`` (the request being served) supplies host and scheme, so
     endpoints that sign the URL (Twilio) see the URL the signer used. Raises
     :exc:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) when
-    ``url_name`` does not reverse.
+    ``url_name`` does not reverse. With ``tenant``, the delivery goes to that
+    tenant's endpoint (:func:`~patchbay.tenancy.webhook_path`), as its provider's would.
     """
     path = patchbay_path(url_name)
+    if tenant is not UNSET and tenant_key(tenant):
+        path = webhook_path(url_name.removeprefix("patchbay:"), tenant)
     host, scheme = "localhost", "http"
     if on_behalf_of is not None:
         host, scheme = on_behalf_of.get_host(), on_behalf_of.scheme or "http"

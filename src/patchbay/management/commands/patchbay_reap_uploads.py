@@ -33,7 +33,11 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"{upload.pk}: {upload.key}")
                 continue
-            client = S3Client(aws_s3_bucket_name=upload.bucket, debug_mode=upload.simulated)
+            client = S3Client(
+                aws_s3_bucket_name=upload.bucket,
+                debug_mode=upload.simulated,
+                tenant=upload.tenant_key,  # its tenant's credentials reach its bucket
+            )
             result = client.delete_object(upload.key)
             if not result["success"]:
                 self.stderr.write(f"{upload.pk}: could not delete {upload.key}: {result['error']}")

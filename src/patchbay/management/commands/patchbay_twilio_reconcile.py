@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from patchbay.core.sends import SENDING
 from patchbay.models import SMS
+from patchbay.tenancy import use_tenant
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.statuses import FINAL
 from patchbay.twilio.tracking import apply_status
@@ -47,24 +48,28 @@ class Command(BaseCommand):
             .exclude(status__in=FINAL)
             .order_by("created_at")[:limit]
         )
-        client = TwilioClient()
+        # Each message is fetched from its tenant's account and moved among its rows.
+        clients: dict[str, TwilioClient] = {}
         moved = failed = 0
         for sms in stuck:
             if dry_run:
                 self.stdout.write(f"{sms.external_id}: {sms.status}")
                 continue
+            client = clients.setdefault(sms.tenant_key, TwilioClient(tenant=sms.tenant_key))
             result = client.get_message_status(str(sms.external_id))
             if not result["success"]:
                 failed += 1
                 self.stderr.write(f"{sms.external_id}: {result['error']}")
                 continue
             data = result["data"]
-            if apply_status(
-                str(sms.external_id),
-                result["status"],
-                error_code=str(data.get("error_code") or ""),
-                error_message=data.get("error_message") or "",
-            ):
+            with use_tenant(sms.tenant_key):
+                applied = apply_status(
+                    str(sms.external_id),
+                    result["status"],
+                    error_code=str(data.get("error_code") or ""),
+                    error_message=data.get("error_message") or "",
+                )
+            if applied:
                 moved += 1
                 self.stdout.write(f"{sms.external_id}: {sms.status} -> {result['status']}")
         if not dry_run:
