@@ -84,17 +84,15 @@ def _dashboard_tenant(request: HttpRequest) -> tuple[str, list[tuple[str, str]]]
     A user :setting:`PATCHBAY_ADMIN_TENANT` scopes sees their tenant's and no
     choice; others the site's, or the tenant ``?tenant=`` names.
     """
-    from patchbay.admin.tenancy import admin_tenant_key
-    from patchbay.tenancy import get_tenant_model, tenancy_enabled
+    from patchbay.admin.tenancy import admin_tenant_key, tenant_choices
+    from patchbay.tenancy import tenancy_enabled
 
     if not tenancy_enabled():
         return "", []
     scope = admin_tenant_key(request)
     if scope is not None:
         return scope, []
-    tenants = [
-        (str(tenant.pk), str(tenant)) for tenant in get_tenant_model()._default_manager.all()[:200]
-    ]
+    tenants = tenant_choices()
     chosen = request.GET.get("tenant", "")
     return (chosen if chosen in dict(tenants) else ""), tenants
 

@@ -35,13 +35,19 @@ def admin_tenant_key(request: HttpRequest) -> str | None:
     return scope
 
 
+def tenant_choices() -> list[tuple[str, str]]:
+    """``(key, name)`` of the tenants an unscoped user may choose from (the first 200)."""
+    return [
+        (str(tenant.pk), str(tenant)) for tenant in get_tenant_model()._default_manager.all()[:200]
+    ]
+
+
 class TenantFilter(admin.SimpleListFilter):
     title = _("tenant")
     parameter_name = "tenant_key"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        tenants = get_tenant_model()._default_manager.all()[:200]
-        return [("", str(_("Site-wide"))), *((str(tenant.pk), str(tenant)) for tenant in tenants)]
+        return [("", str(_("Site-wide"))), *tenant_choices()]
 
     def choices(self, changelist: Any) -> Any:
         # "" is a real choice (the site's rows), not "All": that is the absent parameter.
