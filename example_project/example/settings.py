@@ -103,6 +103,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The stylesheet and favicon every page uses ship with the example: no CDN.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where uploaded files go; in simulation, the simulated S3 bucket too (MEDIA_ROOT/patchbay-s3/).
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 
