@@ -142,7 +142,7 @@ def test_each_provider_form_has_only_its_meaningful_fields(admin_client, provide
 
 @pytest.fixture
 def acme(db):
-    # As tests.test_admin's: the row may exist already.
+    # Made as tests.test_admin's service fixture makes it: the row may exist already.
     acme, _ = ExternalService.objects.update_or_create(
         provider=PROVIDER,
         defaults={"name": "Acme", "enabled": True, "credentials": {}, "options": {}},

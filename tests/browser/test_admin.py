@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, USERNAME, example_server
+from tests.browser.conftest import TIMEOUT_MS, example_server, sign_in_to_admin
 
 pytestmark = pytest.mark.browser
 
@@ -91,11 +91,7 @@ def page(chromium: Any, server: str) -> Iterator[Any]:
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
-        page.goto("/admin/login/")
-        page.fill("#id_username", USERNAME)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url("**/admin/")
+        sign_in_to_admin(page)
         yield page
     finally:
         context.close()
