@@ -36,6 +36,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "outcome",
         "attempts",
         "received_at",
+        "next_attempt_at",
         "verified",
         "event_id",
         "processed_at",
