@@ -187,7 +187,7 @@ def test_saving_a_secret_stores_it_encrypted_and_never_logs_it(admin_client, ser
     assert service.credentials == {"api_key": SECRET}
     assert SECRET not in raw_credentials(service)
     entry = LogEntry.objects.filter(object_id=str(service.pk)).order_by("-pk").first()
-    assert entry.get_change_message() == "Changed Api key."
+    assert entry.get_change_message() == "Changed API key."
     assert SECRET not in entry.change_message
     history = admin_client.get(reverse("admin:patchbay_externalservice_history", args=[service.pk]))
     assert history.status_code == 200

@@ -19,12 +19,14 @@ from django.views.decorators.http import require_GET
 from example.dev import dev_outboxes_shown
 from patchbay.core.simulation import outbox
 from patchbay.models import SMS
-from patchbay.twilio.client import MAX_BODY_LENGTH
+from patchbay.twilio.client import MAX_BODY_LENGTH, SendSMS, StartVerification
 from patchbay.twilio.shortcuts import get_sms_status, send_sms
 from patchbay.twilio.statuses import FINAL
 from patchbay.twilio.verification_views import SESSION_KEY as VERIFIED_PHONE_SESSION_KEY
 
 OUTBOX_SIZE = 10
+#: The Twilio operations that send a text message, the ones the dev outbox lists.
+SENDING = (SendSMS.operation, StartVerification.operation)
 # The badge of each final status (base.html's colours); the page stops polling at these.
 FINAL_STATUS_CLASSES = {
     status: "healthy" if status in ("delivered", "read", "received") else "down" for status in FINAL
@@ -102,7 +104,10 @@ def dev_outbox() -> dict[str, Any]:
     """The last simulated Twilio messages, newest first, for the dev-only outbox panel."""
     if not dev_outboxes_shown():
         return {"show_outbox": False, "outbox": []}
-    calls = outbox.filter(provider="twilio")[-OUTBOX_SIZE:]
+    # Messages only: a health probe (the admin's Test connection) or a status fetch sends none.
+    calls = [call for call in outbox.filter(provider="twilio") if call.operation in SENDING][
+        -OUTBOX_SIZE:
+    ]
     return {
         "show_outbox": True,
         "outbox": [

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from patchbay.core import registry
 from patchbay.core.client import BaseClient
+from patchbay.core.health import record_simulated_success
 from patchbay.core.recording import refusal_counts
 from patchbay.models import ExternalService, HealthCheck, WebhookEvent
 from patchbay.tenancy import use_tenant
@@ -67,6 +68,9 @@ class ServiceCheck:
             error="" if result["success"] else result["error"],
         )
         ExternalService.objects.filter(pk=service.pk).update(last_checked_at=timezone.now())
+        if check.simulated and result["success"]:
+            # The row may be new, made after the call was recorded: marked here for sure.
+            record_simulated_success(self.provider, tenant_key=self.tenant_key, force=True)
         return check
 
 

@@ -156,3 +156,12 @@ def example_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def sign_in_to_admin(page: Any) -> None:
+    """Sign ``page`` (its context's ``base_url`` an :func:`example_server`) in as the superuser."""
+    page.goto("/admin/login/")
+    page.fill("#id_username", USERNAME)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")

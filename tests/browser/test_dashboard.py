@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, USERNAME, example_server
+from tests.browser.conftest import TIMEOUT_MS, example_server, sign_in_to_admin
 
 pytestmark = pytest.mark.browser
 
@@ -75,10 +75,7 @@ def test_staff_reach_the_dashboard_from_the_admin_index_and_see_each_service(chr
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
-        page.goto("/admin/")
-        page.fill("#id_username", USERNAME)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
+        sign_in_to_admin(page)
         page.get_by_role("link", name="Health dashboard").click()
         page.wait_for_url("**/integrations/dashboard/")
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from patchbay.core.config import field_label
 from patchbay.core.registry import client_classes
 from patchbay.models import ExternalService
 
@@ -112,7 +112,7 @@ def service_form(
     """
     attrs: dict[str, Any] = {"client_class": client_class}
     for name, field in client_class.config_fields.items():
-        label = capfirst(name.replace("_", " "))
+        label = field_label(name, field)
         if field.secret:
             attrs[SECRET_PREFIX + name] = forms.CharField(
                 label=label,

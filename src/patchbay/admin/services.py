@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -43,6 +44,7 @@ CHECK_COLOURS: dict[str, str] = {
 }
 HEALTH_FIELDS = (
     "health",
+    "health_reason",
     "consecutive_failures",
     "total_requests",
     "failed_requests",
@@ -67,18 +69,50 @@ NO_CLIENT = _(
 )
 
 
+def health_reason(service: ExternalService) -> str:
+    """Why ``service`` has the health it has, in a sentence an operator can act on.
+
+    Reads the row's counters and, when the admin's queryset annotated them,
+    its latest probe's ``latest_check_at``, ``latest_check_status`` and
+    ``latest_check_simulated``.
+    """
+    status = service.health_status
+    if status in (ExternalService.HealthStatus.DEGRADED, ExternalService.HealthStatus.DOWN):
+        failures = ngettext(
+            "%(count)d failure in a row",
+            "%(count)d failures in a row",
+            service.consecutive_failures,
+        ) % {"count": service.consecutive_failures}
+        return f"{failures}: {service.last_error}" if service.last_error else failures
+    if status != ExternalService.HealthStatus.HEALTHY:
+        return gettext("No call or probe yet.")
+    probed_at = getattr(service, "latest_check_at", None)
+    probe_ok = getattr(service, "latest_check_status", None) == HealthCheck.Status.SUCCESS
+    probe_simulated = bool(getattr(service, "latest_check_simulated", False))
+    last_success = service.last_success_at
+    if probed_at and probe_ok and not probe_simulated and (last_success or probed_at) <= probed_at:
+        return gettext("Last probe succeeded at %(time)s.") % {"time": _when(probed_at)}
+    if last_success is None:
+        # Only simulated calls (or probes) succeeded: nothing has reached the provider.
+        return gettext("Simulated: no live call yet.")
+    return gettext("Last live call succeeded at %(time)s.") % {"time": _when(last_success)}
+
+
+def _when(moment: Any) -> str:
+    return str(formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT"))
+
+
 @admin.register(ExternalService)
 class ExternalServiceAdmin(TenantScopedAdmin):
     form = ExternalServiceForm
+    # What an operator reads first; the counters behind the reason are on the row's page.
     list_display = [
         "provider",
         "name",
         "enabled",
         "health",
-        "consecutive_failures",
+        "health_reason",
         "success_rate",
-        "last_success_at",
-        "last_failure_at",
         "last_checked_at",
     ]
     list_display_links = ["provider", "name"]
@@ -144,7 +178,13 @@ class ExternalServiceAdmin(TenantScopedAdmin):
         # needs them, and a row no key decrypts must not make the list, its actions or
         # its own page unusable.
         queryset: QuerySet[ExternalService] = super().get_queryset(request)
-        return queryset.defer("credentials")
+        # The latest probe of each row, for the health reason, in the list's one query.
+        latest = HealthCheck.objects.filter(service=OuterRef("pk")).order_by("-checked_at", "-pk")
+        return queryset.defer("credentials").annotate(
+            latest_check_at=Subquery(latest.values("checked_at")[:1]),
+            latest_check_status=Subquery(latest.values("status")[:1]),
+            latest_check_simulated=Subquery(latest.values("simulated")[:1]),
+        )
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
@@ -186,6 +226,10 @@ class ExternalServiceAdmin(TenantScopedAdmin):
     @admin.display(description=_("health"), ordering="health_status")
     def health(self, obj: ExternalService) -> SafeString:
         return badge(obj.get_health_status_display(), HEALTH_COLOURS.get(obj.health_status, GREY))
+
+    @admin.display(description=_("why"))
+    def health_reason(self, obj: ExternalService) -> str:
+        return health_reason(obj)
 
     @admin.display(description=_("connection"))
     def oauth2_connection(self, obj: ExternalService) -> SafeString | str:

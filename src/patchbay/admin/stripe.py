@@ -34,13 +34,14 @@ class StripeCustomerAdmin(ReadOnlyAdmin):
 
 @admin.register(StripeSubscription)
 class StripeSubscriptionAdmin(ReadOnlyAdmin):
+    # Whether it ends at the period's end beside its status, before the long ids.
     list_display = [
         "subscription_id",
         "user",
         "status_badge",
-        "price_id",
-        "current_period_end",
         "cancel_at_period_end",
+        "current_period_end",
+        "price_id",
         "latest_invoice_status",
         "last_event_at",
     ]

@@ -28,17 +28,20 @@ NOT_PROCESSED = (WebhookEvent.Status.FAILED, WebhookEvent.Status.MALFORMED)
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
+    # Status and attempts first, so that beside the navigation and the filters they stay
+    # in view at 1280 px.
     list_display = [
-        "received_at",
         "provider",
         "event_type",
-        "event_id",
         "outcome",
-        "verified",
         "attempts",
+        "received_at",
         "next_attempt_at",
+        "verified",
+        "event_id",
         "processed_at",
     ]
+    list_display_links = ["event_type"]
     list_filter = ["provider", "status", "event_type"]
     search_fields = ["event_id", "event_type"]
     date_hierarchy = "received_at"

@@ -105,7 +105,7 @@ class S3Client(BaseClient):
             setting="AWS_SECRET_ACCESS_KEY", secret=True, required=False
         ),
         "aws_s3_bucket_name": ConfigField(setting="AWS_STORAGE_BUCKET_NAME"),
-        "region_name": ConfigField(setting="AWS_REGION", required=False),
+        "region_name": ConfigField(setting="AWS_REGION", required=False, label="Region"),
         "endpoint_url": ConfigField(setting="AWS_S3_ENDPOINT_URL", required=False),
     }
 

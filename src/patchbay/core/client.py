@@ -63,7 +63,7 @@ class CallOutcome(NamedTuple):
     result: Mapping[str, Any]
     #: The service's HTTP status, when it answered with one (for the IntegrationLog row).
     status_code: int | None = None
-    #: The call's effect on the service's health (live calls only).
+    #: The call's effect on the service's health (a simulated one only ends UNKNOWN).
     health: HealthOutcome | None = None
 
 
@@ -418,7 +418,9 @@ class BaseClient:
             request.operation,
             self.redactor.data(request.params()),
         )
-        return CallOutcome({**result, "simulated": True})
+        # Not counted, but an UNKNOWN service reads HEALTHY: the integration works.
+        health = None if request.local else HealthOutcome(success=True, simulated=True)
+        return CallOutcome({**result, "simulated": True}, health=health)
 
     def _run_live(self, request: Request[Any]) -> CallOutcome:
         allowed, breaker_clean = self.breaker.admit()

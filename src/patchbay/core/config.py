@@ -39,7 +39,8 @@ class ConfigField(NamedTuple):
     are stored encrypted, masked everywhere and scrubbed from logs. A setting
     declared in :mod:`patchbay.conf` (patchbay's own services) has its
     ``default`` and ``help_text`` there; a setting of your own service gets
-    them here.
+    them here. ``label`` is how the admin names it; blank, it is made from the
+    field's name by :func:`field_label`.
     """
 
     setting: str | None = None
@@ -47,6 +48,7 @@ class ConfigField(NamedTuple):
     required: bool = True
     default: Any = None
     help_text: str = ""
+    label: str = ""
 
     def declared(self) -> ConfigField:
         """This field with its setting's default and doc from the registry, if declared."""
@@ -59,6 +61,42 @@ class ConfigField(NamedTuple):
                 "default and help text from there."
             )
         return self._replace(default=declared.default, help_text=declared.doc)
+
+
+#: How the words of a field's name are written in a label: acronyms and brand names.
+LABEL_WORDS = {
+    "api": "API",
+    "aws": "AWS",
+    "id": "ID",
+    "iam": "IAM",
+    "oauth2": "OAuth2",
+    "r2": "R2",
+    "s3": "S3",
+    "sid": "SID",
+    "sms": "SMS",
+    "uri": "URI",
+    "url": "URL",
+    "urls": "URLs",
+    "whatsapp": "WhatsApp",
+}
+
+
+def field_label(name: str, field: ConfigField | None = None) -> str:
+    """The admin's label of configuration value ``name``: ``field.label``, else made from the name.
+
+    Made from the name, acronyms are written as people write them
+    (``aws_s3_bucket_name``: "AWS S3 bucket name", ``api_key``: "API key"),
+    where Django's ``capfirst`` would give "Aws s3 bucket name".
+    """
+    if field is not None and field.label:
+        return field.label
+    words = [LABEL_WORDS.get(word.lower(), word.lower()) for word in name.split("_") if word]
+    if not words:
+        return name
+    # The first word capitalised, unless it is an acronym already written as one.
+    first = words[0]
+    words[0] = first if first in LABEL_WORDS.values() else first[:1].upper() + first[1:]
+    return " ".join(words)
 
 
 class ServiceRow(NamedTuple):

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 from django.db import router, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver as connected_to
 from django.utils import timezone
 
 from patchbay.conf import conf
@@ -28,13 +30,16 @@ class Outcome(NamedTuple):
     ``service_fault`` marks failures that say the service itself is unwell
     (timeouts, 5xx, bad credentials); other failures (a declined card) prove it
     answered, so they keep it HEALTHY while still counting as failed requests.
-    ``at``, the time of the call, defaults to the time it is stored.
+    ``at``, the time of the call, defaults to the time it is stored. A
+    ``simulated`` success counts for nothing, but moves a service whose health
+    is still UNKNOWN to HEALTHY (see :func:`record_simulated_success`).
     """
 
     success: bool
     service_fault: bool = False
     error: str = ""
     at: datetime.datetime | None = None
+    simulated: bool = False
 
     @property
     def resets(self) -> bool:
@@ -71,6 +76,10 @@ def record_outcomes(
     status follows from the final count. A change of status sends
     :data:`~patchbay.signals.service_health_changed` after commit.
     """
+    if any(outcome.simulated for outcome in outcomes):
+        if any(outcome.simulated and outcome.success for outcome in outcomes):
+            record_simulated_success(provider, tenant_key=tenant_key)
+        outcomes = [outcome for outcome in outcomes if not outcome.simulated]
     if not outcomes:
         return
     now = timezone.now()
@@ -113,6 +122,43 @@ def record_outcomes(
         # Healthy again needs no reason; a failure's is its error (already redacted).
         reason = failures[-1].error[:2000] if trailing_faults else ""
         _announce(provider, tenant_key, *transition, reason=reason)
+
+
+#: The services (``provider@tenant``) this process has marked after a simulated success, or
+#: found without a row, or not UNKNOWN: later simulated calls cost them no query.
+_simulation_noted: set[str] = set()
+
+
+def record_simulated_success(provider: str, *, tenant_key: str = "", force: bool = False) -> bool:
+    """Mark the service HEALTHY after a simulated success, if its health is still UNKNOWN.
+
+    Simulated calls prove the integration works as far as it can without the
+    provider: a service that never made a live call then reads HEALTHY (the
+    admin says why) instead of UNKNOWN. The counters are left to live calls,
+    and a row is never created for it. Once per service and process (until a
+    row is saved); ``force`` (*Test connection*) checks again. Whether it changed
+    the row.
+    """
+    seen = f"{provider}@{tenant_key}"
+    if seen in _simulation_noted and not force:
+        return False
+    _simulation_noted.add(seen)
+    changed = ExternalService.objects.filter(
+        provider=provider, tenant_key=tenant_key, health_status=HealthStatus.UNKNOWN
+    ).update(health_status=HealthStatus.HEALTHY)
+    return bool(changed)
+
+
+def forget_simulation_notes() -> None:
+    """Let the next simulated success look at the services' rows again."""
+    _simulation_noted.clear()
+
+
+@connected_to(post_save, sender="patchbay.ExternalService")
+@connected_to(post_delete, sender="patchbay.ExternalService")
+def _service_saved(**kwargs: object) -> None:
+    # A new row (or one reset by hand) may be UNKNOWN again.
+    forget_simulation_notes()
 
 
 # What _update answers when it cannot tell the transition.

@@ -56,7 +56,7 @@ class CallRecord(NamedTuple):
     direction: str = IntegrationLog.Direction.OUTBOUND
     #: When the call was made; when it is stored if not given.
     at: datetime.datetime | None = None
-    #: The call's effect on the service's health (live calls only).
+    #: The call's effect on the service's health (a simulated one only ends UNKNOWN).
     health: Outcome | None = None
     #: The service's human name, for the ExternalService row if it must be created.
     service_name: str = ""

@@ -60,8 +60,13 @@ class LoopsClient(BaseClient):
     webhook_url_names = ("loops-webhook",)
     config_fields = {
         "api_key": ConfigField(setting="LOOPS_API_KEY", secret=True),
-        "webhook_secret": ConfigField(setting="LOOPS_WEBHOOK_SECRET", secret=True, required=False),
-        "api_base": ConfigField(setting="LOOPS_API_BASE", required=False),
+        "webhook_secret": ConfigField(
+            setting="LOOPS_WEBHOOK_SECRET",
+            secret=True,
+            required=False,
+            label="Webhook signing secret",
+        ),
+        "api_base": ConfigField(setting="LOOPS_API_BASE", required=False, label="API base URL"),
     }
 
     def __init__(

@@ -107,9 +107,14 @@ class StripeClient(BaseClient):
     webhook_url_names = ("stripe-webhook",)
     config_fields = {
         "api_key": ConfigField(setting="STRIPE_API_KEY", secret=True),
-        "webhook_secret": ConfigField(setting="STRIPE_WEBHOOK_SECRET", secret=True, required=False),
+        "webhook_secret": ConfigField(
+            setting="STRIPE_WEBHOOK_SECRET",
+            secret=True,
+            required=False,
+            label="Webhook signing secret",
+        ),
         "api_version": ConfigField(setting="STRIPE_API_VERSION", required=False),
-        "api_base": ConfigField(setting="STRIPE_API_BASE", required=False),
+        "api_base": ConfigField(setting="STRIPE_API_BASE", required=False, label="API base URL"),
     }
 
     def __init__(

@@ -35,11 +35,13 @@ def reset_state() -> None:
     delivery keep the next one's from being stored.
     """
     # Imported here: the recorder brings the models, which a pytest plugin loads too early.
+    from patchbay.core.health import forget_simulation_notes
     from patchbay.core.recording import forget_refusals
 
     outbox.clear()
     forget_refusals()
     forget_service_rows()
+    forget_simulation_notes()
     for client_class in registry.client_classes():
         CircuitBreaker(client_class.provider).reset()
         Throttle(client_class.provider).reset()

@@ -78,11 +78,15 @@ class TwilioClient(BaseClient):
     config_fields = {
         "account_sid": ConfigField(setting="TWILIO_ACCOUNT_SID"),
         "auth_token": ConfigField(setting="TWILIO_AUTH_TOKEN", secret=True),
-        "from_number": ConfigField(setting="TWILIO_PHONE_NUMBER", required=False),
+        "from_number": ConfigField(
+            setting="TWILIO_PHONE_NUMBER", required=False, label="Sender phone number"
+        ),
         "messaging_service_sid": ConfigField(
             setting="TWILIO_MESSAGING_SERVICE_SID", required=False
         ),
-        "whatsapp_from": ConfigField(setting="TWILIO_WHATSAPP_NUMBER", required=False),
+        "whatsapp_from": ConfigField(
+            setting="TWILIO_WHATSAPP_NUMBER", required=False, label="WhatsApp sender number"
+        ),
         "webhook_signing_key": ConfigField(
             setting="TWILIO_WEBHOOK_SIGNING_KEY", secret=True, required=False
         ),
