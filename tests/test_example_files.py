@@ -85,6 +85,7 @@ FLOW = textwrap.dedent(
 
     page = client.get("/files/")
     seen["page"] = page.content.decode()
+    seen["page_cache_control"] = page["Cache-Control"]
     script = client.get("/static/files/upload.js")
     seen["script"] = {{"status": script.status_code, "text": body(script).decode()}}
 
@@ -97,7 +98,9 @@ FLOW = textwrap.dedent(
     bucket = Upload.objects.get(pk=form["upload_id"]).bucket
     seen["keys_after_upload"] = store.list_keys(bucket)
     seen["media_root"] = str(settings.MEDIA_ROOT)
-    seen["list"] = client.get("/files/list/").content.decode()
+    listed = client.get("/files/list/")
+    seen["list"] = listed.content.decode()
+    seen["list_cache_control"] = listed["Cache-Control"]
     opened = client.get(f"/files/{{form['upload_id']}}/")
     seen["open_status"] = opened.status_code
     seen["file_is_the_png"] = body(client.get(opened["Location"])) == PNG
@@ -106,6 +109,8 @@ FLOW = textwrap.dedent(
     other.force_login(bob)
     seen["open_as_someone_else"] = other.get(f"/files/{{form['upload_id']}}/").status_code
     seen["list_as_someone_else"] = other.get("/files/list/").content.decode()
+    delete_url = f"/files/{{form['upload_id']}}/delete/"
+    seen["delete_as_someone_else"] = other.post(delete_url).status_code
 
     rows = Upload.objects.count()
     seen["too_large"] = answer(credentials(filename="big.png", size=str({LIMIT} + 1)))
@@ -118,8 +123,16 @@ FLOW = textwrap.dedent(
     seen["bucket_refusal"] = {{"status": refused.status_code, "text": body(refused).decode()}}
     seen["confirm_refused"] = confirm(liar["upload_id"])
 
-    deleted = client.post("/integrations/uploads/delete/", {{"upload_id": form["upload_id"]}})
-    seen["delete"] = answer(deleted)
+    question = client.get(delete_url)
+    seen["delete_question"] = {{"status": question.status_code, "text": question.content.decode()}}
+    seen["keys_after_question"] = store.list_keys(bucket)
+    deleted = client.post(delete_url, follow=True)
+    seen["delete"] = {{
+        "redirects": deleted.redirect_chain,
+        "text": deleted.content.decode(),
+    }}
+    again = client.get(delete_url, follow=True)
+    seen["delete_again"] = {{"redirects": again.redirect_chain, "text": again.content.decode()}}
     seen["list_after_delete"] = client.get("/files/list/").content.decode()
     seen["open_after_delete"] = client.get(f"/files/{{form['upload_id']}}/").status_code
     seen["keys_at_end"] = store.list_keys(bucket)
@@ -155,7 +168,6 @@ def test_the_page_wires_the_widget_to_patchbays_endpoints(seen):
 
     assert 'data-credentials-url="/integrations/uploads/credentials/"' in page
     assert 'data-confirm-url="/integrations/uploads/confirm/"' in page
-    assert 'data-delete-url="/integrations/uploads/delete/"' in page
     assert 'data-list-url="/files/list/"' in page
     assert 'name="csrfmiddlewaretoken"' in page
     assert '<script src="/static/files/upload.js" defer></script>' in page
@@ -188,7 +200,13 @@ def test_the_list_links_the_users_complete_files(seen):
     assert f'data-bytes="{len(PNG)}"' in seen["list"]
     assert f"{len(PNG)}\xa0bytes" in seen["list"]
     assert '<span class="badge healthy">complete</span>' in seen["list"]
-    assert f'data-delete="{upload_id}"' in seen["list"]
+    assert f'href="/files/{upload_id}/delete/"' in seen["list"]
+
+
+def test_the_page_and_its_list_are_never_cached(seen):
+    # Back after opening a file must draw the list again, not show the one from before.
+    assert "no-store" in seen["page_cache_control"]
+    assert "no-store" in seen["list_cache_control"]
 
 
 def test_a_files_link_redirects_to_its_bytes_for_its_owner_only(seen):
@@ -218,12 +236,25 @@ def test_the_bucket_refuses_a_file_over_the_policys_limit_in_s3s_xml(seen):
     assert seen["statuses"]["big.png"] == "failed"
 
 
+def test_delete_asks_first_and_deletes_only_when_confirmed(seen):
+    question = seen["delete_question"]
+    assert question["status"] == 200
+    assert "<h1>Delete pixel.png?</h1>" in question["text"]
+    assert '<form method="post" class="actions">' in question["text"]
+    assert 'href="/files/">Cancel, keep it</a>' in question["text"]
+    assert seen["keys_after_question"] == seen["keys_after_upload"]  # asking deletes nothing
+    assert seen["delete_as_someone_else"] == 404
+
+
 def test_deleting_removes_the_file_and_its_link(seen):
-    assert seen["delete"] == {
-        "status": 200,
-        "json": {"deleted": True, "upload_id": seen["credentials"]["json"]["upload_id"]},
-    }
+    assert seen["delete"]["redirects"] == [["/files/", 302]]
+    assert '<li class="success">Deleted pixel.png.</li>' in seen["delete"]["text"]
     assert "pixel.png" not in seen["list_after_delete"]
     assert seen["open_after_delete"] == 404
     assert seen["statuses"]["pixel.png"] == "deleted"
     assert seen["keys_at_end"] == []
+
+
+def test_asking_again_for_a_deleted_file_leads_back_to_the_list(seen):
+    assert seen["delete_again"]["redirects"] == [["/files/", 302]]
+    assert '<li class="info">pixel.png is already deleted.</li>' in seen["delete_again"]["text"]

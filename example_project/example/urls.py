@@ -8,6 +8,7 @@ from example import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("integrations/", include("patchbay.urls")),
     path("billing/", include("billing.urls")),

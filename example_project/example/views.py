@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 
 from patchbay.core.simulation import should_simulate
@@ -100,3 +101,9 @@ def home(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render(request, "home.html", context)
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    # Browsers ask for /favicon.ico on their own, whatever base.html links: send them to the
+    # static file rather than to a 404 in the console and the server's log.
+    return HttpResponseRedirect(static("example/favicon.ico"))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.upload_page, name="upload"),
     path("list/", views.upload_list, name="list"),
     path("<int:upload_id>/", views.open_file, name="open"),
+    path("<int:upload_id>/delete/", views.delete_file, name="delete"),
 ]

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
-from patchbay.aws.shortcuts import get_upload_file_url
+from patchbay.aws.shortcuts import delete_upload, get_upload_file_url
 from patchbay.conf import conf
 from patchbay.core.simulation import should_simulate
 from patchbay.models import Upload
@@ -38,6 +41,9 @@ def _uploads(request: HttpRequest) -> dict[str, Any]:
     return {"uploads": [(upload, STATUS_CLASSES[upload.status]) for upload in uploads]}
 
 
+# never_cache: Back after opening a file must show the list as it is now, not the one the
+# browser kept from before an upload or a delete.
+@never_cache
 @login_required
 def upload_page(request: HttpRequest) -> HttpResponse:
     allowed = conf.AWS_UPLOAD_ALLOWED_CONTENT_TYPES
@@ -54,6 +60,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     return render(request, "files/upload.html", context)
 
 
+@never_cache
 @login_required
 @require_GET
 def upload_list(request: HttpRequest) -> HttpResponse:
@@ -75,3 +82,29 @@ def open_file(request: HttpRequest, upload_id: int) -> HttpResponse:
     if not result["success"]:
         raise Http404(result["error"])
     return HttpResponseRedirect(result["url"])
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_file(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """Ask before deleting one of the user's files (GET), delete it (POST).
+
+    A page of its own rather than a script's confirm(), so that the question
+    is asked with JavaScript off too, and a stray click on Delete loses nothing.
+    """
+    upload = Upload.objects.filter(pk=upload_id, owner_id=request.user.pk).first()
+    if upload is None:
+        raise Http404("No such file.")
+    if upload.status == Upload.STATUS_DELETED:
+        # Back from the list after deleting lands here again: lead back to the list, no dead end.
+        messages.info(request, f"{upload.original_filename} is already deleted.")
+        return redirect(reverse("files:upload"))
+    if request.method == "GET":
+        return render(request, "files/delete.html", {"upload": upload})
+    result = delete_upload(upload.pk)
+    if result["success"]:
+        messages.success(request, f"Deleted {upload.original_filename}.")
+    else:
+        messages.error(request, f"{upload.original_filename} was not deleted: {result['error']}")
+    return redirect(reverse("files:upload"))

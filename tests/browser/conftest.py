@@ -165,3 +165,28 @@ def sign_in_to_admin(page: Any) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")
+
+
+SERIOUS_IMPACTS = frozenset({"serious", "critical"})
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on ``page``, one line per rule and element.
+
+    axe-core is the copy bundled with axe-playwright-python: nothing is fetched.
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {', '.join(map(str, node['target']))}"
+        for violation in results.response["violations"]
+        if violation["impact"] in SERIOUS_IMPACTS
+        for node in violation["nodes"]
+    ]
+
+
+def assert_accessible(page: Any) -> None:
+    """Fail, listing each rule and element, if axe-core finds a serious or critical violation."""
+    found = serious_violations(page)
+    assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)

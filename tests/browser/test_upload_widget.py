@@ -2,8 +2,10 @@
 
 Sign in → upload a PNG → the progress bar reaches 100% → the list shows it
 complete with its real size → its link returns its bytes; a file over the
-limit is refused with a clear message and nothing stored; a form the bucket
-refuses shows the bucket's own message; Delete removes a file.
+limit, or of a type patchbay refuses (HTML, SVG, an executable), is refused
+with a clear message and nothing stored; a form the bucket refuses shows the
+bucket's own message; Back after opening a file shows the list as it is now;
+Delete asks first: cancelling keeps the file, confirming removes it.
 
 Skipped without Chromium or Playwright, unless ``PATCHBAY_BROWSER_TESTS=1``
 (see ``tests/browser/conftest.py``).
@@ -19,13 +21,21 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, USERNAME, example_server
+from tests.browser.conftest import (
+    PASSWORD,
+    TIMEOUT_MS,
+    USERNAME,
+    assert_accessible,
+    example_server,
+    sign_in_to_admin,
+)
 from tests.test_example_files import PNG
 
 pytestmark = pytest.mark.browser
 
 LIMIT = 64 * 1024
 SIDECAR = ".patchbay-meta.json"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "_static" / "screenshots"
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture(scope="module")
 def page(chromium: Any, server: Server) -> Iterator[Any]:
     """A page of the upload demo, signed in through the admin's login page as the demos are."""
-    context = chromium.new_context(base_url=server.url, viewport={"width": 1100, "height": 900})
+    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto("/files/")  # → the login page, then back here
@@ -96,14 +106,14 @@ def test_a_png_is_uploaded_with_progress_listed_and_readable(page, server):
     expect(row).to_have_attribute("data-status", "complete")
     expect(row.locator(".badge")).to_have_text("complete")
     expect(row.locator("td.size")).to_have_attribute("data-bytes", str(len(PNG)))
-    href = row.locator("a").get_attribute("href")
+    href = row.get_by_role("link", name="pixel.png", exact=True).get_attribute("href")
     opened = page.context.request.get(href)  # the page's cookies; follows the redirect
     assert opened.ok
     assert opened.body() == PNG
     assert _stored_files(server) == ["pixel.png"]
 
 
-def test_a_file_over_the_limit_is_refused_clearly_and_not_stored(page, server, tmp_path):
+def test_a_file_over_the_limit_is_refused_clearly_and_not_stored(page, server):
     from playwright.sync_api import expect
 
     _choose(page, "huge.png", PNG + bytes(2 * LIMIT))
@@ -116,9 +126,33 @@ def test_a_file_over_the_limit_is_refused_clearly_and_not_stored(page, server, t
     expect(_row(page, "pixel.png")).to_have_count(1)
     expect(_row(page, "huge.png")).to_have_count(0)  # the list shows pending rows too
     assert _stored_files(server) == ["pixel.png"]
-    screenshot = tmp_path / "upload-widget.png"
-    page.screenshot(path=screenshot, full_page=True)
-    assert screenshot.stat().st_size > 0
+    assert_accessible(page)  # with the error shown and a file listed
+    page.screenshot(path=SCREENSHOTS / "example-upload.png")
+
+
+@pytest.mark.parametrize(
+    ("name", "mime_type", "message"),
+    [
+        ("page.html", "text/html", "Files of type text/html may not be uploaded."),
+        ("drawing.svg", "image/svg+xml", "Files of type image/svg+xml may not be uploaded."),
+        (
+            "setup.exe",
+            "application/x-msdownload",
+            "Files of type application/x-msdownload may not be uploaded.",
+        ),
+        # A harmless declared type does not launder a name read as a page.
+        ("page.html", "image/png", "Files named like 'page.html' (text/html) may not be uploaded."),
+    ],
+)
+def test_a_type_patchbay_refuses_is_refused_with_its_reason(page, server, name, mime_type, message):
+    from playwright.sync_api import expect
+
+    _choose(page, name, b"<html><script>alert(1)</script></html>", mime_type)
+
+    expect(page.locator("#upload-error")).to_have_text(f"Not uploaded: {message}")
+    expect(page.locator("#upload-status")).to_have_text("")
+    expect(_row(page, name)).to_have_count(0)
+    assert _stored_files(server) == ["pixel.png"]
 
 
 def test_a_form_the_bucket_refuses_shows_the_buckets_message(page, server):
@@ -146,11 +180,72 @@ def test_a_form_the_bucket_refuses_shows_the_buckets_message(page, server):
     assert _stored_files(server) == ["pixel.png"]
 
 
-def test_delete_removes_the_file_from_the_list_and_the_bucket(page, server):
+def test_back_after_opening_a_file_shows_the_current_list(page, server):
     from playwright.sync_api import expect
 
-    _row(page, "pixel.png").get_by_role("button", name="Delete").click()
+    _choose(page, "second.png", PNG)
+    expect(_row(page, "second.png")).to_have_attribute("data-status", "complete")
+    page.get_by_role("link", name="second.png", exact=True).click()
+    page.wait_for_url(lambda url: "/files/" not in url)  # the file itself, in the bucket
 
-    expect(page.locator("#upload-status")).to_have_text("Deleted.")
+    page.go_back()
+
+    # Drawn again by the server (the page is never cached), not the list before the upload.
+    expect(_row(page, "second.png")).to_have_attribute("data-status", "complete")
+    expect(_row(page, "pixel.png")).to_have_count(1)
+
+
+def test_the_list_is_never_served_from_the_browsers_cache(page):
+    for path in ("/files/", "/files/list/"):
+        answer = page.context.request.get(path)
+        assert "no-store" in answer.headers["cache-control"], path
+
+
+def test_delete_asks_first_and_cancelling_keeps_the_file(page, server):
+    from playwright.sync_api import expect
+
+    _row(page, "pixel.png").get_by_role("link", name="Delete pixel.png").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete pixel.png?")
+    assert_accessible(page)
+    page.get_by_role("link", name="Cancel, keep it").click()
+    page.wait_for_url("**/files/")
+    expect(_row(page, "pixel.png")).to_have_attribute("data-status", "complete")
+    assert _stored_files(server) == ["pixel.png", "second.png"]
+
+
+def test_confirming_delete_removes_the_file_and_back_shows_it_gone(page, server):
+    from playwright.sync_api import expect
+
+    _row(page, "pixel.png").get_by_role("link", name="Delete pixel.png").click()
+    page.get_by_role("button", name="Delete pixel.png").click()
+
+    page.wait_for_url("**/files/")
+    expect(page.locator("ul.messages li.success")).to_have_text("Deleted pixel.png.")
     expect(_row(page, "pixel.png")).to_have_count(0)
+    assert _stored_files(server) == ["second.png"]
+
+    page.go_back()  # the question again, for a file that is gone: back to the list
+    page.wait_for_url("**/files/")
+    expect(page.locator("ul.messages li.info")).to_have_text("pixel.png is already deleted.")
+    expect(_row(page, "pixel.png")).to_have_count(0)
+    expect(_row(page, "second.png")).to_have_count(1)
+
+
+def test_delete_asks_first_with_javascript_off_too(chromium, server):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(base_url=server.url, java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        sign_in_to_admin(page)
+        page.goto("/files/")
+        _row(page, "second.png").get_by_role("link", name="Delete second.png").click()
+        page.get_by_role("button", name="Delete second.png").click()
+        page.wait_for_url("**/files/")
+        expect(page.locator("ul.messages li.success")).to_have_text("Deleted second.png.")
+        expect(_row(page, "second.png")).to_have_count(0)
+    finally:
+        context.close()
     assert _stored_files(server) == []

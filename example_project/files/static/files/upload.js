@@ -7,7 +7,8 @@
  *    (fetch cannot report upload progress).
  * 3. POST the upload_id to upload-confirm: the server reads the object's real size and
  *    type from the bucket and completes, or fails, the upload.
- * 4. Reload the list of the user's files, whose Delete buttons post to upload-delete.
+ * 4. Reload the list of the user's files. Each Delete links to the example's own confirm
+ *    page (files:delete), which asks first and works with JavaScript off.
  */
 (function () {
   "use strict";
@@ -23,7 +24,7 @@
   const errorText = document.getElementById("upload-error");
   const list = document.getElementById("upload-list");
   const csrfToken = form.elements.csrfmiddlewaretoken.value;
-  // data-credentials-url, data-confirm-url, data-delete-url, data-list-url
+  // data-credentials-url, data-confirm-url, data-list-url
   const urls = widget.dataset;
 
   /** An error whose message is written for the person using the page. */
@@ -200,19 +201,5 @@
       setBusy(false);
       await refreshList();
     }
-  });
-
-  list.addEventListener("click", async (event) => {
-    const button = event.target.closest("button[data-delete]");
-    if (!button) return;
-    button.disabled = true;
-    showError("");
-    try {
-      await postToPatchbay(urls.deleteUrl, {upload_id: button.dataset.delete});
-      showStatus("Deleted.");
-    } catch (error) {
-      showError(`Not deleted: ${error.message}`);
-    }
-    await refreshList();
   });
 })();
