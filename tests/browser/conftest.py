@@ -156,3 +156,12 @@ def example_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def sign_in(page: Any, username: str = USERNAME, password: str = PASSWORD, next_url: str = "/") -> None:
+    """Sign ``page`` in on the example's own sign-in page, then wait for ``next_url``."""
+    page.goto(f"/accounts/login/?next={next_url}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{next_url}")

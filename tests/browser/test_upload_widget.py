@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, USERNAME, example_server
+from tests.browser.conftest import TIMEOUT_MS, example_server, sign_in
 from tests.test_example_files import PNG
 
 pytestmark = pytest.mark.browser
@@ -49,15 +49,11 @@ def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="module")
 def page(chromium: Any, server: Server) -> Iterator[Any]:
-    """A page of the upload demo, signed in through the admin's login page as the demos are."""
+    """A page of the upload demo, signed in on the example's sign-in page."""
     context = chromium.new_context(base_url=server.url, viewport={"width": 1100, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto("/files/")  # → the login page, then back here
-    page.fill("#id_username", USERNAME)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/files/")
+    sign_in(page, next_url="/files/")
     yield page
     context.close()
 
