@@ -13,6 +13,7 @@ Skipped without Chromium or Playwright, unless ``PATCHBAY_BROWSER_TESTS=1``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, USERNAME, example_server, sign_in
+from tests.browser.conftest import (
+    PASSWORD,
+    TIMEOUT_MS,
+    USERNAME,
+    example_server,
+    sign_in,
+    submit_sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -44,12 +52,16 @@ def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield url
 
 
-def _page(chromium: Any, server: str, *, scripts: bool = True) -> Any:
+@contextlib.contextmanager
+def _browsing(chromium: Any, server: str, *, scripts: bool = True) -> Iterator[Any]:
     context = chromium.new_context(
         base_url=server, viewport={"width": 1280, "height": 800}, java_script_enabled=scripts
     )
     context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _path(page: Any) -> str:
@@ -67,8 +79,7 @@ def _newest_link(page: Any, fragment: str) -> str:
 def test_a_login_required_page_sends_an_anonymous_visitor_to_sign_in_and_back(chromium, server):
     from playwright.sync_api import expect
 
-    page = _page(chromium, server)
-    try:
+    with _browsing(chromium, server) as page:
         page.goto("/")
         demo = page.locator("main li", has_text="Subscriptions with Stripe Checkout")
         expect(demo.locator(".badge")).to_have_text("sign-in required")
@@ -79,27 +90,20 @@ def test_a_login_required_page_sends_an_anonymous_visitor_to_sign_in_and_back(ch
         expect(page.get_by_role("link", name="Email me a sign-in link instead")).to_be_visible()
         expect(page.get_by_role("link", name="Forgot your password?")).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "example-sign-in.png")
-        page.get_by_label("Username").fill(USERNAME)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.locator("main").get_by_role("button", name="Sign in").click()
+        submit_sign_in(page, USERNAME, PASSWORD)
 
         page.wait_for_url("**/billing/")
         expect(page.locator("header .who")).to_have_text(f"Signed in as {USERNAME}")
-    finally:
-        page.context.close()
 
 
 def test_a_customer_signs_in_with_a_password_and_out(chromium, server):
     from playwright.sync_api import expect
 
-    page = _page(chromium, server)
-    try:
+    with _browsing(chromium, server) as page:
         page.goto("/")
         page.locator("header").get_by_role("link", name="Sign in").click()
         page.wait_for_url("**/accounts/login/")
-        page.get_by_label("Username").fill(CUSTOMER)
-        page.get_by_label("Password").fill("not the password")
-        page.locator("main").get_by_role("button", name="Sign in").click()
+        submit_sign_in(page, CUSTOMER, "not the password")
         expect(page.locator("main")).to_contain_text("Please enter a correct username and password")
 
         sign_in(page, CUSTOMER, CUSTOMER_PASSWORD)
@@ -110,15 +114,12 @@ def test_a_customer_signs_in_with_a_password_and_out(chromium, server):
         expect(page.locator("ul.messages li.info")).to_have_text("You are signed out.")
         expect(page.locator("header .who")).to_have_count(0)
         expect(page.locator("header").get_by_role("link", name="Sign in")).to_be_visible()
-    finally:
-        page.context.close()
 
 
 def test_a_password_reset_refuses_a_weak_password_and_lands_on_the_example(chromium, server):
     from playwright.sync_api import expect
 
-    page = _page(chromium, server)
-    try:
+    with _browsing(chromium, server) as page:
         page.goto("/accounts/login/")
         page.get_by_role("link", name="Forgot your password?").click()
         page.get_by_label("Email").fill(CUSTOMER_EMAIL)
@@ -142,16 +143,12 @@ def test_a_password_reset_refuses_a_weak_password_and_lands_on_the_example(chrom
         page.locator("main").get_by_role("link", name="sign in").click()
 
         page.wait_for_url("**/accounts/login/")
-        page.get_by_label("Username").fill(CUSTOMER)
-        page.get_by_label("Password").fill(NEW_PASSWORD)
-        page.locator("main").get_by_role("button", name="Sign in").click()
+        submit_sign_in(page, CUSTOMER, NEW_PASSWORD)
         page.wait_for_url(f"{server}/")
         expect(page.locator("header .who")).to_have_text(f"Signed in as {CUSTOMER}")
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "The django-patchbay example project"
         )
-    finally:
-        page.context.close()
 
 
 def _ask_for_a_link(page: Any) -> str:
@@ -169,8 +166,7 @@ def test_a_sign_in_link_confirms_signs_in_once_then_links_back(chromium, server)
     from playwright.sync_api import expect
 
     # No script: the confirm step stays on screen, as for a mail scanner, until the click.
-    page = _page(chromium, server, scripts=False)
-    try:
+    with _browsing(chromium, server, scripts=False) as page:
         link = _ask_for_a_link(page)
         page.goto(link)
         expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
@@ -182,25 +178,18 @@ def test_a_sign_in_link_confirms_signs_in_once_then_links_back(chromium, server)
         expect(page.locator("header .who")).to_have_text(f"Signed in as {USERNAME}")
 
         page.goto(link)
-        expect(page.get_by_role("heading", level=1)).to_have_text(
-            "This sign-in link does not work"
-        )
+        expect(page.get_by_role("heading", level=1)).to_have_text("This sign-in link does not work")
         page.screenshot(path=SCREENSHOTS / "example-link-reused.png")
         page.get_by_role("link", name="Email me a new sign-in link").click()
         page.wait_for_url("**/accounts/sign-in/")
         expect(page.get_by_role("button", name="Email me a sign-in link")).to_be_visible()
-    finally:
-        page.context.close()
 
 
 def test_a_sign_in_link_signs_in_without_a_click_where_scripts_run(chromium, server):
     from playwright.sync_api import expect
 
-    page = _page(chromium, server)
-    try:
+    with _browsing(chromium, server) as page:
         page.goto(_ask_for_a_link(page))
         page.wait_for_url("**/messaging/verify/")
         expect(page.locator("header .who")).to_have_text(f"Signed in as {USERNAME}")
         assert _path(page) == "/messaging/verify/"
-    finally:
-        page.context.close()
