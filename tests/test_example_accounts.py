@@ -83,6 +83,9 @@ FLOW = textwrap.dedent(
     confirm = browser.get(local(reset_link))
     seen["confirm"] = [confirm.status_code, confirm.get("Location")]
     seen["form"] = page(browser.get(confirm["Location"]))
+    weak_password = {{"new_password1": "12345678", "new_password2": "12345678"}}
+    weak = browser.post(confirm["Location"], weak_password)
+    seen["weak_reset"] = page(weak)
     new_password = {{"new_password1": "a-new-Passw0rd!", "new_password2": "a-new-Passw0rd!"}}
     done = browser.post(confirm["Location"], new_password)
     seen["done"] = [done.status_code, done.get("Location")]
@@ -90,6 +93,54 @@ FLOW = textwrap.dedent(
     seen["login_with_new"] = Client().login(username="ada", password="a-new-Passw0rd!")
     seen["login_with_old"] = Client().login(username="ada", password="old-password-1")
     seen["reset_reused"] = page(Client().get(local(reset_link), follow=True))
+
+    # -- password sign-in, sign-out and sign-up ----------------------------------------------
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+    from example.views import DEMOS
+    from django.urls import reverse
+
+    seen["login_url"] = resolve_url(settings.LOGIN_URL)
+    seen["validators"] = [
+        entry["NAME"].rsplit(".", 1)[1] for entry in settings.AUTH_PASSWORD_VALIDATORS
+    ]
+    anonymous = Client()
+    seen["home_anonymous"] = page(anonymous.get("/"))
+    seen["demo_access"] = [
+        [demo.access, reverse(demo.url_name), anonymous.get(reverse(demo.url_name)).get("Location")]
+        for demo in DEMOS
+    ]
+    seen["login_page"] = page(anonymous.get("/accounts/login/?next=/billing/"))
+    credentials = {{"username": "ada", "next": "/billing/"}}
+    wrong = anonymous.post("/accounts/login/", {{**credentials, "password": "nope"}})
+    seen["login_wrong"] = page(wrong)
+    right = anonymous.post("/accounts/login/", {{**credentials, "password": "a-new-Passw0rd!"}})
+    seen["login_right"] = [right.status_code, right.get("Location")]
+    seen["home_signed_in"] = page(anonymous.get("/"))
+    seen["logout_get"] = anonymous.get("/accounts/logout/").status_code
+    out = anonymous.post("/accounts/logout/")
+    seen["logout"] = [out.status_code, out.get("Location")]
+    seen["home_signed_out"] = page(anonymous.get(out["Location"]))
+    newcomer = Client()
+    seen["sign_up_page"] = page(newcomer.get("/accounts/sign-up/"))
+    account = {{"username": "grace", "email": "grace@example.com"}}
+    weak_password = {{"password1": "grace123", "password2": "grace123"}}
+    seen["sign_up_weak"] = page(newcomer.post("/accounts/sign-up/", {{**account, **weak_password}}))
+    seen["sign_up_weak_made"] = User.objects.filter(username="grace").exists()
+    made = newcomer.post(
+        "/accounts/sign-up/",
+        {{**account, "password1": "orbit-Lantern-42", "password2": "orbit-Lantern-42",
+          "next": "/files/"}},
+    )
+    seen["sign_up"] = [made.status_code, made.get("Location")]
+    grace = User.objects.get(username="grace")
+    seen["grace"] = [grace.email, grace.is_staff, grace.is_superuser]
+    seen["grace_files"] = newcomer.get("/files/").status_code
+    seen["sign_up_evil_next"] = newcomer.post(
+        "/accounts/sign-up/",
+        {{"username": "eve", "email": "eve@example.com", "password1": "orbit-Lantern-43",
+          "password2": "orbit-Lantern-43", "next": "https://evil.com/"}},
+    ).get("Location")
 
     with override_settings(PATCHBAY_SIMULATE=False):
         seen["live_outbox"] = browser.get("/accounts/outbox/").status_code
@@ -184,3 +235,87 @@ def test_the_reset_link_sets_a_new_password(seen):
 
 def test_the_reset_link_works_once(seen):
     assert "This reset link does not work" in seen["reset_reused"]["html"]
+
+
+def test_a_weak_new_password_is_refused_with_the_validators_message(seen):
+    html = squeeze(seen["weak_reset"]["html"])
+    assert seen["weak_reset"]["status"] == 200
+    assert "This password is too common." in html
+    assert "This password is entirely numeric." in html
+    assert seen["login_with_new"] is True  # the weak one was not set: the good one was
+
+
+def test_after_a_reset_the_user_is_sent_to_the_examples_sign_in(seen):
+    html = seen["done_page"]["html"]
+    assert 'href="/accounts/login/"' in html
+    assert "/admin/" not in html.split("<main>", 1)[1]
+
+
+def test_a_used_sign_in_link_links_back_to_signing_in(seen):
+    html = seen["reused"]["html"].split("<main>", 1)[1]
+    assert 'href="/accounts/sign-in/"' in html
+    assert 'href="/accounts/login/"' in html
+
+
+def test_the_example_signs_in_on_its_own_page_with_the_standard_validators(seen):
+    assert seen["login_url"] == "/accounts/login/"
+    assert seen["validators"] == [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
+
+
+def test_the_sign_in_page_links_the_other_ways_in(seen):
+    html = squeeze(seen["login_page"]["html"])
+    assert seen["login_page"]["status"] == 200
+    assert 'name="next" value="/billing/"' in html
+    assert 'href="/accounts/sign-in/?next=/billing/"' in html
+    assert 'href="/accounts/password-reset/"' in html
+    assert 'href="/accounts/sign-up/?next=/billing/"' in html
+
+
+def test_a_non_staff_user_signs_in_with_a_password_and_out_with_a_post(seen):
+    assert seen["login_wrong"]["status"] == 200
+    assert "Please enter a correct username and password" in seen["login_wrong"]["html"]
+    assert seen["login_right"] == [302, "/billing/"]
+    nav = squeeze(seen["home_signed_in"]["html"])
+    assert "Signed in as <strong>ada</strong>" in nav
+    assert '<form class="sign-out" method="post" action="/accounts/logout/">' in nav
+    assert seen["logout_get"] == 405  # a link or a prefetch never signs out
+    assert seen["logout"] == [302, "/"]
+    signed_out = squeeze(seen["home_signed_out"]["html"])
+    assert '<li class="info">You are signed out.</li>' in signed_out
+    assert "Signed in as" not in signed_out
+    assert '<a href="/accounts/login/">Sign in</a>' in signed_out
+
+
+def test_login_required_demos_redirect_to_the_examples_sign_in_and_say_so(seen):
+    html = squeeze(seen["home_anonymous"]["html"])
+    for access, url, location in seen["demo_access"]:
+        if access == "sign-in required":
+            assert location == f"/accounts/login/?next={url}"
+        elif access == "staff only":
+            assert location == f"/admin/login/?next={url}"
+        else:
+            assert location is None, url
+        item = html.split(f'<a href="{url}">', 1)[1].split('<span class="muted">', 1)[0]
+        if access:
+            assert f'<span class="badge access">{access}</span>' in item, url
+        else:
+            assert "badge" not in item, url
+    assert [row[0] for row in seen["demo_access"]].count("sign-in required") >= 4
+
+
+def test_a_newcomer_signs_up_a_non_staff_account_refused_a_weak_password(seen):
+    assert seen["sign_up_page"]["status"] == 200
+    for field in ("username", "email", "password1", "password2"):
+        assert f'<label for="id_{field}">' in seen["sign_up_page"]["html"]
+    weak = squeeze(seen["sign_up_weak"]["html"])
+    assert "The password is too similar to the username." in weak
+    assert seen["sign_up_weak_made"] is False
+    assert seen["sign_up"] == [302, "/files/"]
+    assert seen["grace"] == ["grace@example.com", False, False]
+    assert seen["grace_files"] == 200
+    assert seen["sign_up_evil_next"] == "/"

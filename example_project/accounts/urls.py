@@ -7,6 +7,9 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("sign-up/", views.sign_up, name="sign-up"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-sent"),
     path(

@@ -1,4 +1,9 @@
-"""Loops demos: "Forgot password" and "Sign in with a link", plus a dev outbox of emails.
+"""The example's accounts: sign in, sign up, sign out, and the Loops demos "Forgot password"
+and "Sign in with a link", plus a dev outbox of emails.
+
+Signing in with a password, signing up and signing out are Django's own views and forms
+(``LoginView``, ``UserCreationForm``, ``LogoutView``, which signs out on ``POST`` only), with
+the example's templates: the admin's login only lets staff in.
 
 The password reset is Django's own flow (its views, ``default_token_generator``
 and ``PasswordResetForm``) with one change: the form emails the link through
@@ -14,8 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -51,6 +58,38 @@ class LoopsPasswordResetForm(PasswordResetForm):
         )
         reset_url = f"{context['protocol']}://{context['domain']}{path}"
         send_password_reset_email(context["user"], reset_url)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # After logout() so that the message goes in the new, anonymous session.
+        messages.info(request, "You are signed out.")
+        return response
+
+
+class SignUpForm(UserCreationForm):
+    """Django's form, with the address the reset and sign-in links are emailed to."""
+
+    email = forms.EmailField(label="Email address", max_length=254)
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+
+def sign_up(request: HttpRequest) -> HttpResponse:
+    """Make an account (not staff) and sign it in; the password validators apply."""
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, f"Welcome, {user.get_username()}: your account is ready.")
+        return redirect(_safe_next(request) or "home")
+    return render(request, "accounts/sign_up.html", {"form": form, "next_url": _safe_next(request)})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

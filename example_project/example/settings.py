@@ -94,6 +94,16 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's four standard validators: sign-up and password reset refuse a weak password
+# with the validator's own message. (createsuperuser --noinput, as dev.py runs it for
+# admin / admin, does not validate.)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 # Local memory without REDIS_URL: fine for one runserver process.
 CACHES = cache_settings(env_str("REDIS_URL") or None, key_prefix="patchbay-example")
 
@@ -188,10 +198,12 @@ STRIPE_WEBHOOK_SECRET = env_optional_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_PRICE_BASIC = env_optional_str("STRIPE_PRICE_BASIC") or "price_basic_monthly"
 STRIPE_PRICE_PRO = env_optional_str("STRIPE_PRICE_PRO") or "price_pro_monthly"
 
-# The demos sign in through the admin's login page (admin / admin with dev.py example).
-LOGIN_URL = "admin:login"
-# Where a sign-in link without a next URL lands.
+# The example's own sign-in page, for every user: the admin's login refuses anyone who is
+# not staff, and would land a site user in the admin after a password reset.
+LOGIN_URL = "accounts:login"
+# Where signing in (with a password, or a link without a next URL) lands.
 LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 TWILIO_ENABLED = env_optional_bool("TWILIO_ENABLED")
 TWILIO_ACCOUNT_SID = env_optional_str("TWILIO_ACCOUNT_SID")

@@ -21,6 +21,13 @@ class Demo:
     title: str
     url_name: str
     description: str
+    # Who may open it, said next to its link so nobody meets a sign-in page unwarned:
+    # "" (anyone), SIGN_IN (any account) or STAFF (the admin's login).
+    access: str = ""
+
+
+SIGN_IN = "sign-in required"
+STAFF = "staff only"
 
 
 # Each service integration adds its demo page here when it lands.
@@ -29,6 +36,7 @@ DEMOS: list[Demo] = [
         service="Stripe",
         title="Subscriptions with Stripe Checkout",
         url_name="billing:pricing",
+        access=SIGN_IN,
         description="Pricing page → Checkout → webhooks → the user's subscription state; "
         "cancel at period end.",
     ),
@@ -36,6 +44,7 @@ DEMOS: list[Demo] = [
         service="Twilio",
         title="Send an SMS and watch it get delivered",
         url_name="messaging:send",
+        access=SIGN_IN,
         description="Form → send_sms → status callbacks → a page polling the message's "
         "status until it is final.",
     ),
@@ -64,6 +73,7 @@ DEMOS: list[Demo] = [
         service="S3",
         title="Upload files straight to the bucket",
         url_name="files:upload",
+        access=SIGN_IN,
         description="Presigned POST → the browser sends the file to S3/R2 with a progress bar "
         "→ confirmed from the bucket's own facts → private links, delete.",
     ),
@@ -71,6 +81,7 @@ DEMOS: list[Demo] = [
         service="OAuth2",
         title="Connect a service",
         url_name="connections:connect",
+        access=SIGN_IN,
         description="Connect → the provider's consent page (simulated) → callback → the stored "
         "connection's expiry and scopes → a call with the token → disconnect.",
     ),
@@ -78,6 +89,7 @@ DEMOS: list[Demo] = [
         service="Tenants",
         title="Two organizations, each with its own services",
         url_name="organizations:overview",
+        access=STAFF,
         description="Choose Acme or Globex in the header → every demo uses that organization's "
         "accounts → each one's services, webhook URLs, rows and calls, side by side.",
     ),

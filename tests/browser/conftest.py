@@ -190,3 +190,19 @@ def assert_accessible(page: Any) -> None:
     """Fail, listing each rule and element, if axe-core finds a serious or critical violation."""
     found = serious_violations(page)
     assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)
+
+
+def sign_in(
+    page: Any, username: str = USERNAME, password: str = PASSWORD, next_url: str = "/"
+) -> None:
+    """Sign ``page`` in on the example's own sign-in page, then wait for ``next_url``."""
+    page.goto(f"/accounts/login/?next={next_url}")
+    submit_sign_in(page, username, password)
+    page.wait_for_url(f"**{next_url}")
+
+
+def submit_sign_in(page: Any, username: str, password: str) -> None:
+    """Fill in and submit the sign-in form ``page`` shows."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign in").click()

@@ -22,11 +22,10 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import (
-    PASSWORD,
     TIMEOUT_MS,
-    USERNAME,
     assert_accessible,
     example_server,
+    sign_in,
     sign_in_to_admin,
 )
 from tests.test_example_files import PNG
@@ -63,11 +62,7 @@ def page(chromium: Any, server: Server) -> Iterator[Any]:
     context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto("/files/")  # → the login page, then back here
-    page.fill("#id_username", USERNAME)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/files/")
+    sign_in(page, next_url="/files/")
     yield page
     context.close()
 

@@ -289,7 +289,7 @@ class TestView:
         assert response.status_code == 302
         assert response["Location"] == "/welcome/"
         assert signed_in_user_id(client) == str(user.pk)
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert "no-store" in response["Cache-Control"]
 
     def test_a_used_link_signs_nobody_in(self, simulated, user):

@@ -267,7 +267,7 @@ class TestOpeningALink:
         assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html)  # no inline script
         assert not re.search(r"\son\w+=", html)  # no inline event handlers
         assert page["X-Frame-Options"] == "DENY"  # a hidden frame cannot click it
-        assert page["Referrer-Policy"] == "no-referrer"
+        assert page["Referrer-Policy"] == "same-origin"
 
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
         response = browser.post(urlsplit(link).path, {"csrfmiddlewaretoken": csrf})
