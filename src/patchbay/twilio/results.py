@@ -176,4 +176,4 @@ class PhoneCodeFailure(Failure):
     new_code_in: NotRequired[int]
 
 
-PhoneCodeResult = PhoneCodeSuccess | PhoneCodeFailure
+PhoneCodeResult = PhoneCodeSuccess | PhoneCodeFailure | Failure

@@ -96,6 +96,7 @@ def deliver_status_callbacks(sms: SMS, request: HttpRequest | None = None) -> li
         )
         for status, delay in zip(DELIVERY_STATUSES, callback_delays(), strict=True)
     ]
+
     def post(params: dict[str, str]) -> int:
         response = deliver_webhook(
             _URL_NAME,

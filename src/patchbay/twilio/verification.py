@@ -29,7 +29,7 @@ from patchbay.core.arguments import http_request, refusal
 from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
-from patchbay.results import Failure, RateLimitedFailure, failure
+from patchbay.results import RateLimitedFailure, failure
 from patchbay.tenancy import UNSET, tenant_scoped
 from patchbay.twilio import codes, numbers, shortcuts
 from patchbay.twilio.client import TwilioClient
@@ -227,13 +227,14 @@ def _refusal(state: str, phone: str | None = None) -> PhoneCodeFailure:
         return cast("PhoneCodeFailure", failure(message, error_code=error_code))
     # Saying "request a new one" when the send limit refuses one would be a dead end.
     reason = message.removesuffix("request a new one.")
-    refused: PhoneCodeFailure = {
-        **failure(
+    refused = cast(
+        "PhoneCodeFailure",
+        failure(
             f"{reason}a new code can be requested in {ratelimit.wait_in_words(wait)}.",
             error_code=error_code,
         ),
-        "new_code_in": wait,
-    }
+    )
+    refused["new_code_in"] = wait
     return refused
 
 
