@@ -88,7 +88,18 @@ def test_sending_needs_a_signed_in_user(seen):
 
 def test_an_invalid_number_is_refused_on_the_form(seen):
     assert seen["invalid"]["status"] == 200
-    assert "is not a valid phone number" in seen["invalid"]["html"]
+    html = squeeze(seen["invalid"]["html"])
+    # On the number's field, where the person corrects it, not above the form.
+    field = html.split('for="id_to_number"', 1)[1].split('for="id_body"', 1)[0]
+    assert 'class="errorlist' in field
+    assert "is not a valid phone number" in field
+
+
+def test_a_refused_number_is_not_in_the_history(seen):
+    # Only the message that went out is listed: the refused "12" never was one.
+    recent = seen["form_after"]["html"].split("Your recent messages", 1)[1]
+    assert recent.count('href="/messaging/sms/') == 1
+    assert ">failed<" not in recent
 
 
 def test_a_sent_message_is_delivered_by_the_simulated_callbacks(seen):

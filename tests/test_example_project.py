@@ -106,6 +106,8 @@ def run_example(
         DATABASE_URL=f"sqlite:///{database}",
         DEBUG="True",
         ALLOWED_HOSTS="testserver",
+        # The test client's flows read the outcome at once: no delayed callbacks.
+        PATCHBAY_TWILIO_SIMULATED_CALLBACK_DELAYS="0",
     )
     env.update(environment)
     return subprocess.run(  # noqa: S603  (our own interpreter and arguments)

@@ -85,3 +85,31 @@ def test_the_client_ip_is_remote_addr_never_a_forwarded_header():
 def test_storable_ip(value, stored):
     assert ratelimit.storable_ip(value) == stored
     assert ratelimit.storable_ip("unix:/run/app.sock") is None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0.2, "1 second"),
+        (40, "40 seconds"),
+        (59.5, "1 minute"),
+        (60, "1 minute"),
+        (61, "2 minutes"),
+        (3540, "59 minutes"),
+        (3600, "60 minutes"),
+        (5340, "89 minutes"),
+        (5401, "2 hours"),
+        (86400, "24 hours"),
+    ],
+)
+def test_waits_in_words_round_up(seconds, words):
+    assert ratelimit.wait_in_words(seconds) == words
+
+
+def test_next_use_in_counts_nothing():
+    assert ratelimit.next_use_in("peek", "a", limit=1) is None
+    assert ratelimit.consume("peek", "a", limit=1, window=600) is None
+    for _ in range(3):  # asking does not use up anything
+        assert 599 <= ratelimit.next_use_in("peek", "a", limit=1) <= 600
+    assert ratelimit.next_use_in("peek", "a", limit=2) is None
+    assert ratelimit.consume("peek", "a", limit=2, window=600) is None

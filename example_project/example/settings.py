@@ -217,6 +217,13 @@ TWILIO_VERIFY_SERVICE_SID = env_optional_str("TWILIO_VERIFY_SERVICE_SID")
 PATCHBAY_PHONE_VERIFICATION_BACKEND = (
     env_optional_str("PATCHBAY_PHONE_VERIFICATION_BACKEND") or "local"
 )
+# Seconds before each simulated status callback (queued, sent, delivered): one spacing
+# ("0.5") or three ("1,2,3"). A few seconds by default, so the message page has a
+# progress to show; 0 delivers them within the send.
+_callback_delays = env_list("PATCHBAY_TWILIO_SIMULATED_CALLBACK_DELAYS") or ["1", "2", "3"]
+PATCHBAY_TWILIO_SIMULATED_CALLBACK_DELAYS = (
+    _callback_delays[0] if len(_callback_delays) == 1 else tuple(_callback_delays)
+)
 
 AWS_ACCESS_KEY_ID = env_optional_str("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = env_optional_str("AWS_SECRET_ACCESS_KEY")

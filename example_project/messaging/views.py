@@ -27,6 +27,8 @@ from patchbay.twilio.verification_views import SESSION_KEY as VERIFIED_PHONE_SES
 OUTBOX_SIZE = 10
 #: The Twilio operations that send a text message, the ones the dev outbox lists.
 SENDING = (SendSMS.operation, StartVerification.operation)
+# send_sms's refusals of the number itself, made before anything is sent.
+NUMBER_REFUSALS = frozenset({"invalid_number", "country_not_allowed", "opted_out"})
 # The badge of each final status (base.html's colours); the page stops polling at these.
 FINAL_STATUS_CLASSES = {
     status: "healthy" if status in ("delivered", "read", "received") else "down" for status in FINAL
@@ -54,7 +56,9 @@ def send(request: HttpRequest) -> HttpResponse:
         )
         if result["success"]:
             return redirect("messaging:sms", sms_id=result["sms_id"])
-        form.add_error(None, result["error"])
+        # A number refused before sending is the field's error, where it is corrected.
+        field = "to_number" if result["error_code"] in NUMBER_REFUSALS else None
+        form.add_error(field, result["error"])
     context = {
         "form": form,
         "recent": [

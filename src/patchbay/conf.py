@@ -201,6 +201,31 @@ HOOK_RULE = Rule(
 )
 
 
+def _callback_delays(value: Any) -> bool:
+    """One spacing in seconds, or one wait per status (queued, sent, delivered), all 0 or more."""
+    spacing = _number_at_least(0, inclusive=True)
+    if isinstance(value, (list, tuple)):
+        return len(value) == 3 and all(spacing(item) for item in value)
+    return spacing(value)
+
+
+def delays_of(value: Any) -> tuple[float, float, float]:
+    """The waits before each simulated status callback, from the setting's value."""
+    if isinstance(value, (list, tuple)):
+        first, second, third = (float(item) for item in value)
+        return (first, second, third)
+    spacing = float(value)
+    return (spacing, spacing, spacing)
+
+
+CALLBACK_DELAYS_RULE = Rule(
+    "patchbay.E039",
+    "must be a number of seconds (0 or more) or three of them, one per status",
+    _callback_delays,
+    hint="For example 1.5, or (1.0, 2.0, 3.0) for queued, sent and delivered; 0 delivers at once.",
+)
+
+
 def _meta_key(value: Any) -> bool:
     # A request.META key: REMOTE_ADDR, or an HTTP header as Django names it.
     return isinstance(value, str) and (
@@ -872,6 +897,16 @@ class PatchbaySettings:
         kind="list[str]",
         convert=tuple,
         rule=ALLOWED_COUNTRIES_RULE,
+    )
+
+    TWILIO_SIMULATED_CALLBACK_DELAYS = Setting(
+        "PATCHBAY_TWILIO_SIMULATED_CALLBACK_DELAYS",
+        (0.0, 0.0, 0.0),
+        "Seconds before each simulated status callback (queued, sent, delivered), one "
+        "spacing or three waits; 0 delivers them at once, within the send.",
+        kind="float | tuple[float, float, float]",
+        convert=delays_of,
+        rule=CALLBACK_DELAYS_RULE,
     )
 
     # -- Loops -------------------------------------------------------------------------

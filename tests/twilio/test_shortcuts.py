@@ -59,16 +59,21 @@ class TestLive:
         assert (sms.status, sms.error_code) == ("failed", "landline")
         assert "Landline" in sms.error_message
 
-    def test_invalid_number_is_saved_too(self):
+    def test_an_invalid_number_saves_no_message(self):
+        # Refused before any call: nothing went out, so no row to list as "failed".
         result = shortcuts.send_sms("not-a-number", "hi")
         assert result["error_code"] == "invalid_number"
-        assert SMS.objects.get(pk=result["sms_id"]).status == "failed"
+        assert "sms_id" not in result
+        assert not SMS.objects.exists()
+        # The refusal is still recorded as the call it would have been.
+        assert IntegrationLog.objects.filter(operation="send_sms", success=False).exists()
 
-    def test_opted_out_numbers_are_refused(self):
+    def test_opted_out_numbers_are_refused_without_a_row(self):
         PhoneOptOut.objects.create(phone_number=TO, keyword="STOP")
         result = shortcuts.send_sms(TO, "hi")
         assert result["error_code"] == "opted_out"
-        assert SMS.objects.get(pk=result["sms_id"]).status == "failed"
+        assert "sms_id" not in result
+        assert not SMS.objects.exists()
 
     @responses.activate
     def test_save_to_db_false(self):

@@ -21,6 +21,7 @@ from patchbay.core.simulation import outbox
 from patchbay.models import SMS, IntegrationLog, PhoneOptOut, PhoneVerification
 from patchbay.twilio import codes
 from patchbay.twilio.verification import initiate_phone_verification, verify_phone_code
+from patchbay.twilio.verification_views import NEUTRAL_CHECK
 from tests.conftest import run_concurrently
 from tests.twilio.helpers import API, TO, live_twilio, message_json, twilio_error
 
@@ -236,11 +237,45 @@ class TestVerify:
         result = verify_phone_code(TO, wrong(sent_code()))
         assert result == {
             "success": False,
-            "error": "The code is not correct.",
+            "error": "The code is not correct: 4 attempts left.",
             "error_code": "invalid_code",
             "retryable": False,
+            "attempts_left": 4,
         }
         assert PhoneVerification.objects.get().attempts == 1
+
+    def test_attempts_left_count_down_to_the_last(self, simulated):
+        send()
+        code = sent_code()
+        lefts = [verify_phone_code(TO, wrong(code))["attempts_left"] for _ in range(5)]
+        assert lefts == [4, 3, 2, 1, 0]
+
+    def test_the_last_wrong_code_says_to_request_a_new_one_when_one_can_be(self, simulated):
+        send()
+        code = sent_code()
+        for _ in range(4):
+            verify_phone_code(TO, wrong(code))
+        last = verify_phone_code(TO, wrong(code))
+        assert last["error"] == "Too many wrong codes; request a new one."
+        assert (last["error_code"], last["attempts_left"]) == ("invalid_code", 0)
+        assert "new_code_in" not in last
+
+    def test_advice_says_when_a_new_code_can_be_requested_when_sends_are_blocked(self, simulated):
+        for ip in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):  # the per-number limit: 3
+            send(ip=ip)
+        code = sent_code()
+        for _ in range(4):
+            verify_phone_code(TO, wrong(code))
+        last = verify_phone_code(TO, wrong(code))
+        assert last["error"] == ("Too many wrong codes; a new code can be requested in 60 minutes.")
+        assert 3590 <= last["new_code_in"] <= 3600
+        after = verify_phone_code(TO, code)  # even the right code: it is dead
+        assert after["error_code"] == "too_many_attempts"
+        assert "request a new one" not in after["error"]
+        assert after["new_code_in"] == pytest.approx(last["new_code_in"], abs=2)
+        # Asking anyway is refused, with the same wait in words.
+        refused = send(ip="203.0.113.9")
+        assert refused["error"] == "Too many codes requested; try again in 60 minutes."
 
     def test_five_wrong_codes_kill_the_code(self, simulated):
         send()
@@ -541,6 +576,28 @@ class TestEndpoints:
         client.force_login(user)
         assert client.post(START_URL, {"phone_number": TO}).status_code == 200
         assert PhoneVerification.objects.get().user == user
+
+    def test_a_signed_in_caller_hears_attempts_left_and_when_to_ask_again(self, simulated, client):
+        simulated.PATCHBAY_PHONE_VERIFICATION_SENDS_PER_NUMBER = 1
+        simulated.PATCHBAY_PHONE_VERIFICATION_MAX_ATTEMPTS = 2
+        client.force_login(get_user_model().objects.create_user("bob"))
+        assert client.post(START_URL, {"phone_number": TO}).status_code == 200
+        code = sent_code()
+        first = client.post(CHECK_URL, {"phone_number": TO, "code": wrong(code)})
+        assert (first.status_code, first.json()["attempts_left"]) == (400, 1)
+        last = client.post(CHECK_URL, {"phone_number": TO, "code": wrong(code)}).json()
+        assert last["attempts_left"] == 0
+        assert last["error"].endswith("a new code can be requested in 60 minutes.")
+        assert 3590 <= last["new_code_in"] <= 3600
+
+    def test_an_anonymous_caller_still_hears_nothing_of_the_code(self, simulated, client):
+        assert client.post(START_URL, {"phone_number": TO}).status_code == 200
+        wrong_code = client.post(CHECK_URL, {"phone_number": TO, "code": wrong(sent_code())})
+        assert wrong_code.json() == {
+            "error": NEUTRAL_CHECK,
+            "error_code": "invalid_code",
+            "success": False,
+        }
 
     @pytest.mark.parametrize("url", [START_URL, CHECK_URL])
     def test_post_only(self, client, url):

@@ -92,7 +92,7 @@ def check_send_limits(
         if retry_after is not None:
             refused: RateLimitedFailure = {
                 **failure(
-                    f"Too many {requested} requested; try again in {retry_after} seconds.",
+                    f"Too many {requested} requested; try again in {wait_in_words(retry_after)}.",
                     error_code="rate_limited",
                     retryable=True,
                 ),
@@ -304,6 +304,42 @@ def held_for(scope: str, identity: str, *, cache: BaseCache | None = None) -> fl
         return None
     left = float(found[f"{key}:reset"]) - time.time()
     return left if left > 0 else None
+
+
+def next_use_in(
+    scope: str, identity: str, *, limit: int, cache: BaseCache | None = None
+) -> int | None:
+    """Whole seconds until ``identity`` may use ``scope`` again, None if it may now; counts nothing.
+
+    For advice: a page can say when a new code may be requested before the
+    person tries. A cache that does not answer is None (the send itself is
+    refused then, by :func:`check_send_limits`).
+    """
+    store = cache or caches[conf.CACHE_ALIAS]
+    key = _key(scope, identity)
+    try:
+        found = store.get_many([key, f"{key}:reset"])
+    except Exception:  # a cache backend's errors share no base; the advice is only advice
+        return None
+    if int(found.get(key) or 0) < limit or found.get(f"{key}:reset") is None:
+        return None
+    left = float(found[f"{key}:reset"]) - time.time()
+    return max(1, math.ceil(left)) if left > 0 else None
+
+
+def wait_in_words(seconds: float) -> str:
+    """``seconds`` as a person says a wait: "40 seconds", "1 minute", "59 minutes", "2 hours".
+
+    Rounded up, so the wait said is never shorter than the real one.
+    """
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = math.ceil(whole / 60)
+    if minutes < 90:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} hours"
 
 
 def forget(scope: str, identity: str, *, cache: BaseCache | None = None) -> None:

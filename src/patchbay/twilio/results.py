@@ -11,6 +11,7 @@ __all__ = [
     "LookupSuccess",
     "MessageStatusResult",
     "MessageStatusSuccess",
+    "PhoneCodeFailure",
     "PhoneCodeResult",
     "PhoneCodeSuccess",
     "PhoneVerificationResult",
@@ -163,4 +164,16 @@ class PhoneCodeSuccess(Success):
     phone_number: str
 
 
-PhoneCodeResult = PhoneCodeSuccess | Failure
+class PhoneCodeFailure(Failure):
+    """:func:`~patchbay.twilio.verification.verify_phone_code`: the code was not accepted.
+
+    ``attempts_left``: guesses the code still allows, after a wrong code.
+    ``new_code_in``: seconds before a new code may be requested for the
+    number, when the send limit blocks one now.
+    """
+
+    attempts_left: NotRequired[int]
+    new_code_in: NotRequired[int]
+
+
+PhoneCodeResult = PhoneCodeSuccess | PhoneCodeFailure | Failure

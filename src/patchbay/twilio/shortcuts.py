@@ -95,7 +95,9 @@ def send_sms(
     """Send a message and track it in an :class:`~patchbay.models.SMS` row (``sms_id``).
 
     A number that texted STOP is refused (``error_code`` ``"opted_out"``). A
-    failed send is saved too, with its error. Simulating, the message is
+    failed send is saved too, with its error; a number refused before any call
+    to Twilio (invalid, outside :setting:`TWILIO_ALLOWED_COUNTRIES`, opted
+    out) saves no row and has no ``sms_id``: nothing was sent to track. Simulating, the message is
     logged on the simulated console (``patchbay.simulation``), and signed
     status callbacks (queued → sent → delivered) are delivered to the status
     endpoint, so the row ends up delivered.
@@ -190,7 +192,9 @@ def _send(
         # codes included, on the simulated console only (never the database or the
         # IntegrationLog, which store the body masked).
         console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], body)
-    if not save_to_db:
+    if not save_to_db or _refused_number(address, result):
+        # No call was made: there is no message to track, and a history of the
+        # sender's messages must not fill up with numbers that never went out.
         return _tracked(result, None)
     sent_from = (result["from"] if result["success"] else None) or from_number or ""
     # A refused send is stored too, as a record: what it was given, made storable.
@@ -206,6 +210,13 @@ def _send(
     if result["success"] and result.get("simulated"):
         simulation.deliver_status_callbacks(sms, request)
     return _tracked(result, sms.pk)
+
+
+def _refused_number(address: numbers.Address | None, result: SMSResult) -> bool:
+    """Whether the number was refused before any call to Twilio (invalid, not allowed, STOP)."""
+    if result["success"]:
+        return False
+    return address is None or result["error_code"] == "opted_out"
 
 
 def _storable_channel(channel: object) -> str:

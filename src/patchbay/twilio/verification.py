@@ -29,11 +29,12 @@ from patchbay.core.arguments import http_request, refusal
 from patchbay.core.simulation import console, should_simulate
 from patchbay.exceptions import ConfigurationError, ServiceError
 from patchbay.models import PhoneVerification
-from patchbay.results import Failure, RateLimitedFailure, failure
+from patchbay.results import RateLimitedFailure, failure
 from patchbay.tenancy import UNSET, tenant_scoped
 from patchbay.twilio import codes, numbers, shortcuts
 from patchbay.twilio.client import TwilioClient
 from patchbay.twilio.results import (
+    PhoneCodeFailure,
     PhoneCodeResult,
     PhoneVerificationResult,
     PhoneVerificationSuccess,
@@ -135,6 +136,9 @@ def verify_phone_code(
     ``{"success": True, "verified": True, "phone_number": "+1…"}``, or a failure
     with ``error_code`` ``invalid_number``, ``invalid_code`` (malformed or
     wrong), ``code_expired``, ``too_many_attempts`` or ``no_pending_code``.
+    A wrong code's failure has ``attempts_left`` (the guesses the code still
+    allows); a failure that advises requesting a new code while the per-number
+    send limit refuses one says when instead, and has ``new_code_in`` seconds.
     Every well-formed guess counts as an attempt, atomically, so parallel
     guesses cannot exceed the limit.
 
@@ -164,21 +168,21 @@ def verify_phone_code(
         )
     if not _count_attempt(verification):
         verification.refresh_from_db()
-        return _refusal(verification.state())
+        return _refusal(verification.state(), phone)
     if verification.backend == TWILIO_VERIFY:
         checked = TwilioClient().check_verification(phone, cleaned)
         if not checked["success"]:
             return checked
         if checked["status"] in _VERIFY_STATES:  # Twilio no longer accepts this code
-            return _refusal(_VERIFY_STATES[checked["status"]])
+            return _refusal(_VERIFY_STATES[checked["status"]], phone)
         correct = bool(checked["approved"])
     else:
         correct = codes.code_matches(verification.code_hash, phone, cleaned)
     if not correct:
-        return failure("The code is not correct.", error_code="invalid_code")
+        return _wrong_code(verification, phone)
     used = _usable(PhoneVerification.objects.filter(pk=verification.pk), timezone.now())
     if not used.update(verified_at=timezone.now()):  # a parallel request used it first
-        return _refusal("verified")
+        return _refusal("verified", phone)
     return {"success": True, "verified": True, "phone_number": phone}
 
 
@@ -215,9 +219,49 @@ def _bound_to_session(request: HttpRequest | None, verification: PhoneVerificati
     return isinstance(bound, dict) and bound.get(verification.phone_number) == verification.pk
 
 
-def _refusal(state: str) -> Failure:
+def _refusal(state: str, phone: str | None = None) -> PhoneCodeFailure:
+    """Why no code can be checked; with ``phone``, when a new one may be requested."""
     message, error_code = _REFUSALS.get(state, _REFUSALS["none"])
-    return failure(message, error_code=error_code)
+    wait = _new_code_in(phone) if phone is not None else None
+    if wait is None or not message.endswith("request a new one."):
+        return cast("PhoneCodeFailure", failure(message, error_code=error_code))
+    # Saying "request a new one" when the send limit refuses one would be a dead end.
+    reason = message.removesuffix("request a new one.")
+    refused = cast(
+        "PhoneCodeFailure",
+        failure(
+            f"{reason}a new code can be requested in {ratelimit.wait_in_words(wait)}.",
+            error_code=error_code,
+        ),
+    )
+    refused["new_code_in"] = wait
+    return refused
+
+
+def _wrong_code(verification: PhoneVerification, phone: str) -> PhoneCodeFailure:
+    """A wrong guess: how many the code still allows, or, after the last, what to do next."""
+    verification.refresh_from_db(fields=["attempts"])
+    left = max(0, conf.PHONE_VERIFICATION_MAX_ATTEMPTS - verification.attempts)
+    if left == 0:
+        refused = _refusal("exhausted", phone)
+        refused["error_code"] = "invalid_code"  # this guess was a wrong code, as the ones before
+    else:
+        refused = cast(
+            "PhoneCodeFailure",
+            failure(
+                f"The code is not correct: {left} attempt{'s' if left != 1 else ''} left.",
+                error_code="invalid_code",
+            ),
+        )
+    refused["attempts_left"] = left
+    return refused
+
+
+def _new_code_in(phone: str) -> int | None:
+    """Seconds before the per-number send limit lets a new code go to ``phone``, or None."""
+    return ratelimit.next_use_in(
+        "phone-verification:number", phone, limit=conf.PHONE_VERIFICATION_SENDS_PER_NUMBER
+    )
 
 
 def _backend() -> str:

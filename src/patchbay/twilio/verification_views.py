@@ -18,7 +18,9 @@ the same ``400 invalid_code`` (no code, a wrong, expired, used or exhausted
 code, another session's code), and a send that failed on the provider's side
 is ``503 api_error`` without the provider's text. The detail goes to the
 ``patchbay.twilio`` log, and the admin shows each code's state and each call.
-Signed-in callers get the detailed answer.
+Signed-in callers get the detailed answer: after a wrong code its
+``attempts_left``, and ``new_code_in`` seconds when the advice is to wait for
+a new code rather than request one.
 """
 
 from __future__ import annotations
@@ -75,7 +77,16 @@ NEUTRAL_NUMBER = "Enter a mobile number in international format, e.g. +141555526
 NEUTRAL_UNTEXTABLE = "We cannot text this number. Use another number."
 NEUTRAL_SEND = "The code could not be sent right now. Try again in a few minutes."
 # What a client may see of a result; internal ids (sms_id) stay on the server.
-_PUBLIC_KEYS = ("success", "verified", "phone_number", "expires_in", "error", "error_code")
+_PUBLIC_KEYS = (
+    "success",
+    "verified",
+    "phone_number",
+    "expires_in",
+    "error",
+    "error_code",
+    "attempts_left",
+    "new_code_in",
+)
 
 View = Callable[[HttpRequest], JsonResponse]
 
