@@ -31,6 +31,8 @@ FLOW = textwrap.dedent(
     client.force_login(user)
     seen["pricing"] = page(client.get("/billing/"))
     seen["unknown_plan"] = page(client.post("/billing/subscribe/", {{"plan": "gold"}}, follow=True))
+    seen["portal_unsubscribed"] = page(client.post("/billing/portal/", follow=True))
+    seen["cancel_unsubscribed"] = page(client.post("/billing/cancel/", follow=True))
 
     gave_up = client.post("/billing/subscribe/", {{"plan": "basic"}})
     back = client.post(gave_up["Location"], {{"action": "cancel"}})
@@ -86,6 +88,11 @@ def test_pricing_shows_plan_names_and_amounts_not_price_ids(seen):
 
 def test_an_unknown_plan_is_refused(seen):
     assert "Choose a plan." in seen["unknown_plan"]
+
+
+def test_portal_and_cancel_without_a_subscription_say_so(seen):
+    assert "You have no active subscription.</li>" in seen["portal_unsubscribed"]
+    assert "You have no active subscription.</li>" in seen["cancel_unsubscribed"]
 
 
 def test_cancelling_checkout_says_nothing_was_charged_once(seen):

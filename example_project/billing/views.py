@@ -75,6 +75,14 @@ def _subscription_context(request: HttpRequest) -> dict[str, object]:
     return {"subscription": subscription, "plan": plan_of(subscription)}
 
 
+def _subscription_or_say_none(request: HttpRequest) -> StripeSubscription | None:
+    # A form posted from a page older than the subscription's end (another tab) lands here.
+    subscription = get_active_subscription(request.user)
+    if subscription is None:
+        messages.error(request, "You have no active subscription.")
+    return subscription
+
+
 @login_required
 def pricing(request: HttpRequest) -> HttpResponse:
     return render(
@@ -127,9 +135,8 @@ def success(request: HttpRequest) -> HttpResponse:
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
     """Stripe's billing portal for the subscriber, where plans are changed (and cards, invoices)."""
-    subscription = get_active_subscription(request.user)
+    subscription = _subscription_or_say_none(request)
     if subscription is None:
-        messages.error(request, "You have no active subscription.")
         return redirect("billing:pricing")
     back = request.build_absolute_uri(reverse("billing:pricing"))
     result = StripeClient().create_billing_portal_session(subscription.customer_id, back)
@@ -149,15 +156,15 @@ def portal(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
-    subscription = get_active_subscription(request.user)
+    subscription = _subscription_or_say_none(request)
     if subscription is None:
-        messages.error(request, "You have no active subscription.")
-    elif subscription.cancel_at_period_end:
+        return redirect("billing:pricing")
+    if subscription.cancel_at_period_end:
         messages.info(request, "Your subscription already ends with the current period.")
+        return redirect("billing:pricing")
+    result = cancel_user_subscription(subscription.subscription_id, at_period_end=True)
+    if result["success"]:
+        messages.success(request, "Your subscription ends with the current period.")
     else:
-        result = cancel_user_subscription(subscription.subscription_id, at_period_end=True)
-        if result["success"]:
-            messages.success(request, "Your subscription ends with the current period.")
-        else:
-            messages.error(request, f"Cancelling failed: {result['error']}")
+        messages.error(request, f"Cancelling failed: {result['error']}")
     return redirect("billing:pricing")
