@@ -194,9 +194,25 @@ LOOPS_TRANSACTIONAL_IDS = {
 STRIPE_ENABLED = env_optional_bool("STRIPE_ENABLED")
 STRIPE_API_KEY = env_optional_str("STRIPE_API_KEY")
 STRIPE_WEBHOOK_SECRET = env_optional_str("STRIPE_WEBHOOK_SECRET")
-# The demo's plans; any id works in simulation, live they must be real Price ids.
-STRIPE_PRICE_BASIC = env_optional_str("STRIPE_PRICE_BASIC") or "price_basic_monthly"
-STRIPE_PRICE_PRO = env_optional_str("STRIPE_PRICE_PRO") or "price_pro_monthly"
+# The billing demo's plans, shown by name and amount. The amounts are what the page says,
+# Stripe charges what the Price says: live, set each price id to a real Price of that
+# amount (any id works in simulation).
+BILLING_PLANS = {
+    "basic": {
+        "name": "Basic",
+        "amount": "5.00",
+        "currency": "EUR",
+        "interval": "month",
+        "price_id": env_optional_str("STRIPE_PRICE_BASIC") or "price_basic_monthly",
+    },
+    "pro": {
+        "name": "Pro",
+        "amount": "15.00",
+        "currency": "EUR",
+        "interval": "month",
+        "price_id": env_optional_str("STRIPE_PRICE_PRO") or "price_pro_monthly",
+    },
+}
 
 # The example's own sign-in page, for every user: the admin's login refuses anyone who is
 # not staff, and would land a site user in the admin after a password reset.

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, USERNAME, example_server
+from tests.browser.conftest import TIMEOUT_MS, example_server, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -50,15 +50,6 @@ def page(chromium: Any, server: str) -> Iterator[Any]:
         yield page
     finally:
         context.close()
-
-
-def sign_in(page: Any) -> None:
-    """As the superuser, through the admin's form (the example's own sign-in is to come)."""
-    page.goto("/admin/login/?next=/")
-    page.fill("#id_username", USERNAME)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/")
 
 
 def screenshot(page: Any, name: str) -> None:

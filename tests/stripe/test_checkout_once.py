@@ -11,7 +11,7 @@ from django.utils.html import escape
 from patchbay import checks
 from patchbay.core.simulation import outbox
 from patchbay.models import StripeCustomer, StripeSubscription, WebhookEvent
-from patchbay.stripe import shortcuts
+from patchbay.stripe import shortcuts, simulation
 from patchbay.webhooks import receiver
 from patchbay.webhooks.registry import disconnect
 from tests.stripe.conftest import API
@@ -91,6 +91,66 @@ class TestSimulatedSessionCompletesOnce:
             session = shortcuts.create_checkout_session("price_once", user=user)["session"]
             assert client.post(session["url"], {"action": "pay"}).status_code == 302
         assert WebhookEvent.objects.filter(event_type="checkout.session.completed").count() == 2
+
+
+@pytest.mark.usefixtures("simulate")
+class TestSecondTabPaid:
+    """Two Checkouts opened before either is paid (two tabs): only the first one subscribes."""
+
+    def open_two(self, user):
+        return [
+            shortcuts.create_subscription_checkout(price, user=user)["session"]
+            for price in ("price_basic", "price_pro")
+        ]
+
+    def test_paying_the_second_is_refused(self, client, user):
+        first, second = self.open_two(user)
+        assert client.post(first["url"], {"action": "pay"}).status_code == 302
+
+        refused = client.post(second["url"], {"action": "pay"})
+
+        assert refused.status_code == 409
+        assert b"already has a subscription" in refused.content
+        assert b'value="pay"' not in refused.content
+        assert escape(second["cancel_url"]).encode() in refused.content
+        assert StripeSubscription.objects.get().price_id == "price_basic"
+        assert not WebhookEvent.objects.filter(
+            event_id__in=[item["id"] for item in simulation.checkout_events(second)]
+        ).exists()
+
+    def test_the_second_page_says_so_before_pay(self, client, user):
+        first, second = self.open_two(user)
+        client.post(first["url"], {"action": "pay"})
+        page = client.get(second["url"])
+        assert page.status_code == 200
+        assert b"already has a subscription" in page.content
+        assert b'value="pay"' not in page.content
+
+    def test_cancel_still_returns(self, client, user):
+        first, second = self.open_two(user)
+        client.post(first["url"], {"action": "pay"})
+        back = client.post(second["url"], {"action": "cancel"})
+        assert back.status_code == 302
+        assert back["Location"] == second["cancel_url"]
+
+    def test_after_the_first_ended_the_second_subscribes(self, client, user):
+        first, second = self.open_two(user)
+        client.post(first["url"], {"action": "pay"})
+        StripeSubscription.objects.update(status="canceled")
+        assert client.post(second["url"], {"action": "pay"}).status_code == 302
+        assert StripeSubscription.objects.filter(status="active").count() == 1
+
+    def test_allow_lets_both_subscribe(self, client, user, settings):
+        settings.STRIPE_ALREADY_SUBSCRIBED = "allow"
+        for session in self.open_two(user):
+            assert client.post(session["url"], {"action": "pay"}).status_code == 302
+        assert StripeSubscription.objects.filter(status="active").count() == 2
+
+    def test_a_payment_checkout_is_not_concerned(self, client, user):
+        first, _ = self.open_two(user)
+        client.post(first["url"], {"action": "pay"})
+        once = shortcuts.create_checkout_session("price_once", user=user)["session"]
+        assert client.post(once["url"], {"action": "pay"}).status_code == 302
 
 
 def subscribed(user, status="active"):

@@ -236,6 +236,40 @@ def is_completed(session: dict[str, Any]) -> bool:
     return done == len(event_ids)
 
 
+def sells_a_second_subscription(session: dict[str, Any]) -> bool:
+    """Whether paying ``session`` would give its user or customer a second live subscription.
+
+    A subscription Checkout opened before the first one was paid (a second tab)
+    passed :func:`~patchbay.stripe.shortcuts.create_subscription_checkout`'s
+    check; Stripe's Checkout refuses it when "limit customers to one
+    subscription" is on, and so does the simulated one, unless
+    ``STRIPE_ALREADY_SUBSCRIBED`` is ``"allow"``.
+    """
+    from django.db.models import Q
+
+    from patchbay.models import StripeSubscription
+    from patchbay.stripe.shortcuts import SUBSCRIBED_STATUSES
+
+    if session.get("mode") != "subscription" or conf.STRIPE_ALREADY_SUBSCRIBED.lower() == "allow":
+        return False
+    whose = Q()
+    if session.get("customer"):
+        whose |= Q(customer_id=session["customer"])
+    if session.get("client_reference_id"):
+        # The shortcuts set it to the user's pk; the token is signed, so it is one of ours.
+        whose |= Q(user_id=session["client_reference_id"])
+    if not whose:
+        return False
+    # Its own, made by a Pay whose delivery failed half-way, is the one a retry completes.
+    own = _session_id(session, "sub_", "subscription")
+    return (
+        StripeSubscription.objects.for_tenant()
+        .filter(whose, status__in=SUBSCRIBED_STATUSES)
+        .exclude(subscription_id=own)
+        .exists()
+    )
+
+
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
     """A ``Stripe-Signature`` header, as Stripe makes it (no SDK needed)."""
     return signature_header(payload, secret, timestamp)

@@ -27,7 +27,8 @@ def simulated_checkout(request: HttpRequest, token: str) -> HttpResponse:
 
     A session is paid once: once its events are processed, the page says so
     (409 to a second "Pay") and links to the success URL; a "Pay" after a
-    failed delivery delivers the same events again.
+    failed delivery delivers the same events again. A subscription its user
+    or customer already has one of is not sold (409, a link to the cancel URL).
     """
     if not should_simulate():
         raise Http404("The simulated Checkout exists only while simulating.")
@@ -52,10 +53,16 @@ def _checkout_page(request: HttpRequest, session: dict[str, Any], tenant_key: st
         context["completed"] = True
         status = 409 if request.method == "POST" else 200
         return render(request, "patchbay/stripe/simulated_checkout.html", context, status=status)
+    if request.method == "POST" and request.POST.get("action") != "pay":
+        return HttpResponseRedirect(session["cancel_url"])
+    if simulation.sells_a_second_subscription(session):
+        # Opened in a second tab before the first was paid: nothing is charged, as on Stripe's
+        # Checkout limited to one subscription per customer.
+        context["already_subscribed"] = True
+        status = 409 if request.method == "POST" else 200
+        return render(request, "patchbay/stripe/simulated_checkout.html", context, status=status)
     if request.method != "POST":
         return render(request, "patchbay/stripe/simulated_checkout.html", context)
-    if request.POST.get("action") != "pay":
-        return HttpResponseRedirect(session["cancel_url"])
     secret = StripeClient().webhook_verifier().signing_secret
     if secret is None:
         # DEBUG is off (a staging site): the public simulation secret would be refused.
