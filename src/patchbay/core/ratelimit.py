@@ -297,13 +297,7 @@ def hold(scope: str, identity: str, seconds: float, *, cache: BaseCache | None =
 
 def held_for(scope: str, identity: str, *, cache: BaseCache | None = None) -> float | None:
     """Seconds left of a :func:`hold` on ``identity`` in ``scope``, or None; counts nothing."""
-    store = cache or caches[conf.CACHE_ALIAS]
-    key = _key(scope, identity)
-    found = store.get_many([key, f"{key}:reset"])
-    if int(found.get(key) or 0) < _HELD or found.get(f"{key}:reset") is None:
-        return None
-    left = float(found[f"{key}:reset"]) - time.time()
-    return left if left > 0 else None
+    return _window_left(cache or caches[conf.CACHE_ALIAS], scope, identity, at_least=_HELD)
 
 
 def next_use_in(
@@ -315,16 +309,21 @@ def next_use_in(
     person tries. A cache that does not answer is None (the send itself is
     refused then, by :func:`check_send_limits`).
     """
-    store = cache or caches[conf.CACHE_ALIAS]
-    key = _key(scope, identity)
     try:
-        found = store.get_many([key, f"{key}:reset"])
+        left = _window_left(cache or caches[conf.CACHE_ALIAS], scope, identity, at_least=limit)
     except Exception:  # a cache backend's errors share no base; the advice is only advice
         return None
-    if int(found.get(key) or 0) < limit or found.get(f"{key}:reset") is None:
+    return None if left is None else max(1, math.ceil(left))
+
+
+def _window_left(store: BaseCache, scope: str, identity: str, *, at_least: int) -> float | None:
+    """Seconds left of ``identity``'s window in ``scope`` once it counts ``at_least``, or None."""
+    key = _key(scope, identity)
+    found = store.get_many([key, f"{key}:reset"])
+    if int(found.get(key) or 0) < at_least or found.get(f"{key}:reset") is None:
         return None
     left = float(found[f"{key}:reset"]) - time.time()
-    return max(1, math.ceil(left)) if left > 0 else None
+    return left if left > 0 else None
 
 
 def wait_in_words(seconds: float) -> str:

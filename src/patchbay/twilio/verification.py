@@ -46,12 +46,14 @@ LOCAL = PhoneVerification.BACKEND_LOCAL
 TWILIO_VERIFY = PhoneVerification.BACKEND_TWILIO_VERIFY
 
 # Why a code cannot be used, for each state of PhoneVerification.state() (and "none").
+# The advice _refusal() replaces with when, while the send limit refuses a new code.
+_REQUEST_NEW = "request a new one."
 _REFUSALS = {
     "none": ("No code was sent to this number; request one.", "no_pending_code"),
-    "verified": ("This code was already used; request a new one.", "no_pending_code"),
+    "verified": (f"This code was already used; {_REQUEST_NEW}", "no_pending_code"),
     "invalidated": ("A newer code was sent; use the latest one.", "no_pending_code"),
-    "expired": ("This code has expired; request a new one.", "code_expired"),
-    "exhausted": ("Too many wrong codes; request a new one.", "too_many_attempts"),
+    "expired": (f"This code has expired; {_REQUEST_NEW}", "code_expired"),
+    "exhausted": (f"Too many wrong codes; {_REQUEST_NEW}", "too_many_attempts"),
 }
 # TwilioClient.check_verification statuses that mean the code can no longer be used.
 _VERIFY_STATES = {"not_found": "expired", "max_attempts_reached": "exhausted"}
@@ -223,10 +225,10 @@ def _refusal(state: str, phone: str | None = None) -> PhoneCodeFailure:
     """Why no code can be checked; with ``phone``, when a new one may be requested."""
     message, error_code = _REFUSALS.get(state, _REFUSALS["none"])
     wait = _new_code_in(phone) if phone is not None else None
-    if wait is None or not message.endswith("request a new one."):
+    if wait is None or not message.endswith(_REQUEST_NEW):
         return cast("PhoneCodeFailure", failure(message, error_code=error_code))
     # Saying "request a new one" when the send limit refuses one would be a dead end.
-    reason = message.removesuffix("request a new one.")
+    reason = message.removesuffix(_REQUEST_NEW)
     refused = cast(
         "PhoneCodeFailure",
         failure(
