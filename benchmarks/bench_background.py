@@ -54,13 +54,14 @@ from benchmarks.bench_webhooks import (
     _site_env,
     gunicorn,
 )
-from benchmarks.common import Figure, call_in_subprocess, reachable
+from benchmarks.common import Figure, call_in_subprocess, reachable, redis_url, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "patchbay_bench_background"
-# Redis db 10 is this benchmark's cache, db 11 its RQ queue (figure 3 has db 9).
-CACHE_URL = "redis://127.0.0.1:6379/10"
-RQ_URL = "redis://127.0.0.1:6379/11"
+DATABASE = scratch_database("background")
+# The benchmarks' third Redis database is this benchmark's cache, the fourth its RQ
+# queue (figure 3 has the second).
+CACHE_URL = redis_url(2)
+RQ_URL = redis_url(3)
 WORKER_APP_NAME = "bench-worker"
 POLL_SECONDS = 0.1
 # The commands docs/background.rst gives, and RQ's SimpleWorker, which runs each job in the
@@ -600,7 +601,7 @@ def figures(raw: dict[str, Any]) -> list[Figure]:
 def run(quick: bool) -> list[Figure]:
     reason = _pg.available()
     if not reason and not reachable(RQ_URL):
-        reason = "Redis unavailable at 127.0.0.1:6379"
+        reason = f"Redis unavailable at {RQ_URL}"
     for module in ("gunicorn", "django_tasks_db", "django_tasks_rq"):
         if not reason and importlib.util.find_spec(module) is None:
             reason = f"{module} is not installed (it is in the bench dependency group)"

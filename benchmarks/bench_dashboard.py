@@ -25,12 +25,13 @@ from benchmarks.common import (
     django_environment,
     figures_from,
     postgres_available,
+    scratch_database,
 )
 
 ROWS, QUICK_ROWS = 1_000_000, 20_000
 REQUESTS, QUICK_REQUESTS = 100, 10
 TARGET_MS = 200.0
-DATABASE_NAME = os.environ.get("PATCHBAY_BENCH_DASHBOARD_DB") or "patchbay_bench_dashboard"
+DATABASE_NAME = os.environ.get("PATCHBAY_BENCH_DASHBOARD_DB") or scratch_database("dashboard")
 
 
 def run(quick: bool) -> list[Figure]:

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _pg
-from benchmarks.common import Figure
+from benchmarks.common import Figure, reachable, redis_url, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "patchbay_bench_webhooks"
+DATABASE = scratch_database("webhooks")
 SECRET = "whsec_benchmark_" + "0" * 24
 WEBHOOK_PATH = "/integrations/webhooks/stripe/"
 BARE_PATH = "/bare/"
@@ -50,12 +50,10 @@ def _free_port() -> int:
 
 
 def _redis_url() -> str:
-    # Redis db 9 is figure 3's; without a Redis server the site falls back to local memory.
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        return ""
-    return "redis://127.0.0.1:6379/9"
+    # The benchmarks' second Redis database is figure 3's; without a Redis server the
+    # site falls back to local memory.
+    url = redis_url(1)
+    return url if reachable(url) else ""
 
 
 def _site_env(database_url: str, redis_url: str) -> dict[str, str]:

@@ -35,9 +35,13 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 # Where PostgreSQL and Redis are, for the benchmarks that use them. Each benchmark
-# creates (and drops) a database of its own on that server, named after it.
+# creates (and drops) a database of its own on that server, named after it with the
+# prefix PATCHBAY_BENCH_DB_PREFIX; the Redis URL's database and the next ones
+# (REDIS_DATABASES of them) are the benchmarks', flushed as they need.
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
+DEFAULT_DB_PREFIX = "patchbay_bench_"
+REDIS_DATABASES = 4
 
 
 # -- figures -------------------------------------------------------------------------------
@@ -320,9 +324,29 @@ def postgres_url() -> str:
     )
 
 
-def redis_url() -> str:
-    """Redis for the PostgreSQL runs: ``PATCHBAY_BENCH_REDIS_URL``, else db 8 on 127.0.0.1."""
-    return os.environ.get("PATCHBAY_BENCH_REDIS_URL") or DEFAULT_REDIS_URL
+def redis_url(offset: int = 0) -> str:
+    """Redis for the benchmarks: ``PATCHBAY_BENCH_REDIS_URL`` (default db 8 on 127.0.0.1).
+
+    ``offset`` picks one of the :data:`REDIS_DATABASES` consecutive databases from the
+    URL's on: a benchmark that needs a database of its own (a cache it flushes, a queue)
+    takes another offset, so no two benchmarks share one and none touches another's data.
+    """
+    if not 0 <= offset < REDIS_DATABASES:
+        raise ValueError(f"offset {offset} outside the benchmarks' {REDIS_DATABASES} databases")
+    parts = urlsplit(os.environ.get("PATCHBAY_BENCH_REDIS_URL") or DEFAULT_REDIS_URL)
+    first = int(parts.path.lstrip("/") or 0)
+    return parts._replace(path=f"/{first + offset}").geturl()
+
+
+def scratch_database(label: str) -> str:
+    """The throw-away PostgreSQL database of benchmark ``label``.
+
+    ``PATCHBAY_BENCH_DB_PREFIX`` (default ``patchbay_bench_``) followed by ``label``:
+    created afresh on :func:`postgres_url`'s server and dropped afterwards, so the
+    prefix must name databases that nothing else uses.
+    """
+    prefix = os.environ.get("PATCHBAY_BENCH_DB_PREFIX") or DEFAULT_DB_PREFIX
+    return f"{prefix}{label}"
 
 
 def reachable(url: str) -> bool:
@@ -423,7 +447,7 @@ def django_environment(
 
     ``database`` is ``"sqlite"`` (a file in a temporary folder, not ``:memory:``,
     which flatters writes, with the local-memory cache) or ``"postgres"`` (a
-    fresh database ``database_name``, by default ``patchbay_bench_<label>``, on
+    fresh database ``database_name``, by default :func:`scratch_database` of ``label``, on
     :func:`postgres_url`, dropped at exit, with Redis at :func:`redis_url` as
     the cache, as in production).
     ``database_options`` become the database's ``OPTIONS``; ``settings``
@@ -444,7 +468,7 @@ def django_environment(
         chosen["CACHES"] = cache_settings(None, key_prefix=key_prefix)
     elif database == "postgres":
         db = _postgres_settings(postgres_url())
-        db["TEST"] = {"NAME": database_name or f"patchbay_bench_{label}"}
+        db["TEST"] = {"NAME": database_name or scratch_database(label)}
         chosen["DATABASES"] = {"default": db}
         chosen["CACHES"] = cache_settings(redis_url(), key_prefix=key_prefix)
     else:
