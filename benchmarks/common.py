@@ -42,6 +42,9 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
 DEFAULT_DB_PREFIX = "patchbay_bench_"
 REDIS_DATABASES = 4
+# The virtual environment of the peers (dj-stripe pins its own stripe SDK, so it cannot
+# share patchbay's): made by the runner when a full run first needs it.
+PEERS_VENV = Path(os.environ.get("PATCHBAY_BENCH_PEERS_VENV") or ROOT / ".venv-peers")
 
 
 # -- figures -------------------------------------------------------------------------------
