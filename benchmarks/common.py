@@ -16,6 +16,7 @@ import importlib
 import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -50,11 +51,42 @@ PEERS_VENV = Path(os.environ.get("PATCHBAY_BENCH_PEERS_VENV") or ROOT / ".venv-p
 # -- figures -------------------------------------------------------------------------------
 
 
+TIMES = "\N{MULTIPLICATION SIGN}"
+# A ratio bound in a target's words: ">= 0.85x the floor", "<= 1.15x", "≥ 5x dj-stripe"
+# (or with the multiplication sign).
+_RATIO_BOUND = re.compile(rf"(>=|<=|≥|≤)\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*[x{TIMES}](?![a-z])")
+
+
+@dataclasses.dataclass(frozen=True)
+class RatioTarget:
+    """A bound on a figure's ratio: ``at_least`` ``bound`` (>=), or at most (<=)."""
+
+    bound: float
+    at_least: bool
+
+    def met_by(self, ratio: float) -> bool:
+        return ratio >= self.bound if self.at_least else ratio <= self.bound
+
+    def __str__(self) -> str:
+        return f"{'≥' if self.at_least else '≤'} {self.bound:g}{TIMES}"
+
+    @classmethod
+    def parse(cls, target: str) -> RatioTarget | None:
+        """The first ratio bound in ``target`` (``">= 2,000/s and >= 20x"``: 20), or None."""
+        found = _RATIO_BOUND.search(target)
+        if found is None:
+            return None
+        sign, number = found.groups()
+        return cls(float(number.replace(",", "")), at_least=sign in {">=", "≥"})
+
+
 @dataclasses.dataclass
 class Figure:
     """One line of the results table: a value, its same-run baseline and their ratio.
 
     ``met`` is None when the figure has no target or was not measured.
+    ``target_ratio`` and ``target_direction`` (``">="`` or ``"<="``) state the
+    ratio's bound for the chart; a figure without them has it read from ``target``.
     """
 
     name: str
@@ -66,6 +98,18 @@ class Figure:
     target: str
     met: bool | None
     notes: str = ""
+    target_ratio: float | None = None
+    target_direction: str = ""
+
+    def __post_init__(self) -> None:
+        if self.target_ratio is not None and self.target_direction not in {">=", "<="}:
+            raise ValueError(f"target_direction {self.target_direction!r}: '>=' or '<='")
+
+    def ratio_target(self) -> RatioTarget | None:
+        """The bound on :attr:`ratio`, if the target has one (structured, else parsed)."""
+        if self.target_ratio is not None:
+            return RatioTarget(self.target_ratio, at_least=self.target_direction == ">=")
+        return RatioTarget.parse(self.target)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,13 +1,22 @@
 """Run the benchmarks, print one table and write JSON.
 
-    python -m benchmarks.run                   # every benchmark, full length (~25 min)
-    python -m benchmarks.run --quick           # a smoke run: short, checks they still work
+    python -m benchmarks.run                   # every benchmark, full length (about 30 min)
+    python -m benchmarks.run --quick           # a smoke run (about 4 min): checks they still work
     python -m benchmarks.run --only presigning startup
     python -m benchmarks.run --json /tmp/results.json
+    python -m benchmarks.chart                 # the results' ratios against their targets, as SVG
 
-Each ``benchmarks/bench_<name>.py`` runs in a process of its own. The exit
-code is 0 even when a target is missed (the table says so) and 1 when a
-benchmark crashed. See docs/performance.rst.
+A full run takes about 30 minutes on 2 cores, about 20 of them the background
+benchmark's drains and latency runs; the first also creates the peers' virtual
+environment. Approximate: the JSON records each benchmark's ``seconds``.
+
+Each ``benchmarks/bench_<name>.py`` runs in a process of its own. PostgreSQL is
+the server of PATCHBAY_BENCH_DATABASE_URL (else DATABASE_URL), where each
+benchmark creates a scratch database named PATCHBAY_BENCH_DB_PREFIX + its label
+(default ``patchbay_bench_``) and drops it; Redis is PATCHBAY_BENCH_REDIS_URL's
+database and the next three; dj-stripe runs from PATCHBAY_BENCH_PEERS_VENV
+(default .venv-peers). The exit code is 0 even when a target is missed (the
+table says so) and 1 when a benchmark crashed. See docs/performance.rst.
 """
 
 from __future__ import annotations
@@ -133,7 +142,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
                     number(figure.value, figure.unit),
                     baseline,
                     "-" if figure.ratio is None else f"{figure.ratio:.2f}x",
-                    figure.target,
+                    figure.target or str(figure.ratio_target() or ""),
                     verdict(figure.met),
                 )
             )
@@ -146,7 +155,18 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     body = [line(header), rule, *map(line, rows)]
-    return "\n".join(["", *body, "", "Notes:", *(f"  {note}" for note in notes)])
+    return "\n".join(
+        ["", *body, "", summary(results), "", "Notes:", *(f"  {note}" for note in notes)]
+    )
+
+
+def summary(results: dict[str, dict[str, Any]]) -> str:
+    """One line: how many targets were met and missed, and how long each benchmark took."""
+    verdicts = [data.get("met") for result in results.values() for data in result["figures"]]
+    met, missed = verdicts.count(True), verdicts.count(False)
+    seconds = ", ".join(f"{name} {result['seconds']:.0f} s" for name, result in results.items())
+    total = sum(result["seconds"] for result in results.values())
+    return f"Targets: {met} met, {missed} missed. Time: {total:.0f} s ({seconds})."
 
 
 # -- the machine -------------------------------------------------------------------------------
