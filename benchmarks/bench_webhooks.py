@@ -381,6 +381,7 @@ def _djstripe_events(database_url: str) -> int:
 def measure(quick: bool) -> dict[str, Any]:
     """Raw results: per-phase answers of the load generator and what was stored."""
     token = uuid.uuid4().hex[:8]
+    load_before = os.getloadavg()[0]
     url = _pg.create_database(DATABASE)
     runs_file = Path(tempfile.mkdtemp(prefix="patchbay-bench-webhooks-")) / "handler-runs"
     try:
@@ -402,6 +403,7 @@ def measure(quick: bool) -> dict[str, Any]:
                 "phases": phases,
                 "redis": bool(env["BENCH_REDIS_URL"]),
                 "quick": quick,
+                "load": [load_before, os.getloadavg()[0]],
                 "djstripe_skipped": skipped,
                 "burst_patchbay": _patchbay_burst(url, burst_ids["burst_patchbay"], runs_file),
                 "stored": _stored_events(url),
@@ -459,7 +461,8 @@ def _throughput_figures(raw: dict[str, Any]) -> list[Figure]:
         first, floor = rate["patchbay"], rate["floor"]
         setup = (
             f"gunicorn {WORKERS} sync workers, PostgreSQL, {cache}, {concurrency} concurrent "
-            f"connections, signed {EVENT_TYPE} events, median of {rounds} rounds"
+            f"connections, signed {EVENT_TYPE} events, median of {rounds} rounds, load "
+            f"average {raw['load'][0]:.1f} before and {raw['load'][1]:.1f} after"
         )
         found.append(
             Figure(
@@ -515,6 +518,8 @@ def _throughput_figures(raw: dict[str, Any]) -> list[Figure]:
                     f"gunicorn ({WORKERS} sync workers) and scratch database, same rounds; p50 "
                     f"latency patchbay {p50['patchbay']:.1f} ms, dj-stripe "
                     f"{p50['djstripe']:.1f} ms; rounds (req/s): dj-stripe {spread['djstripe']}; "
+                    # What any endpoint storing the event in a transaction can reach here.
+                    f"the transactional floor is {floor / djstripe:.2f}x dj-stripe; "
                     "dj-stripe non-2xx answers: "
                     f"{sum(p['non_2xx'] for p in phases if p['name'] == 'djstripe')}"
                 ),

@@ -84,7 +84,7 @@ def ensure(venv_dir: Path = PEERS_VENV, *, timeout: float = 900) -> Path:
     except (OSError, subprocess.SubprocessError) as exc:
         raise PeersUnavailable(f"making {venv_dir} failed: {type(exc).__name__}: {exc}") from exc
     if completed.returncode:
-        tail = " ".join((completed.stderr or completed.stdout).strip().splitlines()[-3:])
+        tail = " ".join((completed.stderr or completed.stdout).strip().splitlines()[-3:])[-400:]
         raise PeersUnavailable(f"pip could not install the peers into {venv_dir}: {tail}")
     (venv_dir / STAMP).write_text(_stamp_text())
     return python(venv_dir)
