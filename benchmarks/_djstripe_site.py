@@ -1,25 +1,57 @@
-"""Settings of the dj-stripe server the background benchmark compares against.
+"""Settings of the dj-stripe server the webhook benchmark compares against.
 
-Figure 3's site (:mod:`benchmarks._webhook_site`: the same middleware, database
-and cache) with dj-stripe installed and its webhook endpoint
-(``djstripe.urls``) served under ``/djstripe/``: the comparison the issue names,
-on the same gunicorn and PostgreSQL. dj-stripe verifies the signature with the
-secret of a ``WebhookEndpoint`` row (created by
-:func:`benchmarks.bench_background.djstripe_endpoint`), stores a
-``WebhookEventTrigger`` and an ``Event``, and runs its own handlers inline.
+Served by gunicorn from the peers' virtual environment (:mod:`benchmarks.peers`:
+dj-stripe with its own stripe SDK, no patchbay) as
+``django.core.wsgi:get_wsgi_application()`` with
+``DJANGO_SETTINGS_MODULE=benchmarks._djstripe_site``. The project of patchbay's
+site (:data:`benchmarks.common.BASE_SETTINGS`: the same middleware stack, contrib
+apps and ``DEBUG = False``) with dj-stripe in patchbay's place, on its own
+scratch database of the same PostgreSQL server and the same kind of cache,
+configured from the environment: ``BENCH_DATABASE_URL``, ``BENCH_REDIS_URL``.
+
+dj-stripe verifies each delivery with the secret of a ``WebhookEndpoint`` row
+(``python -m benchmarks.peers endpoint``), stores a ``WebhookEventTrigger`` and
+an ``Event``, and runs its own handlers inline.
 """
 
 from __future__ import annotations
 
-from benchmarks._webhook_site import *  # noqa: F403
-from benchmarks._webhook_site import INSTALLED_APPS
+import os
 
-INSTALLED_APPS = [*INSTALLED_APPS, "djstripe"]
-ROOT_URLCONF = "benchmarks._djstripe_urls"
-DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
-STRIPE_LIVE_MODE = False
-# Never used to call Stripe: the events posted are of a type dj-stripe fetches nothing for.
-STRIPE_TEST_SECRET_KEY = "sk_test_" + "0" * 24  # nosec B105
-# patchbay is installed (figure 3's site) but serves nothing here: its endpoints are
-# the other servers'.
-SILENCED_SYSTEM_CHECKS = ["patchbay.E020"]
+# benchmarks.common imports nothing but the standard library at the top: importable here.
+from benchmarks.common import BASE_SETTINGS, postgres_database, project_settings
+
+_settings = project_settings(
+    ROOT_URLCONF="benchmarks._djstripe_urls",
+    TIME_ZONE="UTC",
+    INSTALLED_APPS=[app for app in BASE_SETTINGS["INSTALLED_APPS"] if app != "patchbay"]
+    + ["djstripe"],
+    DATABASES={
+        "default": postgres_database(
+            os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench"),
+            # Persistent connections, as patchbay's site has.
+            CONN_MAX_AGE=600,
+            CONN_HEALTH_CHECKS=False,
+        )
+    },
+    LOGGING={"version": 1, "disable_existing_loggers": False},
+    DJSTRIPE_FOREIGN_KEY_TO_FIELD="id",
+    DJSTRIPE_WEBHOOK_VALIDATION="verify_signature",
+    STRIPE_LIVE_MODE=False,
+    # Never used to call Stripe: the events posted are of a type dj-stripe fetches nothing for.
+    STRIPE_TEST_SECRET_KEY="sk_test_" + "0" * 24,  # nosec B105
+)
+for _name in [name for name in _settings if name.startswith("PATCHBAY_")]:
+    del _settings[_name]
+_settings["SILENCED_SYSTEM_CHECKS"] = []
+if os.environ.get("BENCH_REDIS_URL"):
+    # patchbay's site's cache backend (django-redis), at the same kind of URL.
+    _settings["CACHES"] = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ["BENCH_REDIS_URL"],
+            "KEY_PREFIX": "bench-djstripe",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+globals().update(_settings)

@@ -2,9 +2,15 @@
 
 Reads a plan (JSON) on stdin: where to send, the secret, and a list of phases
 (``{"name", "path", "ids": "unique"|"duplicate", "event_id", "count", "seconds"}``,
-and optionally ``"port"``, for a phase sent to another server than the plan's, and
-``"event_type"``, for another type than ``customer.created``);
+and optionally ``"port"``, for a phase sent to another server than the plan's,
+``"event_type"``, for another type than ``customer.created``, and ``"concurrency"``,
+for another number of connections than the plan's);
 runs them in order and prints one JSON result per phase on stdout.
+
+Two other kinds of phase (``"kind"``) are sent all at once rather than paced:
+``"burst"`` sends ``count`` copies of one signed event, every connection opened
+and the requests released together behind a barrier; ``"bodies"`` sends each of
+``"bodies"`` (base64), validly signed, once, and answers their statuses in order.
 
 Each request is a fresh connection with ``Connection: close``: gunicorn's sync
 workers close every connection after answering anyway, so keep-alive would not
@@ -15,6 +21,7 @@ Bodies are signed before a phase's clock starts, exactly as Stripe signs them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -23,6 +30,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 _EVENT_TEMPLATE: dict[str, Any] = {
@@ -62,7 +70,14 @@ def signed_request(
     event = {**_EVENT_TEMPLATE, "id": event_id, "created": timestamp}
     if event_type:
         event["type"] = event_type
-    body = json.dumps(event).encode()
+    return signed_body(host, port, path, secret, json.dumps(event).encode(), timestamp)
+
+
+def signed_body(
+    host: str, port: int, path: str, secret: str, body: bytes, timestamp: int = 0
+) -> bytes:
+    """The bytes of one POST carrying ``body``, whatever it is, signed as Stripe signs."""
+    timestamp = timestamp or int(time.time())
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     head = (
         f"POST {path} HTTP/1.1\r\n"
@@ -90,11 +105,26 @@ def send(host: str, port: int, request: bytes) -> int:
     return int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
 
 
+def _in_threads(target: Callable[[], None], count: int) -> None:
+    """Run ``target`` in ``count`` threads at once; return when all have ended."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def run_phase(
     host: str, port: int, secret: str, concurrency: int, phase: dict[str, Any]
 ) -> dict[str, Any]:
     """Send the phase's requests from ``concurrency`` threads, bounded in count and time."""
     port = int(phase.get("port", port))
+    concurrency = int(phase.get("concurrency", concurrency))
+    kind = phase.get("kind", "paced")
+    if kind == "burst":
+        return run_burst(host, port, secret, phase)
+    if kind == "bodies":
+        return run_bodies(host, port, secret, phase)
     count = int(phase["count"])
     ids = (
         [phase["event_id"]] * count
@@ -125,11 +155,7 @@ def run_phase(
                 statuses.append(status)
                 latencies.append(elapsed)
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(worker, concurrency)
     seconds = time.perf_counter() - started
     done = len(statuses)
     latencies.sort()
@@ -137,6 +163,7 @@ def run_phase(
         "name": phase["name"],
         "path": phase["path"],
         "ids": phase["ids"],
+        "concurrency": concurrency,
         "requests": done,
         "seconds": seconds,
         "rps": done / seconds if seconds else 0.0,
@@ -146,6 +173,43 @@ def run_phase(
         "latency_ms_p50": statistics.median(latencies) * 1000 if latencies else None,
         "latency_ms_p99": latencies[int(0.99 * (done - 1))] * 1000 if latencies else None,
     }
+
+
+def run_burst(host: str, port: int, secret: str, phase: dict[str, Any]) -> dict[str, Any]:
+    """``count`` copies of one event, released at once: one connection and thread each."""
+    count = int(phase["count"])
+    request = signed_request(
+        host, port, phase["path"], secret, phase["event_id"], str(phase.get("event_type", ""))
+    )
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        barrier.wait()
+        status = send(host, port, request)
+        with lock:
+            statuses.append(status)
+
+    _in_threads(one, count)
+    return {
+        "name": phase["name"],
+        "path": phase["path"],
+        "kind": "burst",
+        "event_id": phase["event_id"],
+        "requests": len(statuses),
+        "non_2xx": sum(1 for status in statuses if not 200 <= status < 300),
+        "statuses": {str(status): statuses.count(status) for status in sorted(set(statuses))},
+    }
+
+
+def run_bodies(host: str, port: int, secret: str, phase: dict[str, Any]) -> dict[str, Any]:
+    """Each body, validly signed, once, one after the other: their statuses in order."""
+    statuses = [
+        send(host, port, signed_body(host, port, phase["path"], secret, base64.b64decode(body)))
+        for body in phase["bodies"]
+    ]
+    return {"name": phase["name"], "path": phase["path"], "kind": "bodies", "statuses": statuses}
 
 
 def main() -> None:

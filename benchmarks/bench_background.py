@@ -9,11 +9,10 @@ load generator of :mod:`benchmarks._webhook_load`) with the settings of
    commit, an INSERT in the same database) and one inline; rounds rotate over
    the floor (the background server's view that verifies the signature, then
    sends BEGIN, INSERTs the event and COMMITs), the same view with its INSERT
-   autocommitted, background deliveries, inline deliveries and, when it is
-   installed, dj-stripe's webhook endpoint on a third server
-   (:mod:`benchmarks._djstripe_site`, the same database). Every stream posts
-   the same ``balance.available`` events, for which dj-stripe calls no Stripe
-   API. No worker runs meanwhile: on this 2-core machine a worker would take
+   autocommitted, background deliveries and inline deliveries. Every stream
+   posts the same ``balance.available`` events as the webhook benchmark
+   (:mod:`benchmarks.bench_webhooks`), which carries the comparison with
+   dj-stripe. No worker runs meanwhile: on this 2-core machine a worker would take
    its CPU from the server, and the figure is what the endpoint does.
    Afterwards 2 ``db_worker`` processes drain the stored events, each of
    which must have run exactly once.
@@ -45,9 +44,10 @@ from typing import Any
 from benchmarks import _pg
 from benchmarks._webhook_load import send, signed_request
 from benchmarks.bench_webhooks import (
-    CONCURRENCY,
+    EVENT_TYPE,
     FLOOR_PATH,
     SECRET,
+    TRANSACTION_FLOOR_PATH,
     WEBHOOK_PATH,
     WORKERS,
     _load,
@@ -84,13 +84,10 @@ NAMES = {
     "rq-simple": "rqworker SimpleWorker (Redis)",
 }
 ACK_TARGET = 0.95
-# The type every acknowledgement stream posts: one dj-stripe stores without calling
-# Stripe's API (for customer.created it retrieves the customer).
-ACK_EVENT_TYPE = "balance.available"
-# The issue's floor: verify, then BEGIN, INSERT, COMMIT (FLOOR_PATH's INSERT autocommits).
-TRANSACTION_FLOOR_PATH = "/floor/transaction/"
-DJSTRIPE_UUID = "00000000-0000-4000-8000-00000000b00c"
-DJSTRIPE_PATH = f"/djstripe/webhook/{DJSTRIPE_UUID}/"
+# Concurrent connections of the acknowledgement streams.
+CONCURRENCY = 4
+# The type every acknowledgement stream posts, the webhook benchmark's.
+ACK_EVENT_TYPE = EVENT_TYPE
 # Stored events per drain: the issue's 10,000, but 1,000 for the forking rqworker, at
 # ~0.1 s a job here 10,000 would take half an hour (a quick run skips it).
 DRAIN_EVENTS = {"db": 10_000, "rq": 1_000, "rq-simple": 10_000}
@@ -156,15 +153,6 @@ def _events(database_url: str, ids: Sequence[str]) -> dict[str, tuple[str, int, 
     }
 
 
-def _djstripe_events(database_url: str) -> int:
-    """dj-stripe's stored ``Event`` rows: each of its deliveries must have stored one."""
-    import psycopg
-
-    with psycopg.connect(database_url) as connection:
-        row = connection.execute("SELECT count(*) FROM djstripe_event").fetchone()
-    return int(row[0]) if row else 0
-
-
 def _wait_processed(
     database_url: str, ids: Sequence[str], timeout: float
 ) -> dict[str, tuple[str, int, float | None]]:
@@ -180,65 +168,7 @@ def _wait_processed(
 # -- 1. acknowledgement ------------------------------------------------------------------------
 
 
-def djstripe_endpoint() -> None:
-    """Create the ``WebhookEndpoint`` dj-stripe verifies deliveries with (in a subprocess).
-
-    With the test-mode account and API key its events resolve to, so that
-    storing an event calls no Stripe API (dj-stripe would retrieve the account).
-    """
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from djstripe.models import Account, APIKey, WebhookEndpoint
-
-    account = Account.objects.create(id="acct_benchmark", livemode=False)
-    APIKey.objects.create(
-        secret=settings.STRIPE_TEST_SECRET_KEY,
-        type="secret",
-        livemode=False,
-        djstripe_owner_account=account,
-    )
-    WebhookEndpoint.objects.create(
-        id="we_benchmark",
-        secret=SECRET,
-        url=f"http://127.0.0.1{DJSTRIPE_PATH}",
-        djstripe_uuid=DJSTRIPE_UUID,
-        livemode=False,
-        api_version="2025-03-31.basil",
-        enabled_events=["*"],
-        status="enabled",
-    )
-
-
-@contextmanager
-def djstripe_server(database_url: str, quick: bool) -> Iterator[int | None]:
-    """dj-stripe's endpoint on its own gunicorn, its tables in the same database; or None.
-
-    None when dj-stripe is not installed, and in a quick run: its migrations
-    alone take most of a minute here.
-    """
-    if quick or importlib.util.find_spec("djstripe") is None:
-        yield None
-        return
-    env = {
-        **_site_env(database_url, CACHE_URL),
-        "DJANGO_SETTINGS_MODULE": "benchmarks._djstripe_site",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    call_in_subprocess("benchmarks.bench_background", "djstripe_endpoint", env=env, timeout=120)
-    with gunicorn(env) as port:
-        yield port
-
-
-def _ack_plan(
-    background: int, inline: int, djstripe: int | None, quick: bool, token: str
-) -> dict[str, Any]:
+def _ack_plan(background: int, inline: int, quick: bool, token: str) -> dict[str, Any]:
     rounds, count, seconds = (2, 80, 2.0) if quick else (5, 400, 6.0)
     streams = {
         "floor": {"port": background, "path": TRANSACTION_FLOOR_PATH},
@@ -246,8 +176,6 @@ def _ack_plan(
         "background": {"port": background, "path": WEBHOOK_PATH},
         "inline": {"port": inline, "path": WEBHOOK_PATH},
     }
-    if djstripe is not None:
-        streams["djstripe"] = {"port": djstripe, "path": DJSTRIPE_PATH}
     for stream in streams.values():
         stream["event_type"] = ACK_EVENT_TYPE
     warm = 20 if quick else 100
@@ -293,11 +221,10 @@ def acknowledgement(database_url: str, quick: bool) -> dict[str, Any]:
     token = uuid.uuid4().hex[:8]
     background_env = _env(database_url, processing="background")
     with (
-        djstripe_server(database_url, quick) as djstripe,
         gunicorn(background_env) as background,
         gunicorn(_env(database_url, processing="inline")) as inline,
     ):
-        plan = _ack_plan(background, inline, djstripe, quick, token)
+        plan = _ack_plan(background, inline, quick, token)
         phases = _load(plan)
     for phase, planned in zip(phases, plan["phases"], strict=True):
         phase.update(port=planned["port"], event_id=planned["event_id"])
@@ -307,7 +234,6 @@ def acknowledgement(database_url: str, quick: bool) -> dict[str, Any]:
         events = _wait_processed(database_url, ids, timeout=120 if quick else 600)
     return {
         "phases": phases,
-        "djstripe": _djstripe_events(database_url) if djstripe is not None else None,
         "quick": quick,
         "stored": len(events),
         "expected": len(ids),
@@ -502,48 +428,7 @@ def _ack_figures(ack: dict[str, Any]) -> list[Figure]:
             target="",
             met=None,
             notes="same rounds; the handler is a registered no-op, so inline pays patchbay's "
-            "dispatch and bookkeeping only",
-        ),
-        *_djstripe_figures(ack, measured, background, inline),
-    ]
-
-
-def _djstripe_figures(
-    ack: dict[str, Any], measured: list[dict[str, Any]], background: float, inline: float
-) -> list[Figure]:
-    rounds = [phase for phase in measured if phase["name"] == "djstripe"]
-    if not rounds:
-        reason = "quick run" if ack["quick"] else "dj-stripe is not installed (bench group)"
-        return [Figure.skipped("Background ack vs dj-stripe", reason)]
-    djstripe = statistics.median(phase["rps"] for phase in rounds)
-    delivered = sum(phase["requests"] for phase in ack["phases"] if phase["path"] == DJSTRIPE_PATH)
-    notes = (
-        f"dj-stripe's endpoint (djstripe.urls, a WebhookEndpoint's secret) on its own "
-        f"gunicorn, same rounds and database, handlers inline as it runs them; events it "
-        f"stored: {ack['djstripe']} of {delivered}"
-    )
-    return [
-        Figure(
-            name="Background ack vs dj-stripe",
-            baseline="dj-stripe's webhook endpoint",
-            baseline_value=djstripe,
-            value=background,
-            unit="req/s",
-            ratio=background / djstripe,
-            target="",
-            met=None,
-            notes=notes,
-        ),
-        Figure(
-            name="Inline vs dj-stripe",
-            baseline="dj-stripe's webhook endpoint",
-            baseline_value=djstripe,
-            value=inline,
-            unit="req/s",
-            ratio=inline / djstripe,
-            target="",
-            met=None,
-            notes="same rounds",
+            "dispatch and bookkeeping only (the webhook benchmark compares inline with dj-stripe)",
         ),
     ]
 

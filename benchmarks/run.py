@@ -29,7 +29,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -172,14 +171,22 @@ def summary(results: dict[str, dict[str, Any]]) -> str:
 # -- the machine -------------------------------------------------------------------------------
 
 
+# What the JSON result records of patchbay's .venv: patchbay, the SDKs it wraps, and the
+# peers and engines the benchmarks compare with or run on.
+PACKAGES = (
+    *("django", "django-patchbay", "stripe", "twilio", "boto3", "requests"),
+    *("django-storages", "django-tasks-db", "django-tasks-rq", "rq", "gunicorn"),
+)
+
+
 def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    versions: dict[str, str | None] = {}
-    for package in ("django", "django-patchbay", "stripe", "twilio", "boto3", "requests"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
+    """What the figures were measured on.
+
+    ``peers`` are the versions in the peers' virtual environment (dj-stripe and
+    its own stripe SDK; :mod:`benchmarks.peers`), None when no run has made it.
+    """
+    from benchmarks import peers
+
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpu": cpu_model(),
@@ -189,7 +196,8 @@ def machine() -> dict[str, Any]:
         "postgresql": postgres_version(),
         "redis": redis_version(),
         "git_commit": git_commit(),
-        "packages": versions,
+        "packages": peers.installed_versions(PACKAGES),
+        "peers": peers.versions(),
     }
 
 
