@@ -3,8 +3,10 @@
 Each start is a fresh interpreter (what a deploy, a worker or a management
 command pays), with every extra installed; the project with patchbay also
 mounts its URLs, as a real one does. The SDKs must not be imported at start:
-patchbay imports them only when a live call needs them. Target: at most 30 ms
-more than the same project without patchbay, and no SDK module imported.
+patchbay imports them only when a live call needs them. Target: at most 1.10x
+the same project without patchbay (a ratio: the milliseconds drift twofold run
+to run on a shared machine, the ratio much less), and no SDK module imported.
+The notes give the difference in milliseconds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from benchmarks.common import Figure, call_in_subprocess
 
-TARGET_MS = 30
+TARGET_RATIO = 1.10
 # Modules that the extras install; none of them may be imported by a start.
 SDK_MODULES = (
     "stripe",
@@ -59,6 +61,8 @@ def run(quick: bool) -> list[Figure]:
     # The difference within each round (its two starts ran back to back), then the
     # median: steadier than the difference of medians when the machine's speed drifts.
     added = statistics.median(a - b for a, b in zip(timings[True], timings[False], strict=True))
+    # The ratio within each round, then the median, for the same reason.
+    ratio = statistics.median(a / b for a, b in zip(timings[True], timings[False], strict=True))
     return [
         Figure(
             name="Start-up: django.setup() + check",
@@ -66,14 +70,15 @@ def run(quick: bool) -> list[Figure]:
             baseline_value=without,
             value=with_,
             unit="ms",
-            ratio=with_ / without,
-            target=f"<= +{TARGET_MS} ms, no SDK imported",
-            met=added <= TARGET_MS and not imported,
-            notes=f"+{added:.1f} ms; fastest starts {min(timings[True]):.0f} vs "
+            ratio=ratio,
+            target=f"<= {TARGET_RATIO:.2f}x, no SDK imported",
+            met=ratio <= TARGET_RATIO and not imported,
+            notes=f"+{added:.1f} ms (medians {with_:.0f} vs {without:.0f} ms); "
+            f"fastest starts {min(timings[True]):.0f} vs "
             f"{min(timings[False]):.0f} ms (+{min(timings[True]) - min(timings[False]):.1f} ms); "
             "SDK modules imported: "
             f"{', '.join(sorted(imported)) or 'none'}; median of {rounds} fresh processes each, "
-            "the difference being the median of each round's",
+            "the ratio and the difference being the medians of each round's",
         )
     ]
 

@@ -138,19 +138,22 @@ class Settings:
 
 
 def per_call(
-    fn: Callable[[], object], batch: int, settle: Callable[[], object] | None = None
+    fn: Callable[[], object],
+    batch: int,
+    settle: Callable[[], object] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> float:
-    """Mean seconds per call of ``batch`` calls of ``fn``.
+    """Mean seconds per call of ``batch`` calls of ``fn``, timed by ``clock``.
 
     ``settle``, if given, runs after the batch and inside its time: work the
     calls left to a background thread (storing their records) counts as theirs.
     """
-    started = time.perf_counter()
+    started = clock()
     for _ in range(batch):
         fn()
     if settle is not None:
         settle()
-    return (time.perf_counter() - started) / batch
+    return (clock() - started) / batch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,12 +176,16 @@ def compare(
     how: Settings,
     *,
     settle: Callable[[], object] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Comparison:
     """Time ``baseline`` and ``subject`` in alternating rounds (ABBA), medians per call.
 
     Alternating the order each round spreads the machine's drift over both,
     and the median ignores the rounds a neighbour's burst of work spoiled.
     ``settle`` ends each of the subject's batches (see :func:`per_call`).
+    ``clock`` is wall time unless a benchmark of pure computation says
+    otherwise (``time.process_time``: the CPU this process used, in every
+    thread, whatever its neighbours on the machine do).
     """
     for _ in range(how.warmup):
         baseline()
@@ -188,11 +195,11 @@ def compare(
     for round_ in range(how.rounds):
         gc.collect()
         if round_ % 2:
-            subject_rounds.append(per_call(subject, how.batch, settle))
-            base_rounds.append(per_call(baseline, how.batch))
+            subject_rounds.append(per_call(subject, how.batch, settle, clock))
+            base_rounds.append(per_call(baseline, how.batch, clock=clock))
         else:
-            base_rounds.append(per_call(baseline, how.batch))
-            subject_rounds.append(per_call(subject, how.batch, settle))
+            base_rounds.append(per_call(baseline, how.batch, clock=clock))
+            subject_rounds.append(per_call(subject, how.batch, settle, clock))
     return Comparison(
         statistics.median(base_rounds),
         statistics.median(subject_rounds),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from unittest.mock import patch
 
 import pytest
 from django.db import DatabaseError
@@ -10,6 +11,7 @@ from patchbay.core.client import BaseClient
 from patchbay.core.simulation import outbox
 from patchbay.exceptions import ServiceError
 from patchbay.models import ExternalService, IntegrationLog
+from patchbay.redaction import Redactor
 from tests.dummy import SECRET, DummyClient
 
 pytestmark = pytest.mark.django_db
@@ -262,6 +264,27 @@ class TestLocalOperations:
         assert (log.operation, log.success, log.error_code) == ("sign", False, "unexpected_error")
         assert service().total_requests == 0
         assert client.breaker.failures == 0
+
+    def test_a_success_is_only_logged_so_its_request_is_not_redacted(self):
+        # The log line quotes no summary: masking one for every signature was waste.
+        client = DummyClient(api_key=SECRET, debug_mode=False)
+        with patch.object(Redactor, "data", side_effect=AssertionError("redacted")):
+            assert self.sign(client)["success"] is True
+        assert "redactor" not in client.__dict__
+
+    def test_a_failure_stores_its_request_redacted(self):
+        client = DummyClient(api_key=SECRET, debug_mode=False)
+        result = client.call(
+            "sign",
+            failing(ServiceError(f"bad key {SECRET}", error_code="invalid_request")),
+            simulate=dict,
+            params={"key": f"k-{SECRET}", "password": "hunter2-hunter2"},
+            local=True,
+        )
+        assert result["error"] == "bad key ***"
+        log = IntegrationLog.objects.get()
+        assert log.request_summary == {"key": "k-***", "password": "***"}
+        assert "breaker" not in client.__dict__  # signing never consults the breaker
 
     def test_the_usual_refusals_still_apply(self):
         assert self.sign(DummyClient(debug_mode=False))["error_code"] == "not_configured"

@@ -21,6 +21,7 @@ from pathlib import PurePath
 from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from django.conf import settings as django_settings
+from django.utils.functional import empty
 
 from patchbay.aws.media_types import SAFE_UPLOAD_TYPES
 
@@ -83,11 +84,11 @@ class Setting(Generic[T]):
 
     def raw(self) -> Any:
         """The value in Django's settings, None when unset."""
-        return getattr(django_settings, self.name, None)
+        return setting_value(self.name)
 
     def read(self) -> T:
         """The value patchbay uses: the set value, converted, or the default."""
-        value = getattr(django_settings, self.name, None)
+        value = setting_value(self.name)
         if value is None:
             return self.default
         return self.convert(value) if self.convert is not None else value
@@ -103,6 +104,23 @@ class Setting(Generic[T]):
 
 #: Every declared setting by name, in declaration order.
 SETTINGS: dict[str, Setting[Any]] = {}
+
+# The settings Django's lazy proxy computes (a script prefix added, an empty key refused).
+_COMPUTED_BY_DJANGO = frozenset({"MEDIA_URL", "STATIC_URL", "SECRET_KEY"})
+
+
+def setting_value(name: str) -> Any:
+    """Django setting ``name`` as set, None when unset.
+
+    Read from the settings object behind ``django.conf.settings``, on which
+    assignments, ``override_settings`` and pytest-django's ``settings`` act
+    alike: through the lazy proxy, every read of a setting left unset raised
+    and caught two exceptions, microseconds each (a presigned URL read five).
+    """
+    wrapped = django_settings._wrapped  # type: ignore[misc]  # LazySettings' own attribute
+    if wrapped is empty or name in _COMPUTED_BY_DJANGO:
+        return getattr(django_settings, name, None)  # Django sets itself up, or computes it
+    return getattr(wrapped, name, None)
 
 
 def _number_at_least(minimum: float, *, inclusive: bool) -> Callable[[Any], bool]:
@@ -589,7 +607,8 @@ class PatchbaySettings:
     SERVICE_CONFIG_TTL = Setting(
         "PATCHBAY_SERVICE_CONFIG_TTL",
         5.0,
-        "Seconds a process reuses the ExternalService row it read (0 disables).",
+        "Seconds a process reuses the ExternalService row it read, and the configuration "
+        "resolved from it (0 disables).",
         kind="float",
         convert=float,
         rule=NON_NEGATIVE,
@@ -1053,12 +1072,12 @@ class PatchbaySettings:
             if default is not None:
                 raise TypeError(f"{name} is declared in patchbay.conf with its default.")
             return declared.read()
-        value = getattr(django_settings, name, None)
+        value = setting_value(name)
         return default if value is None else value
 
     def raw(self, name: str) -> Any:
         """The value of Django setting ``name`` as set, None when unset."""
-        return getattr(django_settings, name, None)
+        return setting_value(name)
 
 
 conf = PatchbaySettings()

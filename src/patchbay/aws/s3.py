@@ -43,6 +43,7 @@ from patchbay.core.arguments import integer, mapping, optional_text, text
 from patchbay.core.client import BaseClient
 from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
+from patchbay.core.sdk import import_sdk
 from patchbay.exceptions import ServiceError
 from patchbay.tenancy import UNSET
 
@@ -67,7 +68,7 @@ def _sdk_client(
     timeout: float,
     retries: int,
 ) -> Any:
-    import boto3
+    boto3 = import_sdk("boto3", "aws")
     from botocore.config import Config
 
     options: dict[str, Any] = {
@@ -136,15 +137,18 @@ class S3Client(BaseClient):
 
     @property
     def s3(self) -> Any:
-        """The shared boto3 S3 client for this configuration."""
-        self.sdk()
-        return _sdk_client(
-            self.config.get("aws_access_key_id"),
-            self.config.get("aws_secret_access_key"),
-            self.config.get("region_name"),
-            self.config.get("endpoint_url"),
-            conf.TIMEOUT,
-            conf.MAX_RETRIES,
+        """The shared boto3 S3 client for this configuration (made when first needed)."""
+        config = self.config
+        return config.derived(
+            "boto3",  # a view signs with a new S3Client each time: no lookup per signature
+            lambda: _sdk_client(
+                config.get("aws_access_key_id"),
+                config.get("aws_secret_access_key"),
+                config.get("region_name"),
+                config.get("endpoint_url"),
+                conf.TIMEOUT,
+                conf.MAX_RETRIES,
+            ),
         )
 
     # -- the spec's methods -------------------------------------------------------------

@@ -25,7 +25,7 @@ from patchbay.conf import conf
 from patchbay.core import registry
 from patchbay.core.auth import Authentication
 from patchbay.core.breaker import CircuitBreaker
-from patchbay.core.config import ConfigField, ServiceConfig, check_overrides, resolve_config
+from patchbay.core.config import ConfigField, ServiceConfig, check_overrides, shared_config
 from patchbay.core.health import Outcome as HealthOutcome
 from patchbay.core.recording import record_call
 from patchbay.core.request import CallableRequest, Request, SuccessT
@@ -141,8 +141,12 @@ class BaseClient:
 
     @functools.cached_property
     def config(self) -> ServiceConfig:
-        """The client's configuration, resolved on first use and kept for its lifetime."""
-        return resolve_config(type(self), self._overrides, self.tenant_key)
+        """The client's configuration, resolved on first use and kept for its lifetime.
+
+        Shared with the other clients of the same configuration for a while (see
+        :func:`~patchbay.core.config.shared_config`).
+        """
+        return shared_config(type(self), self._overrides, self.tenant_key)
 
     @functools.cached_property
     def redactor(self) -> Redactor:
@@ -277,10 +281,14 @@ class BaseClient:
             if live is None or simulate is None:
                 raise TypeError("call(operation, live, simulate=...) needs both callables.")
             request = CallableRequest(request, live, simulate, params, private, local)
+        return self._call(request)
+
+    def _call(self, request: Request[Any], *, tenant_checked: bool = False) -> Any:
+        """:meth:`call` of a request; ``tenant_checked``: :meth:`perform` refused it already."""
         started = time.perf_counter()
         try:
             with use_tenant(self.tenant_key) if self._tenant_named else nullcontext():
-                outcome = self._run(request)
+                outcome = self._run(request, tenant_checked=tenant_checked)
         except ServiceError as exc:
             outcome = CallOutcome(self._failure(exc), status_code=exc.status)
         except SDKNotInstalled as exc:  # simulating needed an SDK (e.g. phonenumbers)
@@ -322,7 +330,8 @@ class BaseClient:
             )
             status = None
         else:
-            return self.call(request)
+            done: SuccessT | Failure = self._call(request, tenant_checked=True)
+            return done
         self._record(operation, {}, CallOutcome(refusal, status_code=status), started)
         return refusal
 
@@ -336,6 +345,7 @@ class BaseClient:
         local: bool = False,
     ) -> None:
         result = outcome.result
+        store = not (local and result["success"])
         record_call(
             provider=self.provider,
             operation=operation,
@@ -345,10 +355,12 @@ class BaseClient:
             error=str(result.get("error", "")),
             error_code=str(result.get("error_code", "")),
             status_code=outcome.status_code,
-            summary=self.redactor.data(params),
+            # Only what is stored quotes the request: a successful local call (a signature)
+            # is just logged, and masking its request cost every signature microseconds.
+            summary=self.redactor.data(params) if store or outcome.health else None,
             health=outcome.health,
             service_name=self.label(),
-            store=not (local and result["success"]),
+            store=store,
             tenant_key=self.tenant_key,
         )
 
@@ -363,8 +375,8 @@ class BaseClient:
             error_code="tenant_required",
         )
 
-    def _run(self, request: Request[Any]) -> CallOutcome:
-        refused = self._tenant_refusal()
+    def _run(self, request: Request[Any], *, tenant_checked: bool = False) -> CallOutcome:
+        refused = None if tenant_checked else self._tenant_refusal()
         if refused is not None:
             return CallOutcome(refused)
         if self.config.disabled_in_admin or (self.config.disabled_reason and not self.debug_mode):

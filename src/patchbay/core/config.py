@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -22,6 +23,8 @@ from patchbay.redaction import MASK
 
 if TYPE_CHECKING:
     from patchbay.core.client import BaseClient
+
+T = TypeVar("T")
 
 ARGUMENT = "argument"
 #: The tenant's own ExternalService row.
@@ -131,6 +134,21 @@ class ServiceConfig:
         #: (``patchbay.E024``): its secrets are left out of ``values``, and every call
         #: fails with ``error_code="decryption_failed"``.
         self.credentials_unreadable = credentials_unreadable
+        # What clients make of this configuration (an SDK client), made once: see derived().
+        self._derived: dict[str, Any] = {}
+
+    def derived(self, name: str, make: Callable[[], T]) -> T:
+        """``make()``, once per configuration: what every client of it may share.
+
+        Configurations are shared by the clients that resolve to them (see
+        :func:`shared_config`), and dropped whenever a setting or a row changes,
+        so anything made of one (and of settings) is rebuilt with it.
+        """
+        try:
+            made: T = self._derived[name]
+        except KeyError:
+            made = self._derived[name] = make()
+        return made
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -142,11 +160,14 @@ class ServiceConfig:
 
     def missing(self) -> list[str]:
         """Required values that no source provides."""
-        return [
+        return list(self.derived("missing", self._missing))
+
+    def _missing(self) -> tuple[str, ...]:
+        return tuple(
             name
             for name, field in self.fields.items()
             if field.required and self.values.get(name) in (None, "")
-        ]
+        )
 
     def secret_values(self) -> list[str]:
         """Every secret value, with lists (e.g. rotating webhook secrets) flattened."""
@@ -214,15 +235,62 @@ def load_service_row(provider: str, tenant_key: str = "") -> ServiceRow | None:
 
 
 def forget_service_rows() -> None:
-    """Drop cached rows, so the next client reads the database again."""
+    """Drop cached rows and the configurations made of them: the next client resolves anew."""
     with _row_cache_lock:
         _row_cache.clear()
+        _config_cache.clear()
 
 
 @receiver(post_save, sender="patchbay.ExternalService")
 @receiver(post_delete, sender="patchbay.ExternalService")
 def _service_changed(**kwargs: Any) -> None:
     forget_service_rows()
+
+
+@receiver(setting_changed)
+def _setting_changed(**kwargs: Any) -> None:
+    # override_settings (and pytest-django's settings fixture): a shared configuration
+    # may have read the setting.
+    forget_service_rows()
+
+
+# Resolved configurations, shared by the clients that resolve to them: (client class,
+# arguments, tenant) -> (expiry, configuration). Bounded: arguments may vary without end.
+_config_cache: dict[tuple[Any, ...], tuple[float, ServiceConfig]] = {}
+_CONFIG_CACHE_SIZE = 256
+
+
+def shared_config(
+    client_class: type[BaseClient], overrides: Mapping[str, Any], tenant_key: str = ""
+) -> ServiceConfig:
+    """:func:`resolve_config`'s configuration, shared by the clients that resolve to it.
+
+    A view makes a client per request, and resolving (every setting, the cached
+    rows) cost a presigned URL a fifth of its signing. Kept as long as the rows
+    it was made of (``PATCHBAY_SERVICE_CONFIG_TTL`` s) and dropped when a setting
+    changes through Django or a row is saved; with a TTL of 0 every client
+    resolves its own. The configuration is shared: nothing may change it.
+    """
+    ttl = conf.SERVICE_CONFIG_TTL
+    if ttl <= 0:
+        return resolve_config(client_class, overrides, tenant_key)
+    key = (client_class, tuple(sorted(overrides.items())), tenant_key)
+    try:
+        cached = _config_cache.get(key)
+    except TypeError:  # an argument that is no dict key (a list of secrets): not shared
+        return resolve_config(client_class, overrides, tenant_key)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    config = resolve_config(client_class, overrides, tenant_key)
+    with _row_cache_lock:
+        # No longer than the rows it was made of: one read before now expires sooner.
+        rows = [_row_cache.get((client_class.provider, tenant)) for tenant in {"", tenant_key}]
+        expiry = min([now + ttl, *(row[0] for row in rows if row is not None)])
+        if len(_config_cache) >= _CONFIG_CACHE_SIZE:
+            _config_cache.clear()
+        _config_cache[key] = (expiry, config)
+    return config
 
 
 def check_overrides(client_class: type[BaseClient], overrides: Mapping[str, Any]) -> None:
