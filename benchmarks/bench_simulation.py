@@ -70,6 +70,7 @@ def measure(database: str, quick: bool, mode: str) -> list[Figure]:
     )
     from django.db import transaction
 
+    from patchbay.core.recording import flush
     from patchbay.core.simulation import fake_id, outbox
     from patchbay.models import SMS, IntegrationLog
     from patchbay.twilio.shortcuts import send_sms
@@ -118,6 +119,7 @@ def measure(database: str, quick: bool, mode: str) -> list[Figure]:
             transaction.set_rollback(True)
     else:
         result = compare(rows_only, simulated, how)
+        flush()  # in autocommit the callbacks' log rows are the background writer's to store
         delivered = inbound.count()
     expected = 3 * (how.warmup + how.rounds * how.batch)
     assert delivered == expected, f"{delivered} status callbacks delivered, not {expected}"
