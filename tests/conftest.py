@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from importlib.util import find_spec
 
 import pytest
@@ -78,3 +79,30 @@ def assert_constant_queries(admin_client, url, add_rows, *, few=3, many=60):
     queries_with_many, shown = count()
     assert shown >= many
     assert queries_with_many == queries_with_few
+
+
+@contextmanager
+def inserts_refused(table):
+    """Have the database itself refuse new rows of ``table`` (a failure no mock fakes).
+
+    On PostgreSQL a constraint, on SQLite a trigger; removed at the end (a test
+    without a transaction of its own would keep them).
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"ALTER TABLE {table} ADD CONSTRAINT refuse_rows CHECK (false) NOT VALID"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER refuse_rows BEFORE INSERT ON {table}"
+                " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS refuse_rows")
+            else:
+                cursor.execute("DROP TRIGGER IF EXISTS refuse_rows")

@@ -16,6 +16,7 @@ from patchbay.core import recording
 from patchbay.core.health import Outcome, record_outcome, record_outcomes
 from patchbay.core.writer import BackgroundWriter
 from patchbay.models import ExternalService, IntegrationLog
+from tests.conftest import inserts_refused
 from tests.dummy import SECRET, DummyClient
 
 OUTCOMES = {
@@ -293,3 +294,46 @@ def test_off_by_setting_stores_at_once(settings, monkeypatch):
     monkeypatch.setattr(recording._writer, "submit", refuse)
     live_call()
     assert IntegrationLog.objects.count() == 1
+
+
+# -- in the caller's transaction: the log row costs one round trip, and never breaks it -------
+
+
+@pytest.fixture
+def log_rows_refused(db):
+    with inserts_refused("patchbay_integrationlog"):
+        yield
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_a_simulated_call_in_a_transaction_is_recorded_in_one_round_trip(
+    django_assert_num_queries,
+):
+    DummyClient(debug_mode=True).create_item("a")  # the first marks the service, once
+    with transaction.atomic(), django_assert_num_queries(1):
+        DummyClient(debug_mode=True).create_item("b")
+    assert IntegrationLog.objects.filter(operation="create_item").count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("log_rows_refused")
+def test_a_row_the_database_refuses_leaves_the_callers_transaction_usable(caplog):
+    with transaction.atomic():
+        ExternalService.objects.create(provider="mine", name="Mine")
+        result = DummyClient(debug_mode=True).create_item("a")
+        assert result["success"]
+        # The caller's transaction goes on: its own writes and reads still work.
+        ExternalService.objects.filter(provider="mine").update(name="Still mine")
+        assert ExternalService.objects.get(provider="mine").name == "Still mine"
+        assert not IntegrationLog.objects.exists()
+    assert "Could not store the IntegrationLog row(s) for dummy.create_item" in caplog.text
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_server_side_binding_takes_one_statement_a_query(monkeypatch, django_assert_num_queries):
+    # Server-side binding sends each query with the extended protocol: one statement each.
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    DummyClient(debug_mode=True).create_item("a")
+    with transaction.atomic(), django_assert_num_queries(4):  # savepoint, row, rollup, release
+        DummyClient(debug_mode=True).create_item("b")
+    assert IntegrationLog.objects.filter(operation="create_item").count() == 2

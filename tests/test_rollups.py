@@ -15,7 +15,7 @@ from patchbay import tasks
 from patchbay.core import recording, rollups
 from patchbay.core.recording import CallRecord, store_records
 from patchbay.models import IntegrationLog, LogRollup
-from tests.conftest import run_concurrently
+from tests.conftest import inserts_refused, run_concurrently
 from tests.dummy import SECRET, DummyClient
 
 NOW = datetime.datetime(2026, 11, 30, 15, 42, tzinfo=datetime.timezone.utc)
@@ -149,14 +149,9 @@ class TestTheRecorderKeepsThem:
             store_records(records[start : start + 50])
         assert stored() == from_scratch()
 
-    def test_a_failed_insert_stores_neither_rows_nor_rollups(self, monkeypatch):
-        def refuse(*args, **kwargs):
-            from django.db import DatabaseError
-
-            raise DatabaseError("disk full")
-
-        monkeypatch.setattr(rollups, "_upsert", refuse)
-        store_records([record()])
+    def test_a_failed_insert_stores_neither_rows_nor_rollups(self):
+        with inserts_refused("patchbay_logrollup"):
+            store_records([record()])
         assert IntegrationLog.objects.count() == 0
         assert stored() == {}
 

@@ -15,7 +15,7 @@ from patchbay.webhooks import VerifiedDelivery, processing, receiver
 from patchbay.webhooks.processing import process_delivery, reprocess
 from patchbay.webhooks.registry import disconnect
 from patchbay.webhooks.statements import EventStatements
-from tests.conftest import run_concurrently
+from tests.conftest import inserts_refused, run_concurrently
 from tests.webhook_views import SECRET
 
 pytestmark = [pytest.mark.urls("tests.webhook_views")]
@@ -263,16 +263,9 @@ def test_the_log_row_commits_with_the_event():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_log_insert_keeps_the_event(calls, monkeypatch):
-    bulk_create = IntegrationLog.objects.bulk_create
-
-    def failing_create(rows):  # the database refuses the row (a CHECK constraint)
-        for row in rows:
-            row.status_code = -1
-        return bulk_create(rows)
-
-    monkeypatch.setattr(IntegrationLog.objects, "bulk_create", failing_create)
-    assert deliver(Client(), EVENT).json() == {"status": "processed", "duplicate": False}
+def test_a_failing_log_insert_keeps_the_event(calls):
+    with inserts_refused("patchbay_integrationlog"):  # the database refuses the row
+        assert deliver(Client(), EVENT).json() == {"status": "processed", "duplicate": False}
     assert WebhookEvent.objects.get().status == "processed"
     assert not IntegrationLog.objects.exists()
     assert calls == ["evt_1"]

@@ -10,6 +10,7 @@ import pytest
 
 from patchbay.models import SMS, PhoneOptOut
 from patchbay.signals import sms_status_changed
+from patchbay.twilio.tracking import apply_status
 from patchbay.webhooks import receiver
 from patchbay.webhooks.registry import disconnect
 from tests.replay import replay
@@ -113,3 +114,27 @@ class TestKeywords:
             disconnect("twilio", "message.received", flaky)
         assert SMS.objects.count() == 2
         assert not PhoneOptOut.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_move_nobody_listens_to_costs_one_query(django_assert_num_queries):
+    SMS.objects.create(to_number="+14155552671", status="queued", external_id="SM" + "7" * 32)
+    with django_assert_num_queries(1):  # the conditional UPDATE; no row to read for a signal
+        assert apply_status("SM" + "7" * 32, "sent")
+    assert SMS.objects.get().status == "sent"
+
+
+@pytest.mark.django_db
+def test_a_listener_still_hears_the_moved_row():
+    SMS.objects.create(to_number="+14155552671", status="queued", external_id="SM" + "8" * 32)
+    heard = []
+
+    def on_change(sender, sms, status, **kwargs):
+        heard.append((sms.pk, sms.status, status))
+
+    sms_status_changed.connect(on_change)
+    try:
+        assert apply_status("SM" + "8" * 32, "sent")
+    finally:
+        sms_status_changed.disconnect(on_change)
+    assert heard == [(SMS.objects.get().pk, "sent", "sent")]

@@ -140,13 +140,28 @@ def record_simulated_success(provider: str, *, tenant_key: str = "", force: bool
     the row.
     """
     seen = f"{provider}@{tenant_key}"
-    if seen in _simulation_noted and not force:
+    if _noted(provider, tenant_key) and not force:
         return False
     _simulation_noted.add(seen)
     changed = ExternalService.objects.filter(
         provider=provider, tenant_key=tenant_key, health_status=HealthStatus.UNKNOWN
     ).update(health_status=HealthStatus.HEALTHY)
     return bool(changed)
+
+
+def writes(provider: str, outcomes: Sequence[Outcome], *, tenant_key: str = "") -> bool:
+    """Whether :func:`record_outcomes` of these would write to the database.
+
+    A live outcome always does; simulated ones only for a success of a service
+    not yet marked (see :func:`record_simulated_success`).
+    """
+    if any(not outcome.simulated for outcome in outcomes):
+        return True
+    return any(outcome.success for outcome in outcomes) and not _noted(provider, tenant_key)
+
+
+def _noted(provider: str, tenant_key: str) -> bool:
+    return f"{provider}@{tenant_key}" in _simulation_noted
 
 
 def forget_simulation_notes() -> None:

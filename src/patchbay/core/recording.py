@@ -26,14 +26,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from django.core.cache import BaseCache, caches
-from django.db import DatabaseError, router, transaction
+from django.db import DatabaseError, connections, router, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from patchbay import metrics
 from patchbay.conf import conf
 from patchbay.core import rollups
 from patchbay.core.arguments import storable, storable_json
-from patchbay.core.health import Outcome, record_outcomes
+from patchbay.core.health import Outcome, record_outcomes, writes
 from patchbay.core.writer import BackgroundWriter
 from patchbay.models import IntegrationLog
 from patchbay.tenancy import current_tenant_key
@@ -362,6 +363,12 @@ def store_records(records: Sequence[CallRecord]) -> None:
             scope = (record.provider, record.tenant_key)
             outcomes.setdefault(scope, (record.service_name, []))[1].append(record.health)
     rows = [record.log_row() for record in records if record.store_row]
+    health_writes = any(
+        writes(provider, scoped, tenant_key=tenant_key)
+        for (provider, tenant_key), (_name, scoped) in outcomes.items()
+    )
+    if not health_writes and _stored_in_one_round_trip(rows):
+        return
     inserting = False
     try:
         with transaction.atomic():
@@ -373,11 +380,66 @@ def store_records(records: Sequence[CallRecord]) -> None:
     except DatabaseError:
         if not inserting:
             raise
-        logger.exception(
-            "Could not store the IntegrationLog row(s) for %s",
-            ", ".join(sorted({f"{row.provider}.{row.operation}" for row in rows})),
-        )
+        _log_unstored(rows)
         _update_health(outcomes)  # rolled back with the rows: the health update must stay
+
+
+#: The savepoint that guards the log rows stored in one round trip.
+_SAVEPOINT = '"patchbay_log_rows"'
+
+
+def _stored_in_one_round_trip(rows: Sequence[IntegrationLog]) -> bool:
+    """Store ``rows`` in the caller's transaction on PostgreSQL in one round trip; whether it did.
+
+    The savepoint that keeps a failed row from breaking the caller's transaction,
+    the rows, their rollups and the savepoint's release travel as one query
+    string: four round trips become one (a test suite's simulated calls make
+    many). A failure rolls back to the savepoint, in a second trip, and is
+    logged, as :func:`store_records` does. Elsewhere (autocommit, SQLite,
+    server-side parameter binding, which takes one statement per query) it is
+    left to the usual path.
+    """
+    alias = router.db_for_write(IntegrationLog)
+    connection = connections[alias]
+    if not (rows and connection.in_atomic_block and connection.vendor == "postgresql"):
+        return False
+    if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is True:
+        return False
+    if not connection.features.supports_update_conflicts_with_target:  # the rollups' upsert
+        return False
+    insert = InsertQuery(IntegrationLog)
+    insert.insert_values(
+        [field for field in IntegrationLog._meta.concrete_fields if not field.primary_key],
+        list(rows),
+    )
+    statements = [
+        *insert.get_compiler(alias).as_sql(),
+        *rollups.upsert_statements(rows, alias),
+    ]
+    sql = "; ".join(
+        [f"SAVEPOINT {_SAVEPOINT}", *(text for text, _ in statements), f"RELEASE {_SAVEPOINT}"]
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for _, params in statements for value in params])
+    except DatabaseError:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ROLLBACK TO {_SAVEPOINT}; RELEASE {_SAVEPOINT}")
+        except DatabaseError:
+            pass  # the savepoint was never made: the caller's transaction had failed before
+        else:
+            _log_unstored(rows)
+            return True
+        raise
+    return True
+
+
+def _log_unstored(rows: Sequence[IntegrationLog]) -> None:
+    logger.exception(
+        "Could not store the IntegrationLog row(s) for %s",
+        ", ".join(sorted({f"{row.provider}.{row.operation}" for row in rows})),
+    )
 
 
 def flush(timeout: float | None = None) -> bool:

@@ -139,7 +139,25 @@ def _create_or_add(alias: str, fields: dict[str, Any], calls: int, errors: int) 
         )
 
 
+def upsert_statements(rows: Iterable[IntegrationLog], alias: str) -> list[tuple[str, list[Any]]]:
+    """The ``(sql, params)`` statements that count ``rows`` in the rollups, to run as they are.
+
+    For a caller that sends them together with other statements (the recorder, in
+    one round trip); only where the database upserts (``ON CONFLICT DO UPDATE``).
+    """
+    counts = _count(rows)
+    return _upsert_statements(alias, sorted(counts), counts)
+
+
 def _upsert(alias: str, keys: Sequence[Key], counts: Mapping[Key, tuple[int, int]]) -> None:
+    with connections[alias].cursor() as cursor:
+        for sql, params in _upsert_statements(alias, keys, counts):
+            cursor.execute(sql, params)
+
+
+def _upsert_statements(
+    alias: str, keys: Sequence[Key], counts: Mapping[Key, tuple[int, int]]
+) -> list[tuple[str, list[Any]]]:
     connection = connections[alias]
     quote = connection.ops.quote_name
     table = quote(LogRollup._meta.db_table)
@@ -150,6 +168,7 @@ def _upsert(alias: str, keys: Sequence[Key], counts: Mapping[Key, tuple[int, int
         f"{column[name]} = {table}.{column[name]} + excluded.{column[name]}"
         for name in ("calls", "errors")
     )
+    statements = []
     # SQLite allows 32766 parameters a statement (999 before 3.32): stay well below.
     for start in range(0, len(keys), _ROWS_PER_STATEMENT):
         chunk = keys[start : start + _ROWS_PER_STATEMENT]
@@ -167,8 +186,8 @@ def _upsert(alias: str, keys: Sequence[Key], counts: Mapping[Key, tuple[int, int
             f" ON CONFLICT ({', '.join(column[name] for name in Key._fields)})"
             f" DO UPDATE SET {added}"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        statements.append((sql, params))
+    return statements
 
 
 _COLUMNS = (*Key._fields, "calls", "errors")
