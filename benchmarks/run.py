@@ -6,9 +6,10 @@
     python -m benchmarks.run --json /tmp/results.json
     python -m benchmarks.chart                 # the results' ratios against their targets, as SVG
 
-A full run takes about 30 minutes on 2 cores, about 20 of them the background
-benchmark's drains and latency runs; the first also creates the peers' virtual
-environment. Approximate: the JSON records each benchmark's ``seconds``.
+A full run takes 20 to 30 minutes on 2 cores (21 on a quiet machine), about
+half of it the background benchmark's drains and latency runs; the first also
+creates the peers' virtual environment (about a minute). Approximate: the JSON
+records each benchmark's ``seconds``.
 
 Each ``benchmarks/bench_<name>.py`` runs in a process of its own. PostgreSQL is
 the server of PATCHBAY_BENCH_DATABASE_URL (else DATABASE_URL), where each
