@@ -123,16 +123,24 @@ def example_with_worker(tmp_path) -> Iterator[tuple[subprocess.Popen[bytes], int
     }
     env.update(DATABASE_URL=f"sqlite:///{database}", DEBUG="true", STRIPE_WEBHOOK_SECRET=SECRET)
     log = tmp_path / "dev.log"
-    with log.open("wb") as output:
-        # A session of its own, as a terminal's: Ctrl+C goes to all its foreground group.
-        dev = subprocess.Popen(  # noqa: S603  (our interpreter, our script)
-            [sys.executable, "dev.py", "example", "--worker", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    # A program started from a terminal has SIGINT at its default. A suite started in the
+    # background of a non-interactive shell (`cmd &`, nohup) inherits it ignored, and dev.py
+    # would inherit that and sleep through the Ctrl+C below: give the child the default
+    # (a Python handler here becomes the default across exec).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with log.open("wb") as output:
+            # A session of its own, as a terminal's: Ctrl+C goes to all its foreground group.
+            dev = subprocess.Popen(  # noqa: S603  (our interpreter, our script)
+                [sys.executable, "dev.py", "example", "--worker", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         yield dev, port, database
     finally:
@@ -182,8 +190,7 @@ def test_ctrl_c_stops_runserver_and_the_worker(example_with_worker):
 
     os.killpg(dev.pid, signal.SIGINT)  # Ctrl+C in the terminal
 
-    # dev.py gives the worker 10 s to stop on SIGTERM, then kills it; on a machine busy
-    # with the rest of the suite a start-up or a stop can take many seconds more.
+    # dev.py gives the worker 10 s to stop on SIGTERM, then kills it.
     try:
         code = dev.wait(timeout=60)
     except subprocess.TimeoutExpired:
