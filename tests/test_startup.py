@@ -1,7 +1,8 @@
 """What a start costs: ``django.setup()``, the URLconf and ``check`` import only what they need.
 
 Views are imported when their URL is first requested (:class:`LazyView`), the
-built-in clients when the registry is first read, and no provider SDK at all.
+built-in clients when a client class is first asked for (the checks read only
+the services' declarations), and no provider SDK at all.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ VIEW_MODULES = {
     "patchbay.webhooks.processing",
     "patchbay.webhooks.views",
 }
+# The client machinery: imported when a client class is first asked for, never by a start.
+CLIENT_MODULES = {
+    *registry.BUILTIN_CLIENT_MODULES,
+    "patchbay.core.client",
+    "patchbay.core.recording",
+    "patchbay.stripe.simulation",
+    "patchbay.webhooks.loopback",
+}
 WEBHOOK_URL_NAMES = ["stripe-webhook", "twilio-status-callback", "twilio-inbound", "loops-webhook"]
 
 
@@ -76,10 +85,45 @@ def test_a_start_imports_no_view_client_or_sdk():
 
     assert "patchbay.urls" in loaded["check"]  # check did load the URLconf
     assert not VIEW_MODULES & set(loaded["check"])
-    # Not even the client machinery until something reads the registry (check does).
-    assert not {*registry.BUILTIN_CLIENT_MODULES, "patchbay.core.client"} & set(loaded["setup"])
-    assert set(registry.BUILTIN_CLIENT_MODULES) <= set(loaded["check"])
+    # Not even the client machinery: check reads the services' declarations only.
+    assert not CLIENT_MODULES & set(loaded["check"])
+    assert {builtin.service_module for builtin in registry.BUILTIN_SERVICES} <= set(loaded["check"])
     assert not SDKS & set(loaded["top"])
+
+
+def test_run_checks_with_every_service_live_imports_no_client():
+    # The checks that read a service run their whole way (live, configured): still from
+    # the declarations alone. (Not E003: a missing webhook secret has the check reverse()
+    # the endpoint, and a process's first reverse() imports every view.)
+    loaded = fresh_interpreter(
+        """
+        import json, sys
+        import django
+        from django.test import override_settings
+
+        django.setup()
+        from django.core.checks import run_checks
+
+        live = override_settings(
+            PATCHBAY_SIMULATE=False,
+            STRIPE_API_KEY="key",
+            STRIPE_WEBHOOK_SECRET="whsec",
+            LOOPS_API_KEY="key",
+            LOOPS_WEBHOOK_SECRET="secret",
+            TWILIO_ACCOUNT_SID="AC1",
+            TWILIO_AUTH_TOKEN="token",
+            AWS_STORAGE_BUCKET_NAME="bucket",
+            AWS_ENABLED=True,
+        )
+        with live:
+            ids = sorted({message.id for message in run_checks()})
+        modules = sorted(name for name in sys.modules if name.startswith("patchbay"))
+        print(json.dumps({"ids": ids, "modules": modules}))
+        """
+    )
+
+    assert {"patchbay.E021", "patchbay.W010"} <= set(loaded["ids"])  # checked live
+    assert not CLIENT_MODULES & set(loaded["modules"])
 
 
 def test_the_registry_imports_the_built_in_clients_when_first_read():
@@ -112,6 +156,41 @@ def test_a_fresh_registry_finds_a_built_in_client_by_provider():
     )
 
     assert found == "patchbay.twilio.client"
+
+
+def test_asking_for_one_built_in_client_imports_only_it():
+    loaded = fresh_interpreter(
+        """
+        import json, sys
+        import django
+
+        django.setup()
+        from patchbay.core.registry import BUILTIN_CLIENT_MODULES, get_client_class
+
+        get_client_class("loops")
+        print(json.dumps(sorted(name for name in BUILTIN_CLIENT_MODULES if name in sys.modules)))
+        """
+    )
+
+    assert loaded == ["patchbay.loops.client"]
+
+
+def test_declarations_list_every_service_without_importing_a_client():
+    loaded = fresh_interpreter(
+        """
+        import json, sys
+        import django
+
+        django.setup()
+        from patchbay.core import registry
+
+        providers = [service.provider for service in registry.declarations()]
+        clients = sorted(set(registry.BUILTIN_CLIENT_MODULES) & set(sys.modules))
+        print(json.dumps({"providers": providers, "clients": clients}))
+        """
+    )
+
+    assert loaded == {"providers": ["aws", "loops", "stripe", "twilio"], "clients": []}
 
 
 def test_built_in_clients_are_registered():

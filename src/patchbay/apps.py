@@ -16,8 +16,8 @@ class PatchbayConfig(AppConfig):
 
         # patchbay's own webhook handlers, one module per service (they run before the
         # project's, whatever the order of INSTALLED_APPS). The service clients are not
-        # imported here: the registry imports them when it is first read (checks,
-        # admin, commands), and a live call imports its provider's SDK only then.
+        # imported here, nor by the checks, the admin's forms or migrate, which read only
+        # the services' declarations; a live call imports its provider's SDK only then.
         from patchbay.loops import handlers as loops_handlers  # noqa: F401
         from patchbay.stripe import handlers as stripe_handlers  # noqa: F401
         from patchbay.twilio import handlers as twilio_handlers  # noqa: F401
@@ -36,11 +36,11 @@ class PatchbayConfig(AppConfig):
 
 def _ensure_service_rows(**kwargs: Any) -> None:
     """Give every registered service a row, so the admin lists it from the start."""
-    from patchbay.core.registry import client_classes
+    from patchbay.core.registry import declarations
     from patchbay.models import ExternalService
 
     using = kwargs.get("using", "default")
-    for client_class in client_classes():
+    for service in declarations():
         ExternalService.objects.using(using).get_or_create(
-            provider=client_class.provider, tenant_key="", defaults={"name": client_class.label()}
+            provider=service.provider, tenant_key="", defaults={"name": service.label()}
         )

@@ -20,7 +20,7 @@ from patchbay.crypto import validate_keys
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from patchbay.core.client import BaseClient
+    from patchbay.core.declaration import Declared
 
 # Settings under patchbay's provider prefixes that other libraries read: django-storages
 # and boto (AWS_*), dj-stripe and common Stripe setups (STRIPE_*), Twilio's own docs.
@@ -222,26 +222,26 @@ def check_cache(**kwargs: Any) -> list[CheckMessage]:
 def check_services(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     live = not should_simulate()
-    for client_class in registry.client_classes():
-        messages.extend(_check_service(client_class, live))
+    for service in registry.declarations():
+        messages.extend(_check_service(service, live))
     return messages
 
 
-def _from_settings(client_class: type[BaseClient], name: str) -> Any:
-    setting = client_class.config_fields[name].setting
+def _from_settings(service: Declared, name: str) -> Any:
+    setting = service.config_fields[name].setting
     return conf.raw(setting) if setting else None
 
 
-def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMessage]:
+def _check_service(service: Declared, live: bool) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
-    fields = client_class.config_fields
+    fields = service.config_fields
     required = [name for name, field in fields.items() if field.required]
-    configured = [name for name in required if _from_settings(client_class, name)]
+    configured = [name for name in required if _from_settings(service, name)]
     # Any true value: the spec computes it, e.g. `... == "true" or (KEY and SECRET)`.
-    enabled = bool(client_class.enabled_setting and conf.raw(client_class.enabled_setting))
-    label = client_class.label()
+    enabled = bool(service.enabled_setting and conf.raw(service.enabled_setting))
+    label = service.label()
 
-    missing_sdk = client_class.missing_sdk()
+    missing_sdk = service.missing_sdk()
     if (enabled or configured) and missing_sdk is not None:
         messages.append(
             Warning(
@@ -257,17 +257,17 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
         settings_names = ", ".join(fields[name].setting or name for name in missing)
         messages.append(
             Error(
-                f"{client_class.enabled_setting} is on but {label} has no {settings_names}.",
+                f"{service.enabled_setting} is on but {label} has no {settings_names}.",
                 hint="Set them, or configure the service in the admin and silence patchbay.E002.",
                 id="patchbay.E002",
             )
         )
-    secret_field = client_class.webhook_secret_field
+    secret_field = service.webhook_secret_field
     if (
         secret_field
         and configured
-        and not _from_settings(client_class, secret_field)
-        and _webhook_mounted(client_class)
+        and not _from_settings(service, secret_field)
+        and _webhook_mounted(service)
     ):
         messages.append(
             Error(
@@ -283,9 +283,9 @@ def _check_service(client_class: type[BaseClient], live: bool) -> list[CheckMess
 @register("patchbay")
 def check_oauth2_clients(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
-    for client_class in registry.client_classes():
-        if isinstance(client_class.authentication, OAuth2Auth):
-            messages.extend(_check_oauth2_client(client_class, client_class.authentication))
+    for service in registry.declarations():
+        if isinstance(service.authentication, OAuth2Auth):
+            messages.extend(_check_oauth2_client(service, service.authentication))
     return messages
 
 
@@ -298,14 +298,12 @@ _OAUTH2_URLS = (
 )
 
 
-def _check_oauth2_client(
-    client_class: type[BaseClient], declared: OAuth2Auth
-) -> list[CheckMessage]:
+def _check_oauth2_client(service: Declared, declared: OAuth2Auth) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
-    label = client_class.label()
+    label = service.label()
     for name in _OAUTH2_URLS:
-        field = client_class.config_fields[name]
-        url = _from_settings(client_class, name) or field.default
+        field = service.config_fields[name]
+        url = _from_settings(service, name) or field.default
         if url and not _is_secure_endpoint(url):
             messages.append(
                 Error(
@@ -326,12 +324,12 @@ def _check_oauth2_client(
                 id="patchbay.E051",
             )
         )
-    secret_setting = client_class.config_fields[auth.OAUTH2_CLIENT_SECRET].setting
+    secret_setting = service.config_fields[auth.OAUTH2_CLIENT_SECRET].setting
     if (
         not declared.pkce
         and not should_simulate()
-        and _from_settings(client_class, auth.OAUTH2_CLIENT_ID)
-        and not _from_settings(client_class, auth.OAUTH2_CLIENT_SECRET)
+        and _from_settings(service, auth.OAUTH2_CLIENT_ID)
+        and not _from_settings(service, auth.OAUTH2_CLIENT_SECRET)
     ):
         messages.append(
             Warning(
@@ -356,8 +354,8 @@ def _is_secure_endpoint(url: Any) -> bool:
     return parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
 
 
-def _webhook_mounted(client_class: type[BaseClient]) -> bool:
-    for url_name in client_class.webhook_url_names:
+def _webhook_mounted(service: Declared) -> bool:
+    for url_name in service.webhook_url_names:
         # Built-in services name their URLs in patchbay's namespace; yours name their own.
         qualified = url_name if ":" in url_name else f"patchbay:{url_name}"
         try:
@@ -393,9 +391,7 @@ def check_loops_templates(**kwargs: Any) -> list[CheckMessage]:
     in_use = conf.LOOPS_API_KEY or conf.LOOPS_ENABLED is True
     if not in_use or should_simulate():
         return []
-    # Imported only for a project that sends with Loops: the shortcuts module brings
-    # the Loops simulation and webhook view with it, which a start need not load.
-    from patchbay.loops.templates import TEMPLATE_KEYS
+    from patchbay.loops.service import TEMPLATE_KEYS
 
     missing = [key for key in TEMPLATE_KEYS if not (ids or {}).get(key)]
     if missing:
@@ -443,15 +439,15 @@ def _runs_live(provider: str) -> bool:
     service's ``<SERVICE>_ENABLED`` is true. A service configured only in the
     admin is not seen: checks do not read the database.
     """
-    client_class = registry.get_client_class(provider)
-    if client_class is None or should_simulate():
+    service = registry.get_declaration(provider)
+    if service is None or should_simulate():
         return False
     # The switch as resolve_config reads it: any false value but None turns live calls off.
-    switch = conf.raw(client_class.enabled_setting) if client_class.enabled_setting else None
+    switch = conf.raw(service.enabled_setting) if service.enabled_setting else None
     if switch is not None and not switch:
         return False
-    required = [name for name, field in client_class.config_fields.items() if field.required]
-    return bool(switch) or any(_from_settings(client_class, name) for name in required)
+    required = [name for name, field in service.config_fields.items() if field.required]
+    return bool(switch) or any(_from_settings(service, name) for name in required)
 
 
 def _is_absolute(url: Any) -> bool:
@@ -503,13 +499,11 @@ def check_public_url_needed(**kwargs: Any) -> list[CheckMessage]:
                 id="patchbay.E022",
             )
         )
-    for client_class in registry.client_classes():
-        if isinstance(client_class.authentication, OAuth2Auth) and _runs_live(
-            client_class.provider
-        ):
+    for service in registry.declarations():
+        if isinstance(service.authentication, OAuth2Auth) and _runs_live(service.provider):
             messages.append(
                 Warning(
-                    f"{client_class.label()} is a live OAuth2 client but PATCHBAY_PUBLIC_URL "
+                    f"{service.label()} is a live OAuth2 client but PATCHBAY_PUBLIC_URL "
                     "is not set: its callback URL (the redirect URI the provider must have "
                     "registered, exactly) is taken from each request's host, so it changes "
                     "with the address the site is reached by.",
@@ -847,7 +841,7 @@ def check_rate_limits(**kwargs: Any) -> list[CheckMessage]:
     limits = conf.raw("PATCHBAY_RATE_LIMITS")
     if limits is None or SETTINGS["PATCHBAY_RATE_LIMITS"].problem():
         return []
-    providers = [client_class.provider for client_class in registry.client_classes()]
+    providers = [service.provider for service in registry.declarations()]
     unknown = [name for name in limits if name not in providers]
     if not unknown:
         return []

@@ -105,6 +105,6 @@ def service_checks(
     if timeout is not None:
         options["timeout"] = timeout
     return [
-        (PatchbayService, {"provider": client_class.provider, **options})
-        for client_class in registry.client_classes()
+        (PatchbayService, {"provider": service.provider, **options})
+        for service in registry.declarations()
     ]

@@ -159,8 +159,8 @@ class StateCollector:
             .values_list("provider", "health_status")
             .order_by("provider")
         )
-        for client_class in registry.client_classes():
-            provider = client_class.provider
+        for service in registry.declarations():
+            provider = service.provider
             current = CircuitBreaker(provider).state
             for state in (CLOSED, OPEN, HALF_OPEN, UNKNOWN):
                 breakers.add_metric([provider, state], float(state == current))

@@ -219,14 +219,14 @@ def webhook_path(url_name: str, tenant: object) -> str:
     :class:`~patchbay.exceptions.ServiceError` (``urls_not_mounted``) when
     ``patchbay.urls`` is not mounted, as :func:`~patchbay.core.urls.patchbay_path`.
     """
-    from patchbay.core.registry import client_classes
+    from patchbay.core.registry import declarations
     from patchbay.core.urls import patchbay_path
     from patchbay.models import ExternalService
 
     key = tenant_key(tenant)
     if not key:
         return patchbay_path(f"patchbay:{url_name}")
-    providers = [cls.provider for cls in client_classes() if url_name in cls.webhook_url_names]
+    providers = [s.provider for s in declarations() if url_name in s.webhook_url_names]
     if not providers:
         raise LookupError(f"No registered client receives webhooks at {url_name!r}.")
     # The row holds the endpoint: a tenant that configured nothing yet gets an empty one

@@ -75,7 +75,9 @@ def test_w050_a_public_client_without_pkce(declare, settings):
 def test_w003_names_authlib_when_it_is_missing(declare, settings, monkeypatch):
     client_class = declare("checked_idp")
     settings.CHECKED_IDP_OAUTH2_CLIENT_ID = "client"
-    monkeypatch.setattr("patchbay.core.client.sdk_available", lambda module: module != "authlib")
+    monkeypatch.setattr(
+        "patchbay.core.declaration.sdk_available", lambda module: module != "authlib"
+    )
     [found] = checks._check_service(client_class, True)
     assert found.id == "patchbay.W003"
     assert "(authlib)" in found.msg

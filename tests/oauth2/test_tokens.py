@@ -278,7 +278,9 @@ def test_refresh_of_a_refused_grant_fails(server):
 
 def test_without_authlib_calls_fail_with_sdk_missing(server, monkeypatch):
     connect(server, AcmeOAuthClient())
-    monkeypatch.setattr("patchbay.core.client.sdk_available", lambda module: module != "authlib")
+    monkeypatch.setattr(
+        "patchbay.core.declaration.sdk_available", lambda module: module != "authlib"
+    )
     result = AcmeOAuthClient().me()
     assert result["error_code"] == "sdk_missing"
     assert "django-patchbay[oauth2]" in result["error"]

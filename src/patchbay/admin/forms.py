@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from patchbay.core.config import field_label
-from patchbay.core.registry import client_classes
+from patchbay.core.registry import declarations
 from patchbay.models import ExternalService
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def _provider_help() -> str:
     links = format_html_join(
         ", ",
         '<a href="?provider={0}">{0}</a>',
-        ((client_class.provider,) for client_class in client_classes()),
+        ((service.provider,) for service in declarations()),
     )
     if not links:
         return gettext("No service client is installed.")

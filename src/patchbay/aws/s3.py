@@ -37,11 +37,11 @@ from patchbay.aws.results import (
     UploadResult,
     UploadSuccess,
 )
+from patchbay.aws.service import SERVICE
 from patchbay.aws.simulated import presigning, store
 from patchbay.conf import conf
 from patchbay.core.arguments import integer, mapping, optional_text, text
 from patchbay.core.client import BaseClient
-from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
 from patchbay.core.sdk import import_sdk
 from patchbay.exceptions import ServiceError
@@ -95,20 +95,7 @@ def _sdk_client(
 class S3Client(BaseClient):
     """Files in one bucket: uploads, downloads, presigned URLs and forms, listing, metadata."""
 
-    provider = "aws"
-    display_name = "AWS S3"
-    sdk_module = "boto3"
-    extra = "aws"
-    enabled_setting = "AWS_ENABLED"
-    config_fields = {
-        "aws_access_key_id": ConfigField(setting="AWS_ACCESS_KEY_ID", required=False),
-        "aws_secret_access_key": ConfigField(
-            setting="AWS_SECRET_ACCESS_KEY", secret=True, required=False
-        ),
-        "aws_s3_bucket_name": ConfigField(setting="AWS_STORAGE_BUCKET_NAME"),
-        "region_name": ConfigField(setting="AWS_REGION", required=False, label="Region"),
-        "endpoint_url": ConfigField(setting="AWS_S3_ENDPOINT_URL", required=False),
-    }
+    declaration = SERVICE
 
     def __init__(
         self,

@@ -26,10 +26,18 @@ from patchbay.core import registry
 from patchbay.core.auth import Authentication
 from patchbay.core.breaker import CircuitBreaker
 from patchbay.core.config import ConfigField, ServiceConfig, check_overrides, shared_config
+from patchbay.core.declaration import (
+    DECLARED_NAMES,
+    ServiceDeclaration,
+    declared_fields,
+    with_authentication_fields,
+)
+from patchbay.core.declaration import label as declared_label
+from patchbay.core.declaration import missing_sdk as declared_missing_sdk
 from patchbay.core.health import Outcome as HealthOutcome
 from patchbay.core.recording import record_call
 from patchbay.core.request import CallableRequest, Request, SuccessT
-from patchbay.core.sdk import import_sdk, sdk_available
+from patchbay.core.sdk import import_sdk
 from patchbay.core.simulation import SimulatedCall, console, outbox, should_simulate
 from patchbay.core.throttle import DEFAULT_HOLD, Throttle
 from patchbay.exceptions import SDKNotInstalled, ServiceError
@@ -96,25 +104,45 @@ class BaseClient:
     authentication: ClassVar[Authentication | None] = None
     # The names of the config_fields that authentication added (not declared by the class).
     _authentication_fields: ClassVar[frozenset[str]] = frozenset()
+    #: The service's :class:`~patchbay.core.declaration.ServiceDeclaration`, if the class
+    #: takes the attributes above from one (patchbay's own clients do) instead of setting them.
+    declaration: ClassVar[ServiceDeclaration | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "config_fields" in cls.__dict__:
-            cls.config_fields = {
-                name: field.declared() for name, field in cls.config_fields.items()
-            }
-        if cls.authentication is not None and cls.provider:
-            # The declaration's values, named after the provider, unless the class declares
-            # them itself. Those added for a parent (named after its provider) are made again.
-            inherited = () if "config_fields" in cls.__dict__ else cls._authentication_fields
-            declared = {
-                name: field for name, field in cls.config_fields.items() if name not in inherited
-            }
-            added = cls.authentication.config_fields(cls.provider)
-            cls.config_fields = {**added, **declared}
-            cls._authentication_fields = frozenset(added) - frozenset(declared)
+        if cls.__dict__.get("declaration") is not None:
+            cls._take_declaration(cls.__dict__["declaration"])
+        else:
+            if "config_fields" in cls.__dict__:
+                cls.config_fields = declared_fields(cls.config_fields)
+            if cls.authentication is not None and cls.provider:
+                # The declaration's values, named after the provider, unless the class declares
+                # them itself. Those added for a parent (named after its provider) are made
+                # again.
+                inherited = () if "config_fields" in cls.__dict__ else cls._authentication_fields
+                declared = {
+                    name: field
+                    for name, field in cls.config_fields.items()
+                    if name not in inherited
+                }
+                cls.config_fields, cls._authentication_fields = with_authentication_fields(
+                    cls.provider, cls.authentication, declared
+                )
         if "provider" in cls.__dict__ and cls.provider:
             registry.register(cls)
+
+    @classmethod
+    def _take_declaration(cls, declaration: ServiceDeclaration) -> None:
+        # One source of truth: a class declares its service either way, never both.
+        both = [name for name in DECLARED_NAMES if name in cls.__dict__]
+        if both:
+            raise TypeError(
+                f"{cls.__name__} sets declaration and {', '.join(both)}: set them in the "
+                "declaration only."
+            )
+        for name in DECLARED_NAMES:
+            setattr(cls, name, getattr(declaration, name))
+        cls._authentication_fields = declaration.authentication_fields
 
     def __init__(
         self,
@@ -204,7 +232,7 @@ class BaseClient:
     @classmethod
     def label(cls) -> str:
         """The service's human name, for messages."""
-        return cls.display_name or cls.provider.title()
+        return declared_label(cls)
 
     @classmethod
     def sdk_installed(cls) -> bool:
@@ -214,13 +242,7 @@ class BaseClient:
     @classmethod
     def missing_sdk(cls) -> SDKNotInstalled | None:
         """The error naming the module live calls need that is not installed, if any."""
-        needed = [(cls.sdk_module, cls.extra or cls.provider)]
-        if cls.authentication is not None:
-            needed.append((cls.authentication.sdk_module, cls.authentication.extra or ""))
-        for module, extra in needed:
-            if module and not sdk_available(module):
-                return SDKNotInstalled(module, extra)
-        return None
+        return declared_missing_sdk(cls)
 
     def sdk(self) -> Any:
         """The provider SDK module, imported on first use."""

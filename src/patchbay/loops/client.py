@@ -18,7 +18,6 @@ else:  # pragma: no cover - typing_extensions comes with Django (asgiref) on 3.1
 from patchbay.conf import conf
 from patchbay.core.arguments import json_value, mapping, text
 from patchbay.core.client import BaseClient
-from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
 from patchbay.core.simulation import console, fake_id
 from patchbay.exceptions import ServiceError
@@ -33,6 +32,7 @@ from patchbay.loops.results import (
     FoundContactResult,
     FoundContactSuccess,
 )
+from patchbay.loops.service import SERVICE
 from patchbay.tenancy import UNSET
 
 
@@ -51,23 +51,7 @@ def check_email(address: object) -> str:
 class LoopsClient(BaseClient):
     """Transactional emails, events, contacts and API-key checks."""
 
-    provider = "loops"
-    display_name = "Loops"
-    sdk_module = "requests"
-    extra = "loops"
-    enabled_setting = "LOOPS_ENABLED"
-    webhook_secret_field = "webhook_secret"  # noqa: S105  # nosec B105  # a field name
-    webhook_url_names = ("loops-webhook",)
-    config_fields = {
-        "api_key": ConfigField(setting="LOOPS_API_KEY", secret=True),
-        "webhook_secret": ConfigField(
-            setting="LOOPS_WEBHOOK_SECRET",
-            secret=True,
-            required=False,
-            label="Webhook signing secret",
-        ),
-        "api_base": ConfigField(setting="LOOPS_API_BASE", required=False, label="API base URL"),
-    }
+    declaration = SERVICE
 
     def __init__(
         self,

@@ -21,12 +21,11 @@ from patchbay.loops import simulation
 from patchbay.loops.client import LoopsClient, check_email
 from patchbay.loops.events import is_suppressed
 from patchbay.loops.results import EmailResult, QueuedEmailResult, QueuedEmailSuccess
+from patchbay.loops.service import TEMPLATE_KEYS as TEMPLATE_KEYS
 from patchbay.models import OutboundEmail
 from patchbay.results import Failure, failure
 from patchbay.tenancy import UNSET, tenant_scoped
 
-#: The templates the shortcuts send, by key of ``LOOPS_TRANSACTIONAL_IDS``.
-TEMPLATE_KEYS = ("password_reset", "login_code", "team_membership")
 #: Simulating, a template without a configured id is sent as ``simulated-<key>``.
 SIMULATED_TEMPLATE_PREFIX = "simulated-"
 

@@ -22,7 +22,6 @@ from patchbay.core.arguments import (
     text,
 )
 from patchbay.core.client import BaseClient
-from patchbay.core.config import ConfigField
 from patchbay.core.request import Request, SuccessT
 from patchbay.core.throttle import retry_after
 from patchbay.exceptions import ServiceError, WebhookVerificationError
@@ -40,6 +39,7 @@ from patchbay.stripe.results import (
     SubscriptionResult,
     SubscriptionSuccess,
 )
+from patchbay.stripe.service import SERVICE
 from patchbay.stripe.signature import StripeWebhookVerifier
 from patchbay.tenancy import UNSET
 
@@ -98,24 +98,7 @@ def to_dict(obj: Any) -> dict[str, Any]:
 class StripeClient(BaseClient):
     """Stripe payments, customers, subscriptions, refunds and webhook verification."""
 
-    provider = "stripe"
-    display_name = "Stripe"
-    sdk_module = "stripe"
-    extra = "stripe"
-    enabled_setting = "STRIPE_ENABLED"
-    webhook_secret_field = "webhook_secret"  # noqa: S105  # nosec B105  # a field name
-    webhook_url_names = ("stripe-webhook",)
-    config_fields = {
-        "api_key": ConfigField(setting="STRIPE_API_KEY", secret=True),
-        "webhook_secret": ConfigField(
-            setting="STRIPE_WEBHOOK_SECRET",
-            secret=True,
-            required=False,
-            label="Webhook signing secret",
-        ),
-        "api_version": ConfigField(setting="STRIPE_API_VERSION", required=False),
-        "api_base": ConfigField(setting="STRIPE_API_BASE", required=False, label="API base URL"),
-    }
+    declaration = SERVICE
 
     def __init__(
         self,

@@ -15,7 +15,6 @@ from typing import Any
 from patchbay.conf import conf
 from patchbay.core.arguments import optional_text, text
 from patchbay.core.client import BaseClient
-from patchbay.core.config import ConfigField
 from patchbay.core.request import Request
 from patchbay.core.sdk import sdk_available
 from patchbay.core.simulation import fake_id
@@ -34,6 +33,7 @@ from patchbay.twilio.results import (
     VerificationStartResult,
     VerificationStartSuccess,
 )
+from patchbay.twilio.service import SERVICE
 
 MAX_BODY_LENGTH = 1600
 
@@ -68,29 +68,7 @@ def status_callback_url(tenant_key: str = "") -> str | None:
 class TwilioClient(BaseClient):
     """SMS/WhatsApp messages, number lookups and delivery status."""
 
-    provider = "twilio"
-    display_name = "Twilio"
-    sdk_module = "twilio"
-    extra = "twilio"
-    enabled_setting = "TWILIO_ENABLED"
-    webhook_secret_field = "auth_token"  # noqa: S105  # nosec B105  # a field name
-    webhook_url_names = ("twilio-status-callback", "twilio-inbound")
-    config_fields = {
-        "account_sid": ConfigField(setting="TWILIO_ACCOUNT_SID"),
-        "auth_token": ConfigField(setting="TWILIO_AUTH_TOKEN", secret=True),
-        "from_number": ConfigField(
-            setting="TWILIO_PHONE_NUMBER", required=False, label="Sender phone number"
-        ),
-        "messaging_service_sid": ConfigField(
-            setting="TWILIO_MESSAGING_SERVICE_SID", required=False
-        ),
-        "whatsapp_from": ConfigField(
-            setting="TWILIO_WHATSAPP_NUMBER", required=False, label="WhatsApp sender number"
-        ),
-        "webhook_signing_key": ConfigField(
-            setting="TWILIO_WEBHOOK_SIGNING_KEY", secret=True, required=False
-        ),
-    }
+    declaration = SERVICE
 
     def __init__(
         self,

@@ -1,0 +1,139 @@
+"""What a service is, apart from its client: its name, configuration values, switch and SDK.
+
+The system checks, the admin's forms and the management commands read only
+this, so a start need not import the clients (and all they import): each
+built-in service declares itself in a small ``patchbay/<service>/service.py``,
+which its client class takes every value from. A client of your own may do
+the same, or set the same names on the class; either way the registered class
+serves as its own declaration (see :mod:`patchbay.core.registry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from patchbay.core.config import ConfigField
+from patchbay.core.sdk import sdk_available
+from patchbay.exceptions import SDKNotInstalled
+
+if TYPE_CHECKING:
+    from patchbay.core.auth import Authentication
+
+#: The names a declaration gives its client class.
+DECLARED_NAMES = (
+    "provider",
+    "display_name",
+    "sdk_module",
+    "extra",
+    "config_fields",
+    "enabled_setting",
+    "webhook_secret_field",
+    "webhook_url_names",
+    "authentication",
+)
+
+
+class Declared(Protocol):
+    """What the checks, the admin and the commands read of a service.
+
+    Met by a :class:`ServiceDeclaration` and by every registered client class.
+    """
+
+    # Read-only, so that a class's ClassVars and a frozen dataclass's fields both match.
+    @property
+    def provider(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def sdk_module(self) -> str | None: ...
+    @property
+    def extra(self) -> str | None: ...
+    @property
+    def config_fields(self) -> Mapping[str, ConfigField]: ...
+    @property
+    def enabled_setting(self) -> str | None: ...
+    @property
+    def webhook_secret_field(self) -> str | None: ...
+    @property
+    def webhook_url_names(self) -> tuple[str, ...]: ...
+    @property
+    def authentication(self) -> Authentication | None: ...
+    def label(self) -> str: ...
+    def missing_sdk(self) -> SDKNotInstalled | None: ...
+
+
+@dataclass(frozen=True)
+class ServiceDeclaration:
+    """One service's declaration; a client class sets ``declaration`` to it.
+
+    The fields are the client class attributes of the same names (see
+    :class:`~patchbay.core.client.BaseClient`). ``config_fields`` ends with
+    the values the ``authentication`` adds (named after the provider) unless
+    it declares them itself, and each field with its setting's default and
+    help text when :mod:`patchbay.conf` declares the setting.
+    """
+
+    provider: str
+    display_name: str = ""
+    sdk_module: str | None = None
+    extra: str | None = None
+    config_fields: Mapping[str, ConfigField] = field(default_factory=dict)
+    enabled_setting: str | None = None
+    webhook_secret_field: str | None = None
+    webhook_url_names: tuple[str, ...] = ()
+    authentication: Authentication | None = None
+    #: The names of the config_fields that authentication added (not declared here).
+    authentication_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields, added = with_authentication_fields(
+            self.provider, self.authentication, declared_fields(self.config_fields)
+        )
+        object.__setattr__(self, "config_fields", fields)
+        object.__setattr__(self, "authentication_fields", added)
+
+    def label(self) -> str:
+        """The service's human name, for messages."""
+        return label(self)
+
+    def missing_sdk(self) -> SDKNotInstalled | None:
+        """The error naming the module live calls need that is not installed, if any."""
+        return missing_sdk(self)
+
+
+def declared_fields(fields: Mapping[str, ConfigField]) -> dict[str, ConfigField]:
+    """``fields`` with the default and help text of the settings patchbay.conf declares."""
+    return {name: config_field.declared() for name, config_field in fields.items()}
+
+
+def with_authentication_fields(
+    provider: str,
+    authentication: Authentication | None,
+    fields: Mapping[str, ConfigField],
+) -> tuple[dict[str, ConfigField], frozenset[str]]:
+    """``fields`` after those ``authentication`` adds, and the names it added.
+
+    A value declared in ``fields`` wins over the authentication's of the same name.
+    """
+    if authentication is None or not provider:
+        return dict(fields), frozenset()
+    added = authentication.config_fields(provider)
+    return {**added, **fields}, frozenset(added) - frozenset(fields)
+
+
+def label(service: Declared) -> str:
+    """The service's human name: its display name, else the provider title-cased."""
+    return service.display_name or service.provider.title()
+
+
+def missing_sdk(service: Declared) -> SDKNotInstalled | None:
+    """The error naming the module the service's live calls need and cannot import, if any."""
+    needed = [(service.sdk_module, service.extra or service.provider)]
+    if service.authentication is not None:
+        needed.append((service.authentication.sdk_module, service.authentication.extra or ""))
+    for module, extra in needed:
+        if module and not sdk_available(module):
+            return SDKNotInstalled(module, extra)
+    return None
