@@ -18,6 +18,7 @@ from patchbay.core import registry
 from patchbay.models import ExternalService
 from patchbay.stripe.webhooks import StripeWebhookView
 from patchbay.views import LazyView
+from patchbay.webhooks.registry import BUILTIN_HANDLER_MODULES
 from tests.interpreter import run_python
 
 SDKS = {
@@ -87,6 +88,9 @@ def test_a_start_imports_no_view_client_or_sdk():
     assert not VIEW_MODULES & set(loaded["check"])
     # Not even the client machinery: check reads the services' declarations only.
     assert not CLIENT_MODULES & set(loaded["check"])
+    # Nor the authentication declarations (no service here has one), nor patchbay's
+    # webhook handlers (imported when a delivery is first processed).
+    assert not {"patchbay.core.auth", *BUILTIN_HANDLER_MODULES} & set(loaded["check"])
     assert {builtin.service_module for builtin in registry.BUILTIN_SERVICES} <= set(loaded["check"])
     assert not SDKS & set(loaded["top"])
 
@@ -292,3 +296,65 @@ def test_the_simulated_bucket_stays_csrf_exempt_and_forms_do_not():
     # 404: the view ran (nothing is simulated here); a CSRF refusal would be 403.
     assert strict.post(reverse("patchbay:s3-simulated-upload", args=["bucket"])).status_code == 404
     assert strict.post(reverse("patchbay:phone-verification-start")).status_code == 403
+
+
+# -- patchbay's own webhook handlers, imported when first read ---------------------------
+
+
+def test_the_built_in_handlers_are_imported_when_first_read_and_still_run_first():
+    found = fresh_interpreter(
+        """
+        import json, sys
+        import django
+
+        django.setup()
+        from patchbay.webhooks import handlers_for, receiver
+        from patchbay.webhooks.registry import BUILTIN_HANDLER_MODULES
+
+        at_start = sorted(set(BUILTIN_HANDLER_MODULES) & set(sys.modules))
+
+        @receiver("stripe", "checkout.session.completed")
+        def project_handler(event):
+            pass
+
+        handlers = handlers_for("stripe", "checkout.session.completed")
+        print(json.dumps({
+            "at_start": at_start,
+            "order": [f"{handler.__module__}.{handler.__name__}" for handler in handlers],
+            "imported": sorted(set(BUILTIN_HANDLER_MODULES) & set(sys.modules)),
+        }))
+        """
+    )
+
+    assert found["at_start"] == []
+    assert found["order"] == [
+        "patchbay.stripe.handlers.checkout_completed",
+        "__main__.project_handler",
+    ]
+    assert found["imported"] == [
+        "patchbay.loops.handlers",
+        "patchbay.stripe.handlers",
+        "patchbay.twilio.handlers",
+    ]
+
+
+def test_a_built_in_handler_disconnected_before_the_first_read_stays_disconnected():
+    found = fresh_interpreter(
+        """
+        import json
+        import django
+
+        django.setup()
+        from patchbay.webhooks import disconnect, handlers_for
+
+        # Importing a handler to disconnect it registers it; the first read imports no
+        # module twice, so it stays disconnected.
+        from patchbay.twilio.handlers import message_status
+
+        disconnect("twilio", "message.status", message_status)
+        handlers = handlers_for("twilio", "message.status")
+        print(json.dumps([handler.__name__ for handler in handlers]))
+        """
+    )
+
+    assert found == []

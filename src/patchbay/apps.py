@@ -14,14 +14,11 @@ class PatchbayConfig(AppConfig):
     def ready(self) -> None:
         from patchbay import checks  # noqa: F401  (registers the system checks)
 
-        # patchbay's own webhook handlers, one module per service (they run before the
-        # project's, whatever the order of INSTALLED_APPS). The service clients are not
-        # imported here, nor by the checks, the admin's forms or migrate, which read only
-        # the services' declarations; a live call imports its provider's SDK only then.
-        from patchbay.loops import handlers as loops_handlers  # noqa: F401
-        from patchbay.stripe import handlers as stripe_handlers  # noqa: F401
-        from patchbay.twilio import handlers as twilio_handlers  # noqa: F401
-
+        # Neither patchbay's own webhook handlers (imported when a delivery is first
+        # processed, see patchbay.webhooks.registry; they run before the project's
+        # whenever they are imported) nor the service clients are imported here, nor by
+        # the checks, the admin's forms or migrate, which read only the services'
+        # declarations; a live call imports its provider's SDK only then.
         post_migrate.connect(_ensure_service_rows, sender=self)
 
         from patchbay.core import deferred

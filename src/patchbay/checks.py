@@ -12,14 +12,15 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from patchbay.conf import PREFIXES, SETTINGS, conf
-from patchbay.core import auth, registry
-from patchbay.core.auth import OAuth2Auth
+from patchbay.core import registry
+from patchbay.core.declaration import oauth2
 from patchbay.core.simulation import in_test_environment, should_simulate
 from patchbay.crypto import validate_keys
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from patchbay.core.auth import OAuth2Auth
     from patchbay.core.declaration import Declared
 
 # Settings under patchbay's provider prefixes that other libraries read: django-storages
@@ -284,24 +285,23 @@ def _check_service(service: Declared, live: bool) -> list[CheckMessage]:
 def check_oauth2_clients(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for service in registry.declarations():
-        if isinstance(service.authentication, OAuth2Auth):
-            messages.extend(_check_oauth2_client(service, service.authentication))
+        declared = oauth2(service)
+        if declared is not None:
+            messages.extend(_check_oauth2_client(service, declared))
     return messages
 
 
 #: How an OAuth2 client may authenticate to the token endpoint (authlib's names).
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-_OAUTH2_URLS = (
-    auth.OAUTH2_AUTHORIZE_URL,
-    auth.OAUTH2_TOKEN_URL,
-    auth.OAUTH2_REVOCATION_URL,
-)
 
 
 def _check_oauth2_client(service: Declared, declared: OAuth2Auth) -> list[CheckMessage]:
+    # Imported here: a project without an OAuth2 client never needs it at start.
+    from patchbay.core import auth
+
     messages: list[CheckMessage] = []
     label = service.label()
-    for name in _OAUTH2_URLS:
+    for name in (auth.OAUTH2_AUTHORIZE_URL, auth.OAUTH2_TOKEN_URL, auth.OAUTH2_REVOCATION_URL):
         field = service.config_fields[name]
         url = _from_settings(service, name) or field.default
         if url and not _is_secure_endpoint(url):
@@ -500,7 +500,7 @@ def check_public_url_needed(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     for service in registry.declarations():
-        if isinstance(service.authentication, OAuth2Auth) and _runs_live(service.provider):
+        if oauth2(service) is not None and _runs_live(service.provider):
             messages.append(
                 Warning(
                     f"{service.label()} is a live OAuth2 client but PATCHBAY_PUBLIC_URL "

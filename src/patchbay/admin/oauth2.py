@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from patchbay.admin.base import GREEN, RED, ReadOnlyAdmin, badge
-from patchbay.core.auth import OAuth2Auth
+from patchbay.core.declaration import oauth2
 from patchbay.models import ExternalService, OAuth2Token
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def status_badge(token: OAuth2Token) -> SafeString:
 
 
 def is_oauth2_client(client_class: type[BaseClient] | None) -> bool:
-    return client_class is not None and isinstance(client_class.authentication, OAuth2Auth)
+    return client_class is not None and oauth2(client_class) is not None
 
 
 def connection_panel(service: ExternalService, client_class: type[BaseClient]) -> SafeString:
@@ -101,8 +101,8 @@ def connection_panel(service: ExternalService, client_class: type[BaseClient]) -
     (``formaction``: a form cannot hold another), which send the user back to
     this page.
     """
-    declared = client_class.authentication
-    if isinstance(declared, OAuth2Auth) and declared.per_user:
+    declared = oauth2(client_class)
+    if declared is not None and declared.per_user:
         return _per_user_panel(service)
     token = (
         OAuth2Token.objects.filter(provider=service.provider, user__isnull=True)

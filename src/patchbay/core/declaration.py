@@ -19,7 +19,7 @@ from patchbay.core.sdk import sdk_available
 from patchbay.exceptions import SDKNotInstalled
 
 if TYPE_CHECKING:
-    from patchbay.core.auth import Authentication
+    from patchbay.core.auth import Authentication, OAuth2Auth
 
 #: The names a declaration gives its client class.
 DECLARED_NAMES = (
@@ -137,3 +137,17 @@ def missing_sdk(service: Declared) -> SDKNotInstalled | None:
         if module and not sdk_available(module):
             return SDKNotInstalled(module, extra)
     return None
+
+
+def oauth2(service: Declared) -> OAuth2Auth | None:
+    """The service's OAuth2 declaration, if it authenticates with OAuth2.
+
+    Imports :mod:`patchbay.core.auth` only for a service that declares an
+    authentication (which imported it already): a start without one need not.
+    """
+    authentication = service.authentication
+    if authentication is None:
+        return None
+    from patchbay.core.auth import OAuth2Auth
+
+    return authentication if isinstance(authentication, OAuth2Auth) else None

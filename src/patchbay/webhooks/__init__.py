@@ -37,8 +37,8 @@ __all__ = [
     "reprocess",
 ]
 
-# The view and the pipeline need the models, and a start (which imports the built-in
-# handlers, so this package) must not load them: they are imported on first use.
+# The view and the pipeline need the models, and importing this package (as a project's
+# handlers module does at start) must not load them: they are imported on first use.
 _LAZY = {
     "WebhookView": "patchbay.webhooks.views",
     "reprocess": "patchbay.webhooks.processing",

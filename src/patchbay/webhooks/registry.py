@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -12,8 +14,17 @@ if TYPE_CHECKING:
 Handler = Callable[["WebhookEvent"], Any]
 ANY_EVENT = "*"
 
-# patchbay's own handlers (keeping local state current) apart from the project's, so
-# that they run first whatever the order of INSTALLED_APPS.
+# patchbay's own handlers (keeping local state current), one module per service. Imported
+# when the handlers are first read (a delivery's processing), not at start-up: kept apart
+# from the project's, they run first whatever was imported first.
+BUILTIN_HANDLER_MODULES = (
+    "patchbay.loops.handlers",
+    "patchbay.stripe.handlers",
+    "patchbay.twilio.handlers",
+)
+
+# patchbay's own handlers apart from the project's, so that they run first whatever the
+# order of INSTALLED_APPS (or of the imports).
 _builtin_handlers: defaultdict[tuple[str, str], list[Handler]] = defaultdict(list)
 _handlers: defaultdict[tuple[str, str], list[Handler]] = defaultdict(list)
 
@@ -54,6 +65,7 @@ def handlers_for(provider: str, event_type: str) -> list[Handler]:
     patchbay's own first, then the project's; within each, those registered
     for this exact type, then those for every type, each in registration order.
     """
+    _import_builtin_handlers()
     return [
         handler
         for registry in (_builtin_handlers, _handlers)
@@ -68,3 +80,12 @@ def disconnect(provider: str, event_type: str, handler: Handler) -> None:
         registered = registry.get((provider, event_type), [])
         if handler in registered:
             registered.remove(handler)
+
+
+# Cached once it has succeeded. Two threads may both run it the first time, which is
+# harmless: a module another thread is importing is waited for, and registering a
+# handler twice keeps one.
+@functools.cache
+def _import_builtin_handlers() -> None:
+    for module in BUILTIN_HANDLER_MODULES:
+        import_module(module)
