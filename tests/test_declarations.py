@@ -126,3 +126,11 @@ def test_a_declared_setting_takes_its_default_and_help_from_patchbay_conf():
             provider="acme_conf",
             config_fields={"key": ConfigField(setting="STRIPE_API_KEY", default="x")},
         )
+
+
+def test_a_declaration_is_read_only():
+    declaration = import_module("patchbay.twilio.service").SERVICE
+
+    with pytest.raises(AttributeError, match="read-only"):
+        declaration.provider = "other"  # type: ignore[misc]
+    assert declaration.provider == "twilio"

@@ -11,15 +11,46 @@ serves as its own declaration (see :mod:`patchbay.core.registry`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from patchbay.core.config import ConfigField
 from patchbay.core.sdk import sdk_available
 from patchbay.exceptions import SDKNotInstalled
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from patchbay.core.auth import Authentication, OAuth2Auth
+
+    class Declared(Protocol):
+        """What the checks, the admin and the commands read of a service.
+
+        Met by a :class:`ServiceDeclaration` and by every registered client class.
+        For type checking only: making a Protocol class costs a start, too.
+        """
+
+        # Read-only, so that a class's ClassVars and a declaration's attributes both match.
+        @property
+        def provider(self) -> str: ...
+        @property
+        def display_name(self) -> str: ...
+        @property
+        def sdk_module(self) -> str | None: ...
+        @property
+        def extra(self) -> str | None: ...
+        @property
+        def config_fields(self) -> Mapping[str, ConfigField]: ...
+        @property
+        def enabled_setting(self) -> str | None: ...
+        @property
+        def webhook_secret_field(self) -> str | None: ...
+        @property
+        def webhook_url_names(self) -> tuple[str, ...]: ...
+        @property
+        def authentication(self) -> Authentication | None: ...
+        def label(self) -> str: ...
+        def missing_sdk(self) -> SDKNotInstalled | None: ...
+
 
 #: The names a declaration gives its client class.
 DECLARED_NAMES = (
@@ -35,64 +66,67 @@ DECLARED_NAMES = (
 )
 
 
-class Declared(Protocol):
-    """What the checks, the admin and the commands read of a service.
-
-    Met by a :class:`ServiceDeclaration` and by every registered client class.
-    """
-
-    # Read-only, so that a class's ClassVars and a frozen dataclass's fields both match.
-    @property
-    def provider(self) -> str: ...
-    @property
-    def display_name(self) -> str: ...
-    @property
-    def sdk_module(self) -> str | None: ...
-    @property
-    def extra(self) -> str | None: ...
-    @property
-    def config_fields(self) -> Mapping[str, ConfigField]: ...
-    @property
-    def enabled_setting(self) -> str | None: ...
-    @property
-    def webhook_secret_field(self) -> str | None: ...
-    @property
-    def webhook_url_names(self) -> tuple[str, ...]: ...
-    @property
-    def authentication(self) -> Authentication | None: ...
-    def label(self) -> str: ...
-    def missing_sdk(self) -> SDKNotInstalled | None: ...
-
-
-@dataclass(frozen=True)
 class ServiceDeclaration:
     """One service's declaration; a client class sets ``declaration`` to it.
 
-    The fields are the client class attributes of the same names (see
+    The arguments are the client class attributes of the same names (see
     :class:`~patchbay.core.client.BaseClient`). ``config_fields`` ends with
     the values the ``authentication`` adds (named after the provider) unless
     it declares them itself, and each field with its setting's default and
-    help text when :mod:`patchbay.conf` declares the setting.
+    help text when :mod:`patchbay.conf` declares the setting. Read-only.
     """
 
-    provider: str
-    display_name: str = ""
-    sdk_module: str | None = None
-    extra: str | None = None
-    config_fields: Mapping[str, ConfigField] = field(default_factory=dict)
-    enabled_setting: str | None = None
-    webhook_secret_field: str | None = None
-    webhook_url_names: tuple[str, ...] = ()
-    authentication: Authentication | None = None
-    #: The names of the config_fields that authentication added (not declared here).
-    authentication_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    # A plain class, not a dataclass: making a dataclass costs a start a millisecond.
+    __slots__ = (*DECLARED_NAMES, "authentication_fields")
 
-    def __post_init__(self) -> None:
+    provider: str
+    display_name: str
+    sdk_module: str | None
+    extra: str | None
+    config_fields: Mapping[str, ConfigField]
+    enabled_setting: str | None
+    webhook_secret_field: str | None
+    webhook_url_names: tuple[str, ...]
+    authentication: Authentication | None
+    #: The names of the config_fields that authentication added (not declared here).
+    authentication_fields: frozenset[str]
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        display_name: str = "",
+        sdk_module: str | None = None,
+        extra: str | None = None,
+        config_fields: Mapping[str, ConfigField] | None = None,
+        enabled_setting: str | None = None,
+        webhook_secret_field: str | None = None,
+        webhook_url_names: tuple[str, ...] = (),
+        authentication: Authentication | None = None,
+    ) -> None:
         fields, added = with_authentication_fields(
-            self.provider, self.authentication, declared_fields(self.config_fields)
+            provider, authentication, declared_fields(config_fields or {})
         )
-        object.__setattr__(self, "config_fields", fields)
-        object.__setattr__(self, "authentication_fields", added)
+        values = {
+            "provider": provider,
+            "display_name": display_name,
+            "sdk_module": sdk_module,
+            "extra": extra,
+            "config_fields": fields,
+            "enabled_setting": enabled_setting,
+            "webhook_secret_field": webhook_secret_field,
+            "webhook_url_names": tuple(webhook_url_names),
+            "authentication": authentication,
+            "authentication_fields": added,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"A ServiceDeclaration is read-only ({name}).")
+
+    def __repr__(self) -> str:
+        return f"<ServiceDeclaration {self.provider!r}>"
 
     def label(self) -> str:
         """The service's human name, for messages."""
