@@ -796,10 +796,27 @@ def check_client_addresses(**kwargs: Any) -> list[CheckMessage]:
 
 @register("patchbay")
 def check_metrics(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    if conf.METRICS:
+        messages.extend(_check_metrics_on())
+    if conf.METRICS_TOKEN and not conf.METRICS:
+        messages.append(
+            Warning(
+                "PATCHBAY_METRICS_TOKEN is set but PATCHBAY_METRICS is off: the metrics view "
+                "answers 404 to every scrape.",
+                hint="Set PATCHBAY_METRICS = True, or remove the token.",
+                id="patchbay.W065",
+            )
+        )
+    return messages
+
+
+def _check_metrics_on() -> list[CheckMessage]:
+    # Only a project counting metrics imports the module (and its error codes).
     from patchbay import metrics
 
     messages: list[CheckMessage] = []
-    if conf.METRICS and not metrics.installed():
+    if not metrics.installed():
         messages.append(
             Error(
                 "PATCHBAY_METRICS is on but prometheus-client is not installed: nothing is "
@@ -810,7 +827,7 @@ def check_metrics(**kwargs: Any) -> list[CheckMessage]:
         )
     directory = os.environ.get(metrics.MULTIPROC_DIR)
     writable = bool(directory and os.path.isdir(directory) and os.access(directory, os.W_OK))
-    if conf.METRICS and directory and not writable:
+    if directory and not writable:
         messages.append(
             Error(
                 f"{metrics.MULTIPROC_DIR} ({directory}) is not a directory this process can "
@@ -818,15 +835,6 @@ def check_metrics(**kwargs: Any) -> list[CheckMessage]:
                 "there, so none would be counted.",
                 hint="Create it (empty) before the server starts, writable by its workers.",
                 id="patchbay.E066",
-            )
-        )
-    if conf.METRICS_TOKEN and not conf.METRICS:
-        messages.append(
-            Warning(
-                "PATCHBAY_METRICS_TOKEN is set but PATCHBAY_METRICS is off: the metrics view "
-                "answers 404 to every scrape.",
-                hint="Set PATCHBAY_METRICS = True, or remove the token.",
-                id="patchbay.W065",
             )
         )
     return messages

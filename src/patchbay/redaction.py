@@ -21,26 +21,41 @@ from typing import Any
 
 MASK = "***"
 
-# Parameter names whose values are secrets whatever the service.
-_SECRET_NAME = re.compile(
-    r"(pass(word|code)?|secret|token|api[_-]?key|authorization|signature|credential"
-    r"|private[_-]?key|otp|^(verification[_-]?)?code$)",
-    re.IGNORECASE,
-)
 _MAX_STRING = 500
+
+# The patterns are compiled when first used, not at import: a start imports this module
+# (core.config does) and compiling them cost it about a millisecond.
+
+
+@functools.cache
+def _secret_name() -> re.Pattern[str]:
+    # Parameter names whose values are secrets whatever the service.
+    return re.compile(
+        r"(pass(word|code)?|secret|token|api[_-]?key|authorization|signature|credential"
+        r"|private[_-]?key|otp|^(verification[_-]?)?code$)",
+        re.IGNORECASE,
+    )
+
+
 # A credential after its scheme, literal or percent-encoded ("Bearer%20..."). Bearer
 # tokens must look like one (16+ characters, a digit or punctuation), not like a word.
-_BASIC = re.compile(r"\b(Basic(?:\s+|%20|\+))([A-Za-z0-9+/_-]{8,}(?:={0,2}|(?:%3D){0,2}))", re.I)
-_BEARER = re.compile(
-    r"\b(Bearer(?:\s+|%20|\+))"
-    r"((?=[A-Za-z0-9._~+/=%-]*[0-9._~+/=%-])[A-Za-z0-9._~+/=%-]{16,})",
-    re.I,
-)
+@functools.cache
+def _basic() -> re.Pattern[str]:
+    return re.compile(r"\b(Basic(?:\s+|%20|\+))([A-Za-z0-9+/_-]{8,}(?:={0,2}|(?:%3D){0,2}))", re.I)
+
+
+@functools.cache
+def _bearer() -> re.Pattern[str]:
+    return re.compile(
+        r"\b(Bearer(?:\s+|%20|\+))"
+        r"((?=[A-Za-z0-9._~+/=%-]*[0-9._~+/=%-])[A-Za-z0-9._~+/=%-]{16,})",
+        re.I,
+    )
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a parameter called ``name`` holds a secret."""
-    return bool(_SECRET_NAME.search(name))
+    return bool(_secret_name().search(name))
 
 
 class Redactor:
@@ -71,8 +86,8 @@ class Redactor:
             value = value.replace(secret, MASK)
         if self._encoded is not None:
             value = self._encoded.sub(MASK, value)
-        value = _BASIC.sub(_mask_basic, value)
-        value = _BEARER.sub(lambda match: match.group(1) + MASK, value)
+        value = _basic().sub(_mask_basic, value)
+        value = _bearer().sub(lambda match: match.group(1) + MASK, value)
         if limit is not None and len(value) > limit:
             value = value[:limit] + "…"
         return value
