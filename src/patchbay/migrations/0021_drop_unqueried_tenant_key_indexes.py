@@ -24,6 +24,12 @@ import patchbay.tenancy
 LOG_TENANT_INDEX = "patchbay_log_tenant_idx"
 
 
+def unindexed_tenant_key() -> models.CharField[str, str]:
+    return models.CharField(
+        blank=True, default=patchbay.tenancy.current_tenant_key, max_length=64, verbose_name="tenant"
+    )
+
+
 def _tenant_key_indexes(schema_editor: Any, table: str) -> list[str]:
     """The names of the indexes on ``tenant_key`` alone (the B-tree, the ``_like`` one)."""
     connection = schema_editor.connection
@@ -75,24 +81,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="webhookevent",
             name="tenant_key",
-            field=models.CharField(
-                blank=True,
-                default=patchbay.tenancy.current_tenant_key,
-                max_length=64,
-                verbose_name="tenant",
-            ),
+            field=unindexed_tenant_key(),
         ),
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(
                     model_name="integrationlog",
                     name="tenant_key",
-                    field=models.CharField(
-                        blank=True,
-                        default=patchbay.tenancy.current_tenant_key,
-                        max_length=64,
-                        verbose_name="tenant",
-                    ),
+                    field=unindexed_tenant_key(),
                 ),
                 migrations.AddIndex(
                     model_name="integrationlog",
