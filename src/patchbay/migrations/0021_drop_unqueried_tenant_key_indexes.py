@@ -15,6 +15,8 @@ row.
   built again, so a large log table is not locked while an index is built.
 """
 
+from __future__ import annotations
+
 from typing import Any
 
 from django.db import migrations, models
