@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from patchbay.models.tenancy import TenantScoped
+from patchbay.models.tenancy import TenantScoped, tenant_key_field
 
 
 class WebhookEvent(TenantScoped):
@@ -20,6 +20,9 @@ class WebhookEvent(TenantScoped):
         # Background processing gave up after PATCHBAY_WEBHOOK_MAX_ATTEMPTS failed runs.
         DEAD = "dead", _("Dead (retries exhausted)")
 
+    # No index of its own: the unique constraint's index starts with it, and serves every
+    # query by tenant (the admin's filter and scope, the status page's queue).
+    tenant_key = tenant_key_field(db_index=False)
     provider = models.CharField(_("provider"), max_length=50)
     event_id = models.CharField(_("event id"), max_length=255)
     event_type = models.CharField(_("event type"), max_length=255, blank=True)

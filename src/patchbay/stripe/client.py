@@ -23,6 +23,7 @@ from patchbay.core.arguments import (
 )
 from patchbay.core.client import BaseClient
 from patchbay.core.request import Request, SuccessT
+from patchbay.core.simulation import simulation_secrets_accepted
 from patchbay.core.throttle import retry_after
 from patchbay.exceptions import ServiceError, WebhookVerificationError
 from patchbay.results import Result, failure, success
@@ -192,11 +193,21 @@ class StripeClient(BaseClient):
         Without ``STRIPE_WEBHOOK_SECRET`` it accepts what simulation signs,
         only while this client simulates with ``DEBUG`` on (see
         :func:`~patchbay.core.simulation.simulation_secrets_accepted`).
+
+        Made once per configuration (the endpoint asks for it on every delivery)
+        and simulation decision: dropped with the configuration when a setting
+        changes or an ExternalService row is saved or deleted.
         """
-        return StripeWebhookVerifier(
-            webhook_secrets(self.config.get("webhook_secret")),
-            tolerance=conf.STRIPE_WEBHOOK_TOLERANCE,
-            simulating=self.debug_mode,
+        simulating = self.debug_mode
+        # Asked each time: DEBUG and the test environment may change without a signal.
+        accepted = simulation_secrets_accepted(simulating)
+        return self.config.derived(
+            f"webhook_verifier:{simulating}:{accepted}",
+            lambda: StripeWebhookVerifier(
+                webhook_secrets(self.config.get("webhook_secret")),
+                tolerance=conf.STRIPE_WEBHOOK_TOLERANCE,
+                simulating=simulating,
+            ),
         )
 
     def verify_webhook_signature(self, payload: bytes | str, signature: str | None) -> Result:

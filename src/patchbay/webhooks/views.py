@@ -77,9 +77,12 @@ class WebhookView(View):
     http_method_names = ["post", "options"]
 
     def get_verifier(self) -> WebhookVerifier:
-        """The provider's verifier, made with the secrets configured now.
+        """The provider's verifier, with the secrets configured now.
 
-        Made per delivery, so a secret changed in the admin applies to the next one.
+        Asked for on every delivery, so a secret changed in the admin applies to
+        the next one: one kept across deliveries must go when its configuration
+        does, as :meth:`StripeClient.webhook_verifier
+        <patchbay.stripe.client.StripeClient.webhook_verifier>`'s does.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement get_verifier().")
 
