@@ -178,6 +178,23 @@ class TestSimulated:
         assert events.count() == 3
         assert set(events.values_list("tenant_key", flat=True)) == {str(globex.pk)}
 
+    def test_the_tenants_endpoint_is_found_once_per_send(self, globex, monkeypatch):
+        from patchbay import tenancy
+
+        looked_up = []
+        find = tenancy.webhook_path
+
+        def counting(url_name, tenant):
+            looked_up.append(url_name)
+            return find(url_name, tenant)
+
+        monkeypatch.setattr(tenancy, "webhook_path", counting)
+        monkeypatch.setattr("patchbay.webhooks.loopback.webhook_path", counting)
+        result = shortcuts.send_sms(TO, "Hello", tenant=globex)
+        assert SMS.objects.get(pk=result["sms_id"]).status == "delivered"
+        # A query each (the tenant's ExternalService row): once for the three callbacks.
+        assert looked_up == ["twilio-status-callback"]
+
     def test_a_code_sent_for_one_tenant_is_checked_in_it_only(self, acme, globex, monkeypatch):
         monkeypatch.setattr("patchbay.twilio.codes.generate_code", lambda: "123456")
 

@@ -57,6 +57,10 @@ class SMS(TenantScoped):
                 fields=["tenant_key", "external_id"], name="patchbay_sms_unique_sid"
             )
         ]
+        # Status callbacks and inbound messages find their row by SID alone when there
+        # are no tenants, which the constraint above (tenant first) cannot serve:
+        # without this, PostgreSQL scanned every message in a pending status.
+        indexes = [models.Index(fields=["external_id"], name="patchbay_sms_sid")]
         verbose_name = _("SMS message")
         verbose_name_plural = _("SMS messages")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Literal, cast, overload
 
@@ -18,6 +19,7 @@ from patchbay.core.arguments import (
     storable,
     user_id,
 )
+from patchbay.core.recording import stored_together
 from patchbay.core.simulation import console
 from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
@@ -184,32 +186,35 @@ def _send(
         )
     except ServiceError:
         address = None  # the client refuses it below, with the same error, and logs it
-    result: SMSResult = _refusal(client, address, save_to_db) or client.send_sms(
-        address or to_number, body, from_number=from_number, channel=channel
-    )
-    if result["success"] and result.get("simulated"):
-        # Like Django's console email backend: in development, show what would be sent,
-        # codes included, on the simulated console only (never the database or the
-        # IntegrationLog, which store the body masked).
-        console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], body)
-    if not save_to_db or _refused_number(address, result):
-        # No call was made: there is no message to track, and a history of the
-        # sender's messages must not fill up with numbers that never went out.
-        return _tracked(result, None)
-    sent_from = (result["from"] if result["success"] else None) or from_number or ""
-    # A refused send is stored too, as a record: what it was given, made storable.
-    sms = SMS.objects.create(
-        to_number=address.number if address else storable(to_number or "", 32),
-        channel=address.channel if address else _storable_channel(channel),
-        from_number=storable(sent_from, 64),
-        body=storable(stored_body if stored_body is not None else body or ""),
-        user_id=owner_id,
-        simulated=bool(result.get("simulated")),
-        **_outcome_fields(result),
-    )
-    if result["success"] and result.get("simulated"):
-        simulation.deliver_status_callbacks(sms, request)
-    return _tracked(result, sms.pk)
+    # Simulating, the send's log row and its callbacks' are stored at its end, in one
+    # round trip (in a test's transaction: see stored_together).
+    with stored_together() if client.debug_mode else contextlib.nullcontext():
+        result: SMSResult = _refusal(client, address, save_to_db) or client.send_sms(
+            address or to_number, body, from_number=from_number, channel=channel
+        )
+        if result["success"] and result.get("simulated"):
+            # Like Django's console email backend: in development, show what would be sent,
+            # codes included, on the simulated console only (never the database or the
+            # IntegrationLog, which store the body masked).
+            console.info("[patchbay simulated %s] to %s: %s", result["channel"], result["to"], body)
+        if not save_to_db or _refused_number(address, result):
+            # No call was made: there is no message to track, and a history of the
+            # sender's messages must not fill up with numbers that never went out.
+            return _tracked(result, None)
+        sent_from = (result["from"] if result["success"] else None) or from_number or ""
+        # A refused send is stored too, as a record: what it was given, made storable.
+        sms = SMS.objects.create(
+            to_number=address.number if address else storable(to_number or "", 32),
+            channel=address.channel if address else _storable_channel(channel),
+            from_number=storable(sent_from, 64),
+            body=storable(stored_body if stored_body is not None else body or ""),
+            user_id=owner_id,
+            simulated=bool(result.get("simulated")),
+            **_outcome_fields(result),
+        )
+        if result["success"] and result.get("simulated"):
+            simulation.deliver_status_callbacks(sms, request)
+        return _tracked(result, sms.pk)
 
 
 def _refused_number(address: numbers.Address | None, result: SMSResult) -> bool:

@@ -22,13 +22,14 @@ from django.db import close_old_connections, transaction
 from django.http import HttpRequest
 
 from patchbay.conf import conf
+from patchbay.core.recording import stored_together
 from patchbay.core.simulation import fake_id
-from patchbay.core.urls import is_mounted, patchbay_path
+from patchbay.core.urls import patchbay_path
+from patchbay.exceptions import ServiceError
 from patchbay.models import SMS
-from patchbay.tenancy import webhook_path
 from patchbay.twilio.signature import compute_signature
 from patchbay.twilio.webhooks import signing_token
-from patchbay.webhooks.loopback import deliver_webhook
+from patchbay.webhooks.loopback import Endpoint
 
 DELIVERY_STATUSES = ("queued", "sent", "delivered")
 _URL_NAME = "patchbay:twilio-status-callback"
@@ -76,12 +77,14 @@ def deliver_status_callbacks(sms: SMS, request: HttpRequest | None = None) -> li
     # As Twilio would: to the endpoint of the message's tenant, signed with its token.
     tenant = sms.tenant_key
     token = signing_token(False, tenant=tenant)
-    if not is_mounted(_URL_NAME) or token is None:
+    if token is None:
         return []
-    path = webhook_path(_URL_NAME.removeprefix("patchbay:"), tenant)
-    host = request.get_host() if request is not None else "localhost"
-    scheme = request.scheme if request is not None else "http"
-    url = (conf.PUBLIC_URL or f"{scheme}://{host}") + path
+    try:
+        # Found once for the three callbacks: the path (a query for a tenant's) and its view.
+        endpoint = Endpoint(_URL_NAME, on_behalf_of=request, tenant=tenant)
+    except ServiceError:  # urls_not_mounted
+        return []
+    url = (conf.PUBLIC_URL + endpoint.path) if conf.PUBLIC_URL else endpoint.url
     account = fake_id("AC", 32)
     callbacks = [
         (
@@ -98,18 +101,16 @@ def deliver_status_callbacks(sms: SMS, request: HttpRequest | None = None) -> li
     ]
 
     def post(params: dict[str, str]) -> int:
-        response = deliver_webhook(
-            _URL_NAME,
+        response = endpoint.post(
             urlencode(params).encode(),
             content_type="application/x-www-form-urlencoded",
             headers={"X-Twilio-Signature": sign(url, params, token)},
-            on_behalf_of=request,
-            tenant=tenant,
         )
         return response.status_code
 
     if not any(delay > 0 for _params, delay in callbacks):
-        return [post(params) for params, _delay in callbacks]
+        with stored_together():  # the three deliveries' log rows in one round trip
+            return [post(params) for params, _delay in callbacks]
 
     def deliver_later() -> None:
         try:

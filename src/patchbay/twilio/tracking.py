@@ -36,12 +36,16 @@ def apply_status(
     if error_code:
         fields.update(error_code=str(error_code)[:32], error_message=error_message)
     # Message SIDs are Twilio's, unique per account: looked up among the tenant's messages.
-    messages = SMS.objects.for_tenant().filter(external_id=message_sid)
-    moved = messages.filter(status__in=may_precede(status)).update(**fields)
+    # One filter() call: each builds and clones a query, three per simulated send.
+    messages = SMS.objects.for_tenant()
+    moved = messages.filter(external_id=message_sid, status__in=may_precede(status)).update(
+        **fields
+    )
     # The row is read only for someone to hear of it: each simulated send moves its
     # message twice, and a test suite's sends would pay a query each for no one.
     if moved and sms_status_changed.has_listeners(sender="twilio"):
-        sms_status_changed.send(sender="twilio", sms=messages.get(), status=status)
+        sms = messages.get(external_id=message_sid)
+        sms_status_changed.send(sender="twilio", sms=sms, status=status)
     return bool(moved)
 
 
