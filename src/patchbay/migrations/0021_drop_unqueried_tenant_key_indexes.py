@@ -51,7 +51,7 @@ def keep_the_plain_log_index(apps: Any, schema_editor: Any) -> None:
     kept = None
     for name in _tenant_key_indexes(schema_editor, log._meta.db_table):
         if name.endswith("_like"):  # PostgreSQL's, for LIKE 'prefix%': no query has one
-            schema_editor.execute(schema_editor._delete_index_sql(log, name))
+            schema_editor.remove_index(log, models.Index(fields=["tenant_key"], name=name))
         elif kept is None:
             kept = name
     new = models.Index(fields=["tenant_key"], name=LOG_TENANT_INDEX)
