@@ -73,6 +73,21 @@ def test_e003_only_when_the_webhook_is_mounted(settings, monkeypatch):
     assert "patchbay.E003" not in ids(checks.check_services())
 
 
+@pytest.mark.parametrize(
+    ("url_name", "mounted"),
+    [
+        ("stripe-webhook-tenant", True),  # takes an argument: still mounted
+        ("admin:index", True),
+        ("patchbay:admin:index", False),  # admin is not inside patchbay's URLs
+        ("index", False),  # admin's, reached only through its namespace
+    ],
+)
+def test_e003_reads_the_urlconf_names(settings, monkeypatch, url_name, mounted):
+    settings.CHECKED_API_KEY = "key"
+    monkeypatch.setattr(CheckedClient, "webhook_url_names", (url_name,))
+    assert ("patchbay.E003" in ids(checks.check_services())) is mounted
+
+
 @pytest.mark.parametrize("url", ["example.com", "ftp://example.com", "https://"])
 def test_e004_malformed_public_url(settings, url):
     settings.PATCHBAY_PUBLIC_URL = url

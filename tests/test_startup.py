@@ -97,8 +97,7 @@ def test_a_start_imports_no_view_client_or_sdk():
 
 def test_run_checks_with_every_service_live_imports_no_client():
     # The checks that read a service run their whole way (live, configured): still from
-    # the declarations alone. (Not E003: a missing webhook secret has the check reverse()
-    # the endpoint, and a process's first reverse() imports every view.)
+    # the declarations alone.
     loaded = fresh_interpreter(
         """
         import json, sys
@@ -128,6 +127,29 @@ def test_run_checks_with_every_service_live_imports_no_client():
 
     assert {"patchbay.E021", "patchbay.W010"} <= set(loaded["ids"])  # checked live
     assert not CLIENT_MODULES & set(loaded["modules"])
+
+
+def test_a_missing_webhook_secret_is_found_without_importing_a_view_or_client():
+    # E003 asks whether the webhook's URL is mounted: by reading the URLconf's names, as
+    # check_urls_mounted does, not by reverse(), whose first call imports every view.
+    loaded = fresh_interpreter(
+        """
+        import json, sys
+        import django
+        from django.test import override_settings
+
+        django.setup()
+        from django.core.checks import run_checks
+
+        with override_settings(PATCHBAY_SIMULATE=False, STRIPE_API_KEY="key"):
+            ids = sorted({message.id for message in run_checks()})
+        modules = sorted(name for name in sys.modules if name.startswith("patchbay"))
+        print(json.dumps({"ids": ids, "modules": modules}))
+        """
+    )
+
+    assert "patchbay.E003" in loaded["ids"]
+    assert not (VIEW_MODULES | CLIENT_MODULES) & set(loaded["modules"])
 
 
 def test_the_registry_imports_the_built_in_clients_when_first_read():

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.urls import NoReverseMatch, reverse
 
 from patchbay.conf import PREFIXES, SETTINGS, conf
 from patchbay.core import registry
@@ -355,15 +354,13 @@ def _is_secure_endpoint(url: Any) -> bool:
 
 
 def _webhook_mounted(service: Declared) -> bool:
-    for url_name in service.webhook_url_names:
-        # Built-in services name their URLs in patchbay's namespace; yours name their own.
-        qualified = url_name if ":" in url_name else f"patchbay:{url_name}"
-        try:
-            reverse(qualified)
-        except NoReverseMatch:
-            continue
-        return True
-    return False
+    from patchbay.core.urls import is_named
+
+    # Built-in services name their URLs in patchbay's namespace; yours name their own.
+    return any(
+        is_named(url_name if ":" in url_name else f"patchbay:{url_name}")
+        for url_name in service.webhook_url_names
+    )
 
 
 @register("patchbay")

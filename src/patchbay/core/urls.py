@@ -60,6 +60,34 @@ def is_included(app_name: str = "patchbay") -> bool:
     return _includes(get_resolver().url_patterns, app_name)
 
 
+def is_named(name: str) -> bool:
+    """Whether the root URLconf has a URL ``name`` (``"namespace:name"``) where reverse() looks.
+
+    Like :func:`is_included`, it reads the patterns' names without reversing,
+    so that asking imports no view. Unlike :func:`is_mounted`, a URL that takes
+    arguments counts.
+    """
+    *namespaces, url_name = name.split(":")
+    return _names(get_resolver().url_patterns, namespaces, url_name)
+
+
+def _names(patterns: Sequence[Any], namespaces: list[str], url_name: str) -> bool:
+    for pattern in patterns:
+        if not isinstance(pattern, URLResolver):
+            if not namespaces and pattern.name == url_name:
+                return True
+            continue
+        if not pattern.namespace:
+            found = _names(pattern.url_patterns, namespaces, url_name)
+        elif namespaces and namespaces[0] in (pattern.app_name, pattern.namespace):
+            found = _names(pattern.url_patterns, namespaces[1:], url_name)
+        else:
+            continue
+        if found:
+            return True
+    return False
+
+
 def _includes(patterns: Sequence[Any], app_name: str) -> bool:
     for pattern in patterns:
         if not isinstance(pattern, URLResolver):
