@@ -238,6 +238,20 @@ def test_w003_sdk_missing_for_a_configured_service(settings):
     assert "django-patchbay[checked]" in messages[0].hint
 
 
+def test_services_neither_configured_nor_enabled_are_not_looked_up(settings, monkeypatch):
+    # Finding an SDK walks sys.path (one stat per entry): a start with none of the
+    # services set up need not look for any of their SDKs (tests/test_startup.py).
+    from patchbay.core import declaration
+
+    looked_up = []
+    monkeypatch.setattr(declaration, "sdk_available", lambda module: looked_up.append(module))
+    checks.check_services()
+    assert looked_up == []
+    settings.CHECKED_API_KEY = "key"
+    checks.check_services()
+    assert looked_up == ["patchbay_missing_sdk_for_tests"]
+
+
 def test_w004_process_local_cache_in_production(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert ids(checks.check_cache()) == ["patchbay.W004"]

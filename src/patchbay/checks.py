@@ -241,8 +241,9 @@ def _check_service(service: Declared, live: bool) -> list[CheckMessage]:
     enabled = bool(service.enabled_setting and conf.raw(service.enabled_setting))
     label = service.label()
 
-    missing_sdk = service.missing_sdk()
-    if (enabled or configured) and missing_sdk is not None:
+    # Only for a service set up: finding an SDK walks sys.path, a stat per entry.
+    missing_sdk = service.missing_sdk() if enabled or configured else None
+    if missing_sdk is not None:
         messages.append(
             Warning(
                 f"{label} is configured but its SDK ({missing_sdk.module}) is not installed.",
