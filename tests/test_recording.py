@@ -401,6 +401,16 @@ class TestBatchesOnPostgreSQL:
         assert not IntegrationLog.objects.exists()
         assert health("dummy")["total_requests"] == 3
 
+    def test_rows_and_rollups_without_health_commit_together(self, caplog):
+        # No BEGIN of their own: the one query string is PostgreSQL's one transaction.
+        records = [call_record(number)._replace(health=None) for number in range(3)]
+        with inserts_refused("patchbay_logrollup"):
+            recording.store_records(records)
+        assert not IntegrationLog.objects.exists()
+        assert "Could not store the IntegrationLog row(s) for dummy.create_item" in caplog.text
+        recording.store_records(records)
+        assert (IntegrationLog.objects.count(), rollup_calls()) == (3, 3)
+
     def test_a_refused_batch_of_deliveries_is_logged(self, caplog):
         with inserts_refused("patchbay_integrationlog"):
             recording.store_records([webhook_record(number) for number in range(3)])
