@@ -426,3 +426,42 @@ class TestBatchesOnPostgreSQL:
         connection.close()
         recording.store_records([webhook_record(1)])
         assert IntegrationLog.objects.count() == 2
+
+
+def test_a_log_row_is_given_every_column_but_its_key():
+    # log_row() passes the columns by position: a column it does not name would be None,
+    # not its default. A new column must be named there (and here).
+    at = timezone.now()
+    record = recording.CallRecord(
+        provider="dummy",
+        operation="create_item",
+        success=False,
+        duration_ms=-1,
+        simulated=True,
+        error="boom",
+        error_code="x" * 120,
+        status_code=502,
+        summary={"name": "a"},
+        at=at,
+        user_id=7,
+        tenant_key="acme",
+    )
+    row = record.log_row()
+    assert {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields} == {
+        "id": None,
+        "tenant_key": "acme",
+        "level": IntegrationLog.Level.ERROR,
+        "user_id": 7,
+        "provider": "dummy",
+        "operation": "create_item",
+        "direction": IntegrationLog.Direction.OUTBOUND,
+        "success": False,
+        "simulated": True,
+        "duration_ms": 0,
+        "status_code": 502,
+        "error_code": "x" * 100,
+        "error": "boom",
+        "request_summary": {"name": "a"},
+        "created_at": at,
+    }
+    assert row._state.adding  # a new row, as bulk_create() expects

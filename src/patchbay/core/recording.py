@@ -75,22 +75,27 @@ class CallRecord(NamedTuple):
         level = self.level or (
             IntegrationLog.Level.INFO if self.success else IntegrationLog.Level.ERROR
         )
-        return IntegrationLog(
-            tenant_key=self.tenant_key,
-            level=level,
-            user_id=self.user_id,
-            provider=self.provider,
-            operation=self.operation[:100],
-            direction=self.direction,
-            success=self.success,
-            simulated=self.simulated,
-            duration_ms=max(0, self.duration_ms),
-            status_code=self.status_code,
-            error_code=self.error_code[:100],
-            error=self.error,
-            request_summary=self.summary or {},
-            created_at=self.at or timezone.now(),
-        )
+        values = {
+            "tenant_key": self.tenant_key,
+            "level": level,
+            "user_id": self.user_id,
+            "provider": self.provider,
+            "operation": self.operation[:100],
+            "direction": self.direction,
+            "success": self.success,
+            "simulated": self.simulated,
+            "duration_ms": max(0, self.duration_ms),
+            "status_code": self.status_code,
+            "error_code": self.error_code[:100],
+            "error": self.error,
+            "request_summary": self.summary or {},
+            "created_at": self.at or timezone.now(),
+        }
+        # Positional values, in the columns' order, take Model.__init__'s fast path (the one
+        # rows read from the database take): half the CPU of keywords, for every row the
+        # writer stores. Every column but the key is given (a test checks it).
+        columns = IntegrationLog._meta.concrete_fields
+        return IntegrationLog(*[values.get(column.attname) for column in columns])
 
 
 def record_call(
