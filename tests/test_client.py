@@ -12,6 +12,7 @@ from patchbay.core.simulation import outbox
 from patchbay.exceptions import ServiceError
 from patchbay.models import ExternalService, IntegrationLog
 from patchbay.redaction import Redactor
+from tests.conftest import inserts_refused
 from tests.dummy import SECRET, DummyClient
 
 pytestmark = pytest.mark.django_db
@@ -130,16 +131,12 @@ class TestRecording:
         assert log.success is True
         assert log.duration_ms >= 0
 
-    def test_a_row_that_cannot_be_stored_loses_neither_the_result_nor_health(
-        self, monkeypatch, caplog
-    ):
+    def test_a_row_that_cannot_be_stored_loses_neither_the_result_nor_health(self, caplog):
         # The health update and the row share one transaction (one commit); when the
         # row fails, the transaction is rolled back and the health update made again.
-        def refuse(*args, **kwargs):
-            raise DatabaseError("disk full")
-
-        monkeypatch.setattr(IntegrationLog.objects, "bulk_create", refuse)
-        result = DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
+        # The database itself refuses the row: the insert is not always bulk_create()'s.
+        with inserts_refused("patchbay_integrationlog"):
+            result = DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
         assert result == {"success": True, "item": {"id": "it_live"}}
         assert (service().total_requests, service().health_status) == (1, "healthy")
         assert "Could not store the IntegrationLog row(s) for dummy.create_item" in caplog.text

@@ -9,13 +9,13 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from patchbay.core import recording
 from patchbay.core.health import Outcome, record_outcome, record_outcomes
 from patchbay.core.writer import BackgroundWriter
-from patchbay.models import ExternalService, IntegrationLog
+from patchbay.models import ExternalService, IntegrationLog, LogRollup
 from tests.conftest import inserts_refused
 from tests.dummy import SECRET, DummyClient
 
@@ -261,7 +261,7 @@ from django.core.management import call_command
 from django.db import transaction
 call_command("migrate", verbosity=0)
 from patchbay.core import recording
-from patchbay.models import ExternalService, IntegrationLog
+from patchbay.models import ExternalService, IntegrationLog, LogRollup
 from tests.dummy import SECRET, DummyClient
 for number in range(100):
     DummyClient(api_key=SECRET, debug_mode=False).create_item("a")
@@ -337,3 +337,131 @@ def test_server_side_binding_takes_one_statement_a_query(monkeypatch, django_ass
     with transaction.atomic(), django_assert_num_queries(4):  # savepoint, row, rollup, release
         DummyClient(debug_mode=True).create_item("b")
     assert IntegrationLog.objects.filter(operation="create_item").count() == 2
+
+
+def webhook_record(number=0):
+    """The record of a delivery as the webhook view makes it: a row, no health."""
+    return recording.CallRecord(
+        provider="dummy",
+        operation="webhook",
+        success=True,
+        duration_ms=3,
+        status_code=200,
+        summary={"event_id": f"evt_{number}", "event_type": "item.created", "outcome": "processed"},
+        direction=IntegrationLog.Direction.INBOUND,
+        at=timezone.now(),
+    )
+
+
+def call_record(number=0, *, success=True):
+    """The record of a live outbound call as the client makes it: a row, its health."""
+    return recording.CallRecord(
+        provider="dummy",
+        operation="create_item",
+        success=success,
+        duration_ms=number,
+        status_code=200 if success else 503,
+        summary={"name": f"item {number}"},
+        at=timezone.now(),
+        health=Outcome(success=success, service_fault=not success, at=timezone.now()),
+        service_name="Dummy",
+    )
+
+
+def rollup_calls():
+    return sum(LogRollup.objects.values_list("calls", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
+class TestBatchesOnPostgreSQL:
+    """What a batch of the background writer costs: it runs outside any transaction."""
+
+    def test_a_batch_of_deliveries_is_one_round_trip(self, django_assert_num_queries):
+        # The rows as one statement, committed by itself: no BEGIN, no COMMIT of their own.
+        with django_assert_num_queries(1):
+            recording.store_records([webhook_record(number) for number in range(15)])
+        assert IntegrationLog.objects.filter(operation="webhook").count() == 15
+
+    def test_a_batch_of_calls_sends_its_rows_and_rollups_together(self, django_assert_num_queries):
+        recording.store_records([call_record()])  # creates the service's row
+        # BEGIN, the health UPDATE, the rows with their rollups, COMMIT: one commit.
+        with django_assert_num_queries(4):
+            recording.store_records([call_record(number) for number in range(35)])
+        assert IntegrationLog.objects.filter(operation="create_item").count() == 36
+        assert rollup_calls() == 36
+        assert health("dummy")["total_requests"] == 36
+
+    def test_rows_and_rollups_of_a_batch_commit_together(self):
+        with inserts_refused("patchbay_logrollup"):
+            recording.store_records(
+                [webhook_record(), *(call_record(number) for number in range(3))]
+            )
+        # The rollups refused, the rows went with them; the health update stayed.
+        assert not IntegrationLog.objects.exists()
+        assert health("dummy")["total_requests"] == 3
+
+    def test_rows_and_rollups_without_health_commit_together(self, caplog):
+        # No BEGIN of their own: the one query string is PostgreSQL's one transaction.
+        records = [call_record(number)._replace(health=None) for number in range(3)]
+        with inserts_refused("patchbay_logrollup"):
+            recording.store_records(records)
+        assert not IntegrationLog.objects.exists()
+        assert "Could not store the IntegrationLog row(s) for dummy.create_item" in caplog.text
+        recording.store_records(records)
+        assert (IntegrationLog.objects.count(), rollup_calls()) == (3, 3)
+
+    def test_a_refused_batch_of_deliveries_is_logged(self, caplog):
+        with inserts_refused("patchbay_integrationlog"):
+            recording.store_records([webhook_record(number) for number in range(3)])
+        assert not IntegrationLog.objects.exists()
+        assert "Could not store the IntegrationLog row(s) for dummy.webhook" in caplog.text
+
+    def test_a_broken_connection_is_raised_for_the_writer_to_retry(self, caplog):
+        recording.store_records([webhook_record()])
+        connection.connection.close()  # as a database restart leaves it, unknown to Django
+        with pytest.raises(DatabaseError):
+            recording.store_records([webhook_record(1)])
+        assert "Could not store" not in caplog.text  # not given up: the writer tries again
+        connection.close()
+        recording.store_records([webhook_record(1)])
+        assert IntegrationLog.objects.count() == 2
+
+
+def test_a_log_row_is_given_every_column_but_its_key():
+    # log_row() passes the columns by position: a column it does not name would be None,
+    # not its default. A new column must be named there (and here).
+    at = timezone.now()
+    record = recording.CallRecord(
+        provider="dummy",
+        operation="create_item",
+        success=False,
+        duration_ms=-1,
+        simulated=True,
+        error="boom",
+        error_code="x" * 120,
+        status_code=502,
+        summary={"name": "a"},
+        at=at,
+        user_id=7,
+        tenant_key="acme",
+    )
+    row = record.log_row()
+    assert {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields} == {
+        "id": None,
+        "tenant_key": "acme",
+        "level": IntegrationLog.Level.ERROR,
+        "user_id": 7,
+        "provider": "dummy",
+        "operation": "create_item",
+        "direction": IntegrationLog.Direction.OUTBOUND,
+        "success": False,
+        "simulated": True,
+        "duration_ms": 0,
+        "status_code": 502,
+        "error_code": "x" * 100,
+        "error": "boom",
+        "request_summary": {"name": "a"},
+        "created_at": at,
+    }
+    assert row._state.adding  # a new row, as bulk_create() expects
