@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, cast, overload
 
+from django.utils.functional import cached_property
+
 from patchbay.conf import conf
 from patchbay.core import registry
 from patchbay.core.auth import Authentication
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("patchbay")
 P = ParamSpec("P")
+# The context of a call for which nobody named a tenant: stateless, so one serves every call.
+_NO_TENANT = nullcontext()
 
 # Failures that say the service (or our access to it) is unwell, not the request.
 SERVICE_FAULT_CODES = frozenset(
@@ -157,7 +161,8 @@ class BaseClient:
         # come from an ExternalService row) is resolved on first use; simulating or not
         # depends on settings only.
         self._overrides = {name: value for name, value in overrides.items() if value is not None}
-        check_overrides(type(self), self._overrides)
+        if self._overrides:  # none given (a view's S3Client()): nothing to check
+            check_overrides(type(self), self._overrides)
         self.debug_mode: bool = should_simulate(debug_mode)
         #: The user a per-user OAuth2 client acts for (see :doc:`/oauth2`).
         self.user = user
@@ -167,7 +172,9 @@ class BaseClient:
         self.tenant_key, self._tenant_named = resolve_tenant_key(tenant)
         self._learned_secrets: list[str] = []
 
-    @functools.cached_property
+    # Django's cached_property, not functools': before Python 3.12 that one takes a lock
+    # on every first read, which is every call of a client made per call (a view's).
+    @cached_property
     def config(self) -> ServiceConfig:
         """The client's configuration, resolved on first use and kept for its lifetime.
 
@@ -309,7 +316,7 @@ class BaseClient:
         """:meth:`call` of a request; ``tenant_checked``: :meth:`perform` refused it already."""
         started = time.perf_counter()
         try:
-            with use_tenant(self.tenant_key) if self._tenant_named else nullcontext():
+            with use_tenant(self.tenant_key) if self._tenant_named else _NO_TENANT:
                 outcome = self._run(request, tenant_checked=tenant_checked)
         except ServiceError as exc:
             outcome = CallOutcome(self._failure(exc), status_code=exc.status)
