@@ -8,6 +8,7 @@ import pytest
 from django.db import DatabaseError
 
 from patchbay.core.client import BaseClient
+from patchbay.core.request import CallableRequest
 from patchbay.core.simulation import outbox
 from patchbay.exceptions import ServiceError
 from patchbay.models import ExternalService, IntegrationLog
@@ -268,6 +269,13 @@ class TestLocalOperations:
         with patch.object(Redactor, "data", side_effect=AssertionError("redacted")):
             assert self.sign(client)["success"] is True
         assert "redactor" not in client.__dict__
+
+    def test_a_success_makes_no_request_summary(self):
+        # Nothing quotes it (no row, a log line without one): a signature is spared making it.
+        client = DummyClient(api_key=SECRET, debug_mode=False)
+        request = CallableRequest("sign", lambda: {"signature": "sig"}, dict, local=True)
+        with patch.object(request, "params", side_effect=AssertionError("summary made")):
+            assert client.call(request) == {"success": True, "signature": "sig"}
 
     def test_a_failure_stores_its_request_redacted(self):
         client = DummyClient(api_key=SECRET, debug_mode=False)

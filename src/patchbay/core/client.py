@@ -18,8 +18,9 @@ import math
 import sys
 import time
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, cast, overload
+
+from django.utils.functional import cached_property
 
 from patchbay.conf import conf
 from patchbay.core import registry
@@ -157,7 +158,8 @@ class BaseClient:
         # come from an ExternalService row) is resolved on first use; simulating or not
         # depends on settings only.
         self._overrides = {name: value for name, value in overrides.items() if value is not None}
-        check_overrides(type(self), self._overrides)
+        if self._overrides:  # none given (a view's S3Client()): nothing to check
+            check_overrides(type(self), self._overrides)
         self.debug_mode: bool = should_simulate(debug_mode)
         #: The user a per-user OAuth2 client acts for (see :doc:`/oauth2`).
         self.user = user
@@ -167,7 +169,9 @@ class BaseClient:
         self.tenant_key, self._tenant_named = resolve_tenant_key(tenant)
         self._learned_secrets: list[str] = []
 
-    @functools.cached_property
+    # Django's cached_property, not functools': before Python 3.12 that one takes a lock
+    # on every first read, which is every call of a client made per call (a view's).
+    @cached_property
     def config(self) -> ServiceConfig:
         """The client's configuration, resolved on first use and kept for its lifetime.
 
@@ -309,13 +313,16 @@ class BaseClient:
         """:meth:`call` of a request; ``tenant_checked``: :meth:`perform` refused it already."""
         started = time.perf_counter()
         try:
-            with use_tenant(self.tenant_key) if self._tenant_named else nullcontext():
+            if self._tenant_named:
+                with use_tenant(self.tenant_key):
+                    outcome = self._run(request, tenant_checked=tenant_checked)
+            else:  # no tenant to make current: no context manager's calls, every signature
                 outcome = self._run(request, tenant_checked=tenant_checked)
         except ServiceError as exc:
             outcome = CallOutcome(self._failure(exc), status_code=exc.status)
         except SDKNotInstalled as exc:  # simulating needed an SDK (e.g. phonenumbers)
             outcome = CallOutcome(failure(str(exc), error_code="sdk_missing"))
-        self._record(request.operation, request.params(), outcome, started, local=request.local)
+        self._record(request.operation, request.params, outcome, started, local=request.local)
         return outcome.result
 
     def perform(
@@ -336,7 +343,7 @@ class BaseClient:
         # Before building: builders read the configuration, which is the tenant's to say.
         tenant_refused = self._tenant_refusal()
         if tenant_refused is not None:
-            self._record(operation, {}, CallOutcome(tenant_refused), started)
+            self._record(operation, dict, CallOutcome(tenant_refused), started)
             return tenant_refused
         try:
             request = build(*args, **kwargs)
@@ -354,20 +361,28 @@ class BaseClient:
         else:
             done: SuccessT | Failure = self._call(request, tenant_checked=True)
             return done
-        self._record(operation, {}, CallOutcome(refusal, status_code=status), started)
+        self._record(operation, dict, CallOutcome(refusal, status_code=status), started)
         return refusal
 
     def _record(
         self,
         operation: str,
-        params: Mapping[str, Any],
+        params: Callable[[], Mapping[str, Any]],
         outcome: CallOutcome,
         started: float,
         *,
         local: bool = False,
     ) -> None:
+        """Log and count the call; store it unless it is a successful local one.
+
+        ``params`` makes the request's summary, called only when the record
+        quotes it: a successful local call (a signature) is just logged and
+        counted, and its summary, masking and service name cost every
+        signature microseconds.
+        """
         result = outcome.result
         store = not (local and result["success"])
+        quoted = store or outcome.health is not None
         record_call(
             provider=self.provider,
             operation=operation,
@@ -377,11 +392,9 @@ class BaseClient:
             error=str(result.get("error", "")),
             error_code=str(result.get("error_code", "")),
             status_code=outcome.status_code,
-            # Only what is stored quotes the request: a successful local call (a signature)
-            # is just logged, and masking its request cost every signature microseconds.
-            summary=self.redactor.data(params) if store or outcome.health else None,
+            summary=self.redactor.data(params()) if quoted else None,
             health=outcome.health,
-            service_name=self.label(),
+            service_name=self.label() if quoted else "",
             store=store,
             tenant_key=self.tenant_key,
         )
