@@ -473,13 +473,8 @@ def _stored_in_one_round_trip(rows: Sequence[IntegrationLog]) -> bool:
                 raise
             _log_unstored(rows)
         return True
-    statements = _statements(rows, alias)
-    sql = "; ".join(
-        [f"SAVEPOINT {_SAVEPOINT}", *(text for text, _ in statements), f"RELEASE {_SAVEPOINT}"]
-    )
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [value for _, params in statements for value in params])
+        _insert_with_rollups(rows, alias, in_savepoint=True)
     except DatabaseError:
         try:
             with connection.cursor() as cursor:
@@ -515,13 +510,19 @@ def _one_query_string(connection: Any) -> bool:
     return bool(connection.features.supports_update_conflicts_with_target)  # rollups' upsert
 
 
-def _insert_with_rollups(rows: Sequence[IntegrationLog], alias: str) -> None:
+def _insert_with_rollups(
+    rows: Sequence[IntegrationLog], alias: str, *, in_savepoint: bool = False
+) -> None:
+    """Send the rows' ``INSERT`` and their rollups' upserts as one query string.
+
+    ``in_savepoint``: between ``SAVEPOINT`` and ``RELEASE`` (see :data:`_SAVEPOINT`).
+    """
     statements = _statements(rows, alias)
+    texts = [text for text, _ in statements]
+    if in_savepoint:
+        texts = [f"SAVEPOINT {_SAVEPOINT}", *texts, f"RELEASE {_SAVEPOINT}"]
     with connections[alias].cursor() as cursor:
-        cursor.execute(
-            "; ".join(text for text, _ in statements),
-            [value for _, params in statements for value in params],
-        )
+        cursor.execute("; ".join(texts), [value for _, params in statements for value in params])
 
 
 def _statements(rows: Sequence[IntegrationLog], alias: str) -> list[tuple[str, Any]]:
