@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+from django.db import connection, transaction
 
 from patchbay.models import SMS, PhoneOptOut, PhoneVerification, WebhookEvent
 from patchbay.testing import post_twilio_inbound, post_twilio_status
@@ -194,6 +195,19 @@ class TestSimulated:
         assert SMS.objects.get(pk=result["sms_id"]).status == "delivered"
         # A query each (the tenant's ExternalService row): once for the three callbacks.
         assert looked_up == ["twilio-status-callback"]
+
+    def test_a_tenants_simulated_send_in_a_transaction_makes_5_queries_more(
+        self, globex, django_assert_num_queries
+    ):
+        shortcuts.send_sms(TO, "first", tenant=globex)  # the first marks the service, once
+        # The site's 15 (18 on SQLite, see tests/twilio/test_simulated_round_trips.py), and
+        # the tenant's ExternalService row, read for the status callback URL the client
+        # sends and for the callbacks' endpoint, and by the endpoint's view for each
+        # callback (its endpoint UUID names the tenant).
+        site = 15 if connection.vendor == "postgresql" else 18
+        with transaction.atomic(), django_assert_num_queries(site + 5):
+            result = shortcuts.send_sms(TO, "hi", tenant=globex)
+        assert SMS.objects.get(pk=result["sms_id"]).status == "delivered"
 
     def test_a_code_sent_for_one_tenant_is_checked_in_it_only(self, acme, globex, monkeypatch):
         monkeypatch.setattr("patchbay.twilio.codes.generate_code", lambda: "123456")

@@ -9,12 +9,17 @@ the sender out of that tenant's messages only.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
+from django.db import connections, router, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from patchbay.models import SMS, PhoneOptOut
 from patchbay.signals import sms_status_changed
+from patchbay.tenancy import current_tenant_key, tenancy_enabled
 from patchbay.twilio.statuses import TIMESTAMP_FIELD, may_precede
 
 OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
@@ -36,17 +41,70 @@ def apply_status(
     if error_code:
         fields.update(error_code=str(error_code)[:32], error_message=error_message)
     # Message SIDs are Twilio's, unique per account: looked up among the tenant's messages.
-    # One filter() call: each builds and clones a query, three per simulated send.
-    messages = SMS.objects.for_tenant()
-    moved = messages.filter(external_id=message_sid, status__in=may_precede(status)).update(
-        **fields
-    )
+    moved = _move(message_sid, may_precede(status), fields)
     # The row is read only for someone to hear of it: each simulated send moves its
     # message twice, and a test suite's sends would pay a query each for no one.
     if moved and sms_status_changed.has_listeners(sender="twilio"):
-        sms = messages.get(external_id=message_sid)
+        sms = SMS.objects.for_tenant().get(external_id=message_sid)
         sms_status_changed.send(sender="twilio", sms=sms, status=status)
     return bool(moved)
+
+
+# The status UPDATE of each set of columns, per database alias and tenancy: the ORM built
+# (filter, clone, compile) the same statement anew for each of a simulated send's three
+# callbacks, about a quarter of a send's CPU.
+_UPDATES: dict[tuple[str, tuple[str, ...], int, bool], str] = {}
+
+
+def _move(message_sid: str, earlier: list[str], fields: dict[str, object]) -> int:
+    """``UPDATE`` the current tenant's message ``message_sid`` if in ``earlier``; rows moved.
+
+    The statement the ORM's ``filter(...).update(...)`` makes, built once per
+    shape; values are prepared by their fields, as ``update()`` prepares them.
+    """
+    if not earlier:  # no status may precede it: the ORM sends no query either
+        return 0
+    using = router.db_for_write(SMS)
+    connection = connections[using]
+    tenants = tenancy_enabled()
+    key = (using, tuple(fields), len(earlier), tenants)
+    sql = _UPDATES.get(key)
+    if sql is None:
+        sql = _UPDATES[key] = _update_sql(connection, key[1], len(earlier), tenants)
+    columns = _fields()
+    params: list[Any] = [
+        columns[name].get_db_prep_save(value, connection) for name, value in fields.items()
+    ]
+    if tenants:
+        params.append(current_tenant_key())
+    params.append(message_sid)
+    params.extend(earlier)
+    # As update() does: an error marks the enclosing atomic block for rollback.
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+@functools.cache
+def _fields() -> dict[str, Field[Any, Any]]:
+    return {field.attname: field for field in SMS._meta.concrete_fields}
+
+
+def _update_sql(connection: Any, names: tuple[str, ...], earlier: int, tenants: bool) -> str:
+    quote, fields = connection.ops.quote_name, _fields()
+
+    def column(name: str) -> str:
+        return str(quote(fields[name].column))
+
+    where = [f"{column('tenant_key')} = %s"] if tenants else []
+    where.append(f"{column('external_id')} = %s")
+    where.append(f"{column('status')} IN ({', '.join(['%s'] * earlier)})")
+    # Only identifiers from the model's metadata, quoted, are formatted in: values are
+    # query parameters.
+    return (
+        f"UPDATE {quote(SMS._meta.db_table)} SET {', '.join(f'{column(n)} = %s' for n in names)}"  # noqa: S608  # nosec B608
+        f" WHERE {' AND '.join(where)}"
+    )
 
 
 def is_opted_out(phone_number: str) -> bool:
