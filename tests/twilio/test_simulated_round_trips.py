@@ -72,18 +72,23 @@ def test_a_simulated_send_makes_18_queries_on_sqlite(django_assert_num_queries):
 
 
 @pytest.mark.django_db
-def test_the_status_updates_are_not_rebuilt_by_the_orm(monkeypatch):
-    # Each callback's conditional UPDATE is built once per shape and database, not
-    # filtered, cloned and compiled by the ORM three times per send.
+def test_the_opt_out_check_and_status_updates_are_not_rebuilt_by_the_orm(monkeypatch):
+    # The send's opt-out check and each callback's conditional UPDATE are built once per
+    # shape and database, not filtered, cloned and compiled by the ORM on every send.
     _warm_send()
     built = []
-    original = QuerySet.update
+    update, exists = QuerySet.update, QuerySet.exists
 
-    def update(self, **kwargs):
-        built.append(self.model)
-        return original(self, **kwargs)
+    def updating(self, **kwargs):
+        built.append(("update", self.model))
+        return update(self, **kwargs)
 
-    monkeypatch.setattr(QuerySet, "update", update)
+    def asking(self):
+        built.append(("exists", self.model))
+        return exists(self)
+
+    monkeypatch.setattr(QuerySet, "update", updating)
+    monkeypatch.setattr(QuerySet, "exists", asking)
     with transaction.atomic():
         result = shortcuts.send_sms(TO, "hi")
     assert built == []

@@ -107,8 +107,33 @@ def _update_sql(connection: Any, names: tuple[str, ...], earlier: int, tenants: 
     )
 
 
+# The opt-out check of every send, per database alias and tenancy (as _UPDATES).
+_OPTED_OUT: dict[tuple[str, bool], str] = {}
+
+
 def is_opted_out(phone_number: str) -> bool:
-    return PhoneOptOut.objects.for_tenant().filter(phone_number=phone_number).exists()
+    """Whether the current tenant's ``phone_number`` replied STOP (and not START since).
+
+    The ORM's ``filter(...).exists()`` as SQL built once per database.
+    """
+    using = router.db_for_read(PhoneOptOut)
+    connection = connections[using]
+    tenants = tenancy_enabled()
+    sql = _OPTED_OUT.get((using, tenants))
+    if sql is None:
+        quote, opts = connection.ops.quote_name, PhoneOptOut._meta
+        column = {field.attname: quote(field.column) for field in opts.concrete_fields}
+        where = [f"{column['phone_number']} = %s"]
+        if tenants:
+            where.insert(0, f"{column['tenant_key']} = %s")
+        sql = _OPTED_OUT[(using, tenants)] = (
+            f"SELECT 1 FROM {quote(opts.db_table)} WHERE {' AND '.join(where)} "  # noqa: S608  # nosec B608
+            + connection.ops.limit_offset_sql(0, 1)
+        )
+    params = [current_tenant_key(), phone_number] if tenants else [phone_number]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
 
 
 def _keyword(text: str) -> str:
