@@ -6,7 +6,7 @@
     python -m benchmarks.run --json /tmp/results.json
     python -m benchmarks.chart                 # the results' ratios against their targets, as SVG
 
-A full run takes 20 to 30 minutes on 2 cores (21 on a quiet machine), about
+A full run takes 20 to 30 minutes on 2 cores (21 and 30 on quiet machines), about
 half of it the background benchmark's drains and latency runs; the first also
 creates the peers' virtual environment (about a minute). Approximate: the JSON
 records each benchmark's ``seconds``.
